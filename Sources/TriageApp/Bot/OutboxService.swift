@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TriageCore
+import TriageStore
+
+/// Sends queued replies in order, per platform; survives restarts (the queue is in SQLite).
+/// A room whose reply must wait (rate limit) does not hold up other rooms.
+public final class OutboxService: Service, @unchecked Sendable {
+    let platform: any ChatPlatform
+    let store: TimelineStore
+    let logger: Logger
+    private let lock = NSLock()
+    private var waiter: CheckedContinuation<Void, Never>?
+    private var pendingWake = false
+    /// Rooms that must not be sent to before a time (after 429 or a 5xx).
+    private var notBefore: [String: Date] = [:]
+
+    public init(platform: any ChatPlatform, store: TimelineStore, logger: Logger) {
+        self.platform = platform
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Tells the outbox there is something new to send.
+    public func wake() {
+        let w: CheckedContinuation<Void, Never>? = lock.withLock {
+            if let w = waiter { waiter = nil; return w }
+            pendingWake = true
+            return nil
+        }
+        w?.resume()
+    }
+
+    public func run() async throws {
+        let name = platform.name
+        // Drain what is queued even while shutting down, then stop.
+        while true {
+            let pending = (try? await store.read { tx in try tx.pendingOutbox(platform: name) }) ?? []
+            var nextWake: Double = 30
+            var blockedRooms = Set<String>()
+            for message in pending {
+                if blockedRooms.contains(message.room) { continue }
+                if let until = lock.withLock({ notBefore[message.room] }), until > Date() {
+                    blockedRooms.insert(message.room)
+                    nextWake = min(nextWake, until.timeIntervalSinceNow)
+                    continue
+                }
+                if await deliver(message) == false {
+                    blockedRooms.insert(message.room)
+                    if let until = lock.withLock({ notBefore[message.room] }) {
+                        nextWake = min(nextWake, max(0.05, until.timeIntervalSinceNow))
+                    }
+                }
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled {
+                let left = (try? await store.read { tx in try tx.pendingOutbox(platform: name).count }) ?? 0
+                if left == 0 || !blockedRooms.isEmpty || pending.isEmpty { break }
+                continue
+            }
+            await waitForWake(seconds: blockedRooms.isEmpty && pending.count < 100 ? nextWake : min(nextWake, 0.05))
+        }
+        logger.info("outbox stopped", metadata: ["chat.platform": "\(name)"])
+    }
+
+    /// Sends one message; false when its room must wait.
+    func deliver(_ message: OutboxMessage) async -> Bool {
+        guard let id = message.id else { return true }
+        do {
+            let reply = try message.decodedReply()
+            try await platform.send(message, reply: reply)
+            try await store.write { tx in try tx.markSent(outboxID: id) }
+            return true
+        } catch let error as DeliveryError {
+            switch error.disposition {
+            case .retry(let after):
+                lock.withLock { notBefore[message.room] = Date().addingTimeInterval(after) }
+                logger.warning("reply delayed", metadata: ["chat.room": "\(message.room)", "error": "\(error.message)",
+                                                            "retry.seconds": "\(after)"])
+                _ = try? await store.write { tx in try tx.markFailed(outboxID: id, error: error.message, giveUp: false) }
+                return false
+            case .drop:
+                logger.error("reply dropped", metadata: ["chat.room": "\(message.room)", "error": "\(error.message)"])
+                _ = try? await store.write { tx in try tx.markFailed(outboxID: id, error: error.message, giveUp: true) }
+                return true
+            case .moved(let room):
+                logger.notice("room moved; resending there", metadata: ["chat.room": "\(message.room)", "chat.new_room": "\(room)"])
+                let platformName = platform.name
+                _ = try? await store.write { tx in try tx.moveOutbox(platform: platformName, fromRoom: message.room, toRoom: room) }
+                return false
+            }
+        } catch {
+            logger.error("reply failed", metadata: ["chat.room": "\(message.room)", "error": "\(error)"])
+            _ = try? await store.write { tx in try tx.markFailed(outboxID: id, error: "\(error)", giveUp: message.attempts >= 20) }
+            lock.withLock { notBefore[message.room] = Date().addingTimeInterval(Double(min(30, 1 << min(message.attempts, 5)))) }
+            return false
+        }
+    }
+
+    private func waitForWake(seconds: Double) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let immediate: Bool = self.lock.withLock {
+                        if self.pendingWake { self.pendingWake = false; return true }
+                        self.waiter = c
+                        return false
+                    }
+                    if immediate { c.resume() }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(nanoseconds: UInt64(max(0.01, seconds) * 1e9))
+                self.wake()
+            }
+            group.addTask {
+                try? await gracefulShutdown()
+                self.wake()
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+
+/// Reads runbook command declarations from `commands/*.yaml`.
+///
+/// Every problem is reported as a ``ConfigError`` with file and line; a bad file never
+/// stops the others from loading.
+public struct RunbookLoader {
+    public init() {}
+
+    /// The result of loading a folder: the good declarations and the errors.
+    public struct Outcome {
+        public var declarations: [CommandDeclaration]
+        public var errors: [ConfigError]
+        /// Runbook sections (title → symptoms) for `/runbook`.
+        public var sections: [RunbookSection]
+    }
+
+    /// Loads every `*.yaml`/`*.yml` file in `directory`, in name order.
+    public func load(directory: String) -> Outcome {
+        var outcome = Outcome(declarations: [], errors: [], sections: [])
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory) else {
+            outcome.errors.append(ConfigError(file: directory, line: nil, message: "cannot read the commands folder"))
+            return outcome
+        }
+        for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let data = fm.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                outcome.errors.append(ConfigError(file: path, line: nil, message: "cannot read the file as UTF-8"))
+                continue
+            }
+            do {
+                let (section, declarations) = try parse(text, file: path)
+                outcome.declarations.append(contentsOf: declarations)
+                outcome.sections.append(section)
+            } catch let error as ConfigError {
+                outcome.errors.append(error)
+            } catch {
+                outcome.errors.append(ConfigError(file: path, line: nil, message: "\(error)"))
+            }
+        }
+        var seen: [String: String] = [:]
+        for d in outcome.declarations {
+            if let first = seen[d.name] {
+                outcome.errors.append(ConfigError(file: d.origin ?? "", line: nil, message: "command '\(d.name)' is already declared at \(first)"))
+            }
+            seen[d.name] = d.origin ?? ""
+        }
+        return outcome
+    }
+
+    /// Parses one runbook file.
+    public func parse(_ text: String, file: String) throws -> (RunbookSection, [CommandDeclaration]) {
+        let root = try YAMLNode.parse(text, file: file)
+        try root.checkKeys(["section", "summary", "symptoms", "commands"])
+        let sectionTitle = try root.required("section").string()
+        let section = RunbookSection(title: sectionTitle,
+                                     summary: try root.string("summary") ?? "",
+                                     symptoms: try root["symptoms"]?.strings() ?? [],
+                                     commands: [])
+        var declarations: [CommandDeclaration] = []
+        for node in try root.required("commands").list() {
+            declarations.append(try command(node, section: sectionTitle))
+        }
+        var s = section
+        s.commands = declarations.map(\.name)
+        return (s, declarations)
+    }
+
+    func command(_ node: YAMLNode, section: String) throws -> CommandDeclaration {
+        try node.checkKeys(["name", "summary", "symptoms", "kind", "role", "confirmations", "arguments", "steps", "action", "aliases"])
+        let name = try node.required("name").string()
+        let words = name.lowercased().split(separator: " ").map(String.init)
+        guard !words.isEmpty, words.allSatisfy({ $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } }) else {
+            throw node["name"]!.error("a command name is one or more words of letters, digits, - and _")
+        }
+        let kindText = try node.string("kind") ?? "diagnostic"
+        guard let kind = CommandKind(rawValue: kindText), kind != .builtin else {
+            throw node["kind"]!.error("kind must be diagnostic or action")
+        }
+        let roleText = try node.string("role") ?? (kind == .action ? "operator" : "viewer")
+        guard let role = Role(name: roleText) else {
+            throw node["role"]!.error("role must be viewer, responder or operator")
+        }
+        var arguments: [ArgumentDeclaration] = []
+        for a in try node["arguments"]?.list() ?? [] {
+            arguments.append(try argument(a))
+        }
+        let argNames = Set(arguments.map(\.name))
+        var steps: [RunbookStep] = []
+        for s in try node["steps"]?.list() ?? [] {
+            steps.append(try step(s, arguments: argNames))
+        }
+        var action: RunbookAction?
+        if let a = node["action"] {
+            action = try self.action(a, arguments: argNames)
+        }
+        if kind == .action && action == nil {
+            throw node.error("an action needs an 'action' with the statements to run after confirmation")
+        }
+        if kind == .diagnostic && action != nil {
+            throw node["action"]!.error("a diagnostic cannot have an action; set kind: action")
+        }
+        if steps.isEmpty && action == nil {
+            throw node.error("a command needs at least one step")
+        }
+        let confirmations = try node.int("confirmations") ?? (kind == .action ? 1 : 0)
+        if kind == .action && (role < .operator || confirmations < 1) {
+            throw node.error("actions need role operator and at least one confirmation")
+        }
+        return CommandDeclaration(
+            words: words,
+            summary: try node.required("summary").string(),
+            section: section,
+            symptoms: try node["symptoms"]?.strings() ?? [],
+            arguments: arguments,
+            kind: kind,
+            role: role,
+            confirmations: confirmations,
+            aliases: try (node["aliases"]?.strings() ?? []).map { $0.lowercased().split(separator: " ").map(String.init) },
+            runbook: RunbookSpec(steps: steps, action: action),
+            origin: "\(node.file):\(node.line ?? 0)")
+    }
+
+    func argument(_ node: YAMLNode) throws -> ArgumentDeclaration {
+        try node.checkKeys(["name", "type", "flag", "required", "default", "help", "choices", "min", "max"])
+        let name = try node.required("name").string().lowercased()
+        let typeName = try node.string("type") ?? "string"
+        let type: ArgumentType
+        switch typeName {
+        case "string": type = .string
+        case "text": type = .text
+        case "identifier": type = .identifier
+        case "duration": type = .duration
+        case "boolean": type = .boolean
+        case "integer":
+            type = .integer(min: try node.int("min") ?? 0, max: try node.int("max") ?? Int(Int32.max))
+        case "choice":
+            let choices = try node.required("choices").strings().map { $0.lowercased() }
+            guard !choices.isEmpty else { throw node.error("choices must not be empty") }
+            type = .choice(choices)
+        default:
+            throw node["type"]!.error("unknown type '\(typeName)' (string, text, identifier, integer, duration, choice, boolean)")
+        }
+        let isFlag = try node.bool("flag") ?? (type == .boolean)
+        let decl = ArgumentDeclaration(name: name, type: type, isFlag: isFlag,
+                                       isRequired: try node.bool("required") ?? false,
+                                       defaultValue: try node["default"].map { try $0.string() },
+                                       help: try node.string("help") ?? "")
+        if let def = decl.defaultValue {
+            _ = try CommandRegistry.convert(def, for: decl) { message in
+                UsageError(.badArgument, message)
+            }
+        }
+        return decl
+    }
+
+    func step(_ node: YAMLNode, arguments: Set<String>) throws -> RunbookStep {
+        try node.checkKeys(["title", "sql", "params", "show", "columns", "empty", "summary", "requires_extension", "missing_extension"])
+        let sql = try node.required("sql").string()
+        let params = try node["params"]?.strings().map { $0.lowercased() } ?? []
+        try checkParameters(sql: sql, params: params, arguments: arguments, node: node)
+        let showText = try node.string("show") ?? "table"
+        guard let display = RunbookStep.Display(rawValue: showText) else {
+            throw node["show"]!.error("show must be table, keyvalues or text")
+        }
+        var columns: [ColumnSpec] = []
+        for c in try node["columns"]?.list() ?? [] {
+            if case .scalar = c.node {
+                columns.append(ColumnSpec(name: try c.string()))
+                continue
+            }
+            try c.checkKeys(["name", "title", "unit", "warn", "critical", "lower_is_worse", "hidden"])
+            let unitText = try c.string("unit") ?? "none"
+            guard let unit = ColumnSpec.Unit(rawValue: unitText) else {
+                throw c["unit"]!.error("unit must be one of none, number, bytes, percent, seconds, milliseconds, duration")
+            }
+            columns.append(ColumnSpec(name: try c.required("name").string(), title: try c.string("title"), unit: unit,
+                                      warn: try c.double("warn"), critical: try c.double("critical"),
+                                      lowerIsWorse: try c.bool("lower_is_worse") ?? false,
+                                      hidden: try c.bool("hidden") ?? false))
+        }
+        return RunbookStep(title: try node.string("title"), sql: sql, parameters: params, display: display,
+                           columns: columns, emptyText: try node.string("empty"), summary: try node.string("summary"),
+                           requiresExtension: try node.string("requires_extension"),
+                           missingExtensionHint: try node.string("missing_extension"))
+    }
+
+    func action(_ node: YAMLNode, arguments: Set<String>) throws -> RunbookAction {
+        try node.checkKeys(["statements", "autocommit", "lock"])
+        var statements: [RunbookStatement] = []
+        for s in try node.required("statements").list() {
+            try s.checkKeys(["sql", "params", "identifiers", "when"])
+            let sql = try s.required("sql").string()
+            let params = try s["params"]?.strings().map { $0.lowercased() } ?? []
+            let idents = try s["identifiers"]?.strings().map { $0.lowercased() } ?? []
+            try checkParameters(sql: sql, params: params, arguments: arguments, node: s)
+            for i in idents {
+                guard arguments.contains(i) else { throw s.error("identifier '\(i)' is not a declared argument") }
+                guard sql.contains("{{ident:\(i)}}") else { throw s.error("sql does not use {{ident:\(i)}}") }
+            }
+            let when = try s.string("when")?.lowercased()
+            if let when, !arguments.contains(when) { throw s.error("when: '\(when)' is not a declared argument") }
+            statements.append(RunbookStatement(sql: sql, parameters: params, identifiers: idents, when: when))
+        }
+        return RunbookAction(statements: statements, autocommit: try node.bool("autocommit") ?? false,
+                             lockLevel: try node.string("lock"))
+    }
+
+    func checkParameters(sql: String, params: [String], arguments: Set<String>, node: YAMLNode) throws {
+        for p in params where !arguments.contains(p) {
+            throw node.error("parameter '\(p)' is not a declared argument")
+        }
+        let highest = Self.highestPlaceholder(in: sql)
+        if highest != params.count {
+            throw node.error("sql uses $1…$\(highest) but params lists \(params.count)")
+        }
+    }
+
+    /// The highest `$n` in `sql` (ignoring ones inside quotes is not needed for our files).
+    static func highestPlaceholder(in sql: String) -> Int {
+        var highest = 0
+        let chars = Array(sql)
+        var i = 0
+        while i < chars.count {
+            if chars[i] == "$" {
+                var j = i + 1
+                var n = 0
+                while j < chars.count, let d = chars[j].wholeNumberValue, chars[j].isASCII { n = n * 10 + d; j += 1 }
+                if j > i + 1 { highest = max(highest, n) }
+                i = j
+            } else {
+                i += 1
+            }
+        }
+        return highest
+    }
+}
+
+/// A runbook section: its title, the symptoms it covers and its commands.
+public struct RunbookSection: Sendable {
+    public var title: String
+    public var summary: String
+    public var symptoms: [String]
+    public var commands: [String]
+}

@@ -1,0 +1,45 @@
+/// Formats raw PostgreSQL text values by unit: bytes as `12 MB`, durations as `3m05s`.
+public enum ValueFormatter {
+    public static func format(_ raw: String?, unit: ColumnSpec.Unit) -> String {
+        guard let raw else { return "-" }
+        switch unit {
+        case .none:
+            return raw
+        case .number:
+            guard let d = Double(raw) else { return raw }
+            return d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(format2: d)
+        case .bytes:
+            guard let d = Double(raw) else { return raw }
+            return bytes(d)
+        case .percent:
+            guard let d = Double(raw) else { return raw }
+            return String(format1: d) + "%"
+        case .seconds, .duration:
+            guard let d = Double(raw) else { return raw }
+            return DurationFormatter.format(seconds: d)
+        case .milliseconds:
+            guard let d = Double(raw) else { return raw }
+            if d < 1000 { return String(format2: d) + " ms" }
+            return DurationFormatter.format(seconds: d / 1000)
+        }
+    }
+
+    public static func bytes(_ value: Double) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB", "PB"]
+        var v = value
+        var i = 0
+        while abs(v) >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
+        return i == 0 ? "\(Int(v)) B" : String(format1: v) + " " + units[i]
+    }
+}
+
+extension String {
+    /// A number with one decimal, without Foundation's locale.
+    init(format1 value: Double) {
+        let scaled = (value * 10).rounded()
+        let whole = Int(scaled / 10)
+        let frac = abs(Int(scaled) % 10)
+        let sign = value < 0 && whole == 0 ? "-" : ""
+        self = "\(sign)\(whole).\(frac)"
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Runs blocking work (libpq, libcurl) on one thread that Triage owns, never on Swift's
+/// cooperative pool, and hands the result back to async code.
+public final class ThreadExecutor: @unchecked Sendable {
+    private final class Queue: @unchecked Sendable {
+        let condition = NSCondition()
+        var jobs: [() -> Void] = []
+        var stopped = false
+
+        func loop() {
+            while true {
+                condition.lock()
+                while jobs.isEmpty && !stopped { condition.wait() }
+                if jobs.isEmpty && stopped {
+                    condition.unlock()
+                    return
+                }
+                let job = jobs.removeFirst()
+                condition.unlock()
+                job()
+            }
+        }
+    }
+
+    private let queue = Queue()
+
+    /// Starts the thread.
+    /// - Parameter name: the thread's name, shown in debuggers and `top -H`.
+    public init(name: String) {
+        let thread = Thread { [queue] in queue.loop() }
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    /// Runs `body` on the executor's thread and returns its result.
+    public func run<T>(_ body: @escaping () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+            let accepted = submit {
+                do {
+                    continuation.resume(returning: try body())
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            if !accepted {
+                continuation.resume(throwing: TriageError(.conflict, "Triage is shutting down."))
+            }
+        }
+    }
+
+    /// Queues `job`; false when the executor has been shut down.
+    @discardableResult
+    public func submit(_ job: @escaping () -> Void) -> Bool {
+        queue.condition.lock()
+        defer { queue.condition.unlock() }
+        guard !queue.stopped else { return false }
+        queue.jobs.append(job)
+        queue.condition.signal()
+        return true
+    }
+
+    /// Lets queued jobs finish, then ends the thread.
+    public func shutdown() {
+        queue.condition.lock()
+        queue.stopped = true
+        queue.condition.broadcast()
+        queue.condition.unlock()
+    }
+}

@@ -1,0 +1,141 @@
+import CLibPQ
+import Foundation
+import TriageCore
+
+/// One libpq connection. Not thread-safe: used only from its session's thread.
+final class PostgresConnection {
+    private(set) var handle: OpaquePointer?
+    let target: PostgresTarget
+
+    /// Connects (blocking, bounded by `connect_timeout`).
+    init(target: PostgresTarget) throws {
+        self.target = target
+        // expand_dbname lets `dbname` hold a URL or a conninfo string; later keys override it.
+        let keys = ["dbname", "application_name", "connect_timeout", "options", "keepalives", "keepalives_idle", "tcp_user_timeout"]
+        let options = "-c statement_timeout=\(target.statementTimeoutMs) -c lock_timeout=\(target.lockTimeoutMs) -c idle_in_transaction_session_timeout=60000"
+        let values = [target.connectionString, "triage", String(max(2, target.connectTimeout)), options, "1", "10",
+                      String(max(2, target.connectTimeout) * 1000 + target.statementTimeoutMs)]
+        let conn = Self.withCStrings(keys) { k in
+            Self.withCStrings(values) { v in PQconnectdbParams(k, v, 1) }
+        }
+        guard let conn else {
+            throw PostgresError(.connection, target: target.name, message: "out of memory")
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(conn))
+            PQfinish(conn)
+            throw PostgresError(.connection, target: target.name, message: Self.firstLine(message))
+        }
+        handle = conn
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+    }
+
+    var isHealthy: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// The server process id of this connection (Triage never terminates it).
+    var backendPID: Int32 { handle.map(PQbackendPID) ?? 0 }
+
+    /// Quotes an identifier with libpq's escaping.
+    func quoteIdentifier(_ name: String) throws -> String {
+        guard let handle else { throw PostgresError(.connection, target: target.name, message: "not connected") }
+        guard let escaped = PQescapeIdentifier(handle, name, name.utf8.count) else {
+            throw PostgresError(.query, target: target.name, message: "cannot quote identifier")
+        }
+        defer { PQfreemem(escaped) }
+        return String(cString: escaped)
+    }
+
+    /// Runs one statement with text parameters (`PQexecParams`, never string-built SQL).
+    func execute(_ sql: String, _ parameters: [String?] = []) throws -> QueryResult {
+        guard let handle else { throw PostgresError(.connection, target: target.name, message: "not connected") }
+        let result: OpaquePointer? = Self.withOptionalCStrings(parameters) { values in
+            PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        guard let result else {
+            throw PostgresError(.connection, target: target.name, message: Self.firstLine(String(cString: PQerrorMessage(handle))))
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        switch status {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return Self.read(result)
+        default:
+            throw error(from: result)
+        }
+    }
+
+    func error(from result: OpaquePointer) -> PostgresError {
+        func field(_ code: Int32) -> String? {
+            guard let p = PQresultErrorField(result, code) else { return nil }
+            return String(cString: p)
+        }
+        let state = field(Int32(UInt8(ascii: "C")))
+        let primary = field(Int32(UInt8(ascii: "M"))) ?? Self.firstLine(String(cString: PQresultErrorMessage(result)))
+        let detail = [field(Int32(UInt8(ascii: "D"))), field(Int32(UInt8(ascii: "H")))].compactMap { $0 }.joined(separator: " ")
+        if !isHealthy || state == nil {
+            return PostgresError(.connection, target: target.name, message: primary, sqlState: state, detail: detail)
+        }
+        let code: PostgresError.Code = state == "57014" ? .timeout : .query
+        return PostgresError(code, target: target.name, message: primary, sqlState: state, detail: detail.isEmpty ? nil : detail)
+    }
+
+    /// Asks the server to cancel the running statement; safe to call from another thread.
+    func cancel() {
+        guard let handle, let cancel = PQgetCancel(handle) else { return }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancel, &buffer, 256)
+        PQfreeCancel(cancel)
+    }
+
+    static func read(_ result: OpaquePointer) -> QueryResult {
+        let nfields = PQnfields(result)
+        let ntuples = PQntuples(result)
+        var columns: [String] = []
+        columns.reserveCapacity(Int(nfields))
+        for c in 0..<nfields { columns.append(String(cString: PQfname(result, c))) }
+        var rows: [[String?]] = []
+        rows.reserveCapacity(Int(ntuples))
+        for r in 0..<ntuples {
+            var row: [String?] = []
+            row.reserveCapacity(Int(nfields))
+            for c in 0..<nfields {
+                if PQgetisnull(result, r, c) == 1 {
+                    row.append(nil)
+                } else {
+                    row.append(String(cString: PQgetvalue(result, r, c)))
+                }
+            }
+            rows.append(row)
+        }
+        let tag = String(cString: PQcmdStatus(result))
+        return QueryResult(columns: columns, rows: rows, commandTag: tag)
+    }
+
+    static func firstLine(_ s: String) -> String {
+        let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = trimmed.split(separator: "\n").first.map(String.init) ?? trimmed
+        return line.hasPrefix("FATAL:  ") ? String(line.dropFirst(8)) : line
+    }
+
+    static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+        let copies = strings.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
+        pointers.append(nil)
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
+    static func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+        let copies = strings.map { $0.map { strdup($0) } ?? nil }
+        defer { copies.forEach { free($0) } }
+        let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
+        if pointers.isEmpty { return body(nil) }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}

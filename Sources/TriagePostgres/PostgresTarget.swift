@@ -1,0 +1,21 @@
+/// A named database Triage can run commands against.
+public struct PostgresTarget: Sendable, Equatable {
+    public var name: String
+    /// A libpq URL (`postgresql://…`) or conninfo string (`host=… dbname=…`).
+    public var connectionString: String
+    /// Seconds to wait for a connection (libpq's `connect_timeout`, at least 2).
+    public var connectTimeout: Int
+    /// Milliseconds a diagnostic may run before the server cancels it.
+    public var statementTimeoutMs: Int
+    /// Milliseconds a statement may wait for a lock.
+    public var lockTimeoutMs: Int
+
+    public init(name: String, connectionString: String, connectTimeout: Int = 5,
+                statementTimeoutMs: Int = 10_000, lockTimeoutMs: Int = 2_000) {
+        self.name = name
+        self.connectionString = connectionString
+        self.connectTimeout = connectTimeout
+        self.statementTimeoutMs = statementTimeoutMs
+        self.lockTimeoutMs = lockTimeoutMs
+    }
+}

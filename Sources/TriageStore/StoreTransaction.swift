@@ -1,0 +1,127 @@
+import Foundation
+import GRDB
+import TriageCore
+
+/// The operations available inside one store transaction.
+public struct StoreTransaction {
+    let db: Database
+
+    // MARK: Incidents
+
+    /// The active incident in `room`, if any.
+    public func activeIncident(platform: String, room: String) throws -> Incident? {
+        try Incident.filter(Column("platform") == platform && Column("room") == room && Column("status") != IncidentStatus.resolved.rawValue)
+            .fetchOne(db)
+    }
+
+    /// The most recent incident in `room`, active or not.
+    public func latestIncident(platform: String, room: String) throws -> Incident? {
+        try Incident.filter(Column("platform") == platform && Column("room") == room)
+            .order(Column("id").desc).fetchOne(db)
+    }
+
+    public func incident(id: Int64) throws -> Incident? {
+        try Incident.fetchOne(db, key: id)
+    }
+
+    /// Incidents, newest first.
+    public func incidents(activeOnly: Bool = false, limit: Int = 100) throws -> [Incident] {
+        var request = Incident.order(Column("id").desc)
+        if activeOnly { request = request.filter(Column("status") != IncidentStatus.resolved.rawValue) }
+        return try request.limit(limit).fetchAll(db)
+    }
+
+    /// Inserts a new incident and returns it with its id.
+    public func insert(_ incident: Incident) throws -> Incident {
+        var copy = incident
+        try copy.insert(db)
+        return copy
+    }
+
+    public func update(_ incident: Incident) throws {
+        try incident.update(db)
+    }
+
+    // MARK: Timeline
+
+    /// Appends an event and returns it with its id.
+    @discardableResult
+    public func append(_ event: TimelineEvent) throws -> TimelineEvent {
+        var copy = event
+        try copy.insert(db)
+        return copy
+    }
+
+    /// Events of an incident in order; `last` keeps only the most recent N.
+    public func events(incident: Int64, last: Int? = nil) throws -> [TimelineEvent] {
+        if let last {
+            let recent = try TimelineEvent.filter(Column("incidentID") == incident)
+                .order(Column("id").desc).limit(last).fetchAll(db)
+            return recent.reversed()
+        }
+        return try TimelineEvent.filter(Column("incidentID") == incident).order(Column("id")).fetchAll(db)
+    }
+
+    public func eventCount(incident: Int64) throws -> Int {
+        try TimelineEvent.filter(Column("incidentID") == incident).fetchCount(db)
+    }
+
+    // MARK: Cursors and de-duplication
+
+    /// The stored cursor of a platform (Telegram offset, Matrix next_batch).
+    public func cursor(platform: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM platformCursor WHERE platform = ?", arguments: [platform])
+    }
+
+    public func setCursor(_ value: String, platform: String, at date: Date = Date()) throws {
+        try db.execute(sql: """
+            INSERT INTO platformCursor(platform, value, updatedAt) VALUES (?, ?, ?)
+            ON CONFLICT(platform) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt
+            """, arguments: [platform, value, date])
+    }
+
+    /// Records that a message was handled; false when it already was (a duplicate delivery).
+    public func markProcessed(platform: String, messageID: String, at date: Date = Date()) throws -> Bool {
+        try db.execute(sql: "INSERT OR IGNORE INTO processedMessage(platform, messageID, handledAt) VALUES (?, ?, ?)",
+                       arguments: [platform, messageID, date])
+        return db.changesCount == 1
+    }
+
+    public func wasProcessed(platform: String, messageID: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM processedMessage WHERE platform = ? AND messageID = ?",
+                          arguments: [platform, messageID]) ?? false
+    }
+
+    // MARK: Outbox
+
+    /// Queues a reply; a second reply with the same key is ignored.
+    @discardableResult
+    public func enqueue(_ message: OutboxMessage) throws -> OutboxMessage {
+        var copy = message
+        try copy.insert(db, onConflict: .ignore)
+        return copy
+    }
+
+    /// Unsent replies of a platform, oldest first.
+    public func pendingOutbox(platform: String, limit: Int = 100) throws -> [OutboxMessage] {
+        try OutboxMessage.filter(Column("platform") == platform && Column("sentAt") == nil)
+            .order(Column("id")).limit(limit).fetchAll(db)
+    }
+
+    public func markSent(outboxID: Int64, at date: Date = Date()) throws {
+        try db.execute(sql: "UPDATE outbox SET sentAt = ?, attempts = attempts + 1, lastError = NULL WHERE id = ?",
+                       arguments: [date, outboxID])
+    }
+
+    /// Records a failed attempt; `give up` marks it done so it is not retried.
+    public func markFailed(outboxID: Int64, error: String, giveUp: Bool, at date: Date = Date()) throws {
+        try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, lastError = ?, sentAt = CASE WHEN ? THEN ? ELSE sentAt END WHERE id = ?",
+                       arguments: [error, giveUp, date, outboxID])
+    }
+
+    /// Moves unsent replies of a room to another room (Telegram group → supergroup migration).
+    public func moveOutbox(platform: String, fromRoom: String, toRoom: String) throws {
+        try db.execute(sql: "UPDATE outbox SET room = ? WHERE platform = ? AND room = ? AND sentAt IS NULL",
+                       arguments: [toRoom, platform, fromRoom])
+    }
+}

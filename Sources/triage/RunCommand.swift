@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import TriageApp
+import TriageCore
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the chat bot for the platforms configured (telegram, matrix); SIGTERM stops it gracefully.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let logger = Log.bootstrap(defaultLevel: .info)
+        guard options.config != nil else {
+            throw ValidationError("triage run needs --config FILE (see config/*.example.yaml)")
+        }
+        let config = try options.load()
+        let built = try PlatformFactory.make(config: config, logger: logger)
+        let app = try TriageApplication(config: config, logger: logger, botName: built.botName,
+                                        extraHandlers: built.handlers)
+        for e in app.commandErrors {
+            logger.error("runbook file problem", metadata: ["config.error": "\(e.description)"])
+        }
+        var services: [any Service] = []
+        for platform in built.platforms {
+            let outbox = OutboxService(platform: platform, store: app.store, logger: logger)
+            services.append(ChatBotService(platform: platform, dispatcher: app.dispatcher, store: app.store, outbox: outbox, logger: logger))
+            services.append(outbox)
+        }
+        services.append(contentsOf: try built.services(app))
+        guard !services.isEmpty else {
+            throw ValidationError("no chat platform configured in \(options.config!): add a telegram or matrix section")
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                                           failureTerminationBehavior: .gracefullyShutdownGroup) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.info("triage running", metadata: ["platforms": "\(built.platforms.map(\.name))"])
+        do {
+            try await group.run()
+        } catch {
+            await app.shutdown()
+            logger.critical("triage stopped", metadata: ["error": "\(error)"])
+            throw ExitCode(2)
+        }
+        await app.shutdown()
+        logger.info("triage stopped")
+    }
+}

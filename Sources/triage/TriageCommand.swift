@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TriageApp
+import TriageCore
+
+@main
+struct TriageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "triage",
+        abstract: "Incident chat-ops for PostgreSQL: runbook commands from chat, timelines, postmortems, paging.",
+        version: TriageApplication.version,
+        subcommands: [ConsoleCommand.self, RunCommand.self, CheckConfigCommand.self, IncidentsCommand.self, TimelineCommand.self],
+        defaultSubcommand: ConsoleCommand.self)
+}
+
+/// Options shared by the commands that read a config.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "Config file (YAML). Without one, PostgreSQL comes from DATABASE_URL.")
+    var config: String?
+
+    @Option(name: .long, help: "Timeline store (SQLite file); overrides the config.")
+    var timeline: String?
+
+    func load() throws -> TriageConfig {
+        var c = try config.map { try TriageConfig.load(path: $0) } ?? TriageConfig.defaults(timeline: timeline)
+        if let timeline { c.timelinePath = timeline }
+        return c
+    }
+}
+
+enum Log {
+    /// Logs go to stderr; the level comes from TRIAGE_LOG_LEVEL.
+    static func bootstrap(defaultLevel: Logger.Level) -> Logger {
+        let level = ProcessInfo.processInfo.environment["TRIAGE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        return Logger(label: "triage")
+    }
+}
+
+struct ConsoleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console",
+        abstract: "Type runbook commands in the terminal; each reply is printed. Works with a pipe.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let logger = Log.bootstrap(defaultLevel: .warning)
+        let config = try options.load()
+        let app = try TriageApplication(config: config, logger: logger)
+        for e in app.commandErrors {
+            FileHandle.standardError.write(Data("warning: \(e.description)\n".utf8))
+        }
+        let interactive = isatty(0) == 1
+        if interactive {
+            FileHandle.standardError.write(Data("Triage \(TriageApplication.version) — type /help, Ctrl-D to quit.\n".utf8))
+        }
+        await ConsoleSession(app: app).run(interactive: interactive)
+        await app.shutdown()
+    }
+}
+
+struct CheckConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Check the config file and every file in commands/; problems are listed with file and line.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        var problems: [String] = []
+        var config: TriageConfig?
+        do {
+            config = try options.load()
+        } catch let e as PresentableError {
+            problems.append(e.description)
+        }
+        let commandsDir = config?.commandsDirectory ?? "commands"
+        let loaded = RunbookLoader().load(directory: commandsDir)
+        problems.append(contentsOf: loaded.errors.map(\.description))
+        if let config {
+            problems.append(contentsOf: PlatformFactory.check(config: config))
+        }
+        if problems.isEmpty {
+            print("ok: \(options.config ?? "defaults"), \(loaded.declarations.count) runbook commands in \(commandsDir)")
+        } else {
+            for p in problems { print("error: \(p)") }
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what Triage needs on a fresh Debian machine: the C libraries, PostgreSQL 15 and
+# its contrib modules. Skips what is already there. Needs root (or sudo).
+set -euo pipefail
+need=()
+for p in libcurl4-openssl-dev libpq-dev libsqlite3-dev postgresql-15 postgresql-client-15 postgresql-contrib python3-venv curl; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  echo "installing: ${need[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.x, e.g. /opt/swift/usr/bin)" >&2; exit 1; }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL 15 cluster on loopback, for Triage's tests, benchmarks and `scripts/start.sh`.
+# usage: scripts/pg.sh up DIR PORT   -> prints a libpq URL;   scripts/pg.sh down DIR
+# initdb refuses root, so the cluster runs as the postgres user (created if missing).
+set -euo pipefail
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+cmd=${1:?usage: pg.sh up DIR PORT | down DIR} dir=${2:?DIR}
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+case $cmd in
+up)
+  port=${3:?PORT}
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+    install -d -o postgres -g postgres "$dir"
+  else
+    mkdir -p "$dir"
+  fi
+  as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-locale --no-sync >"$dir/initdb.log"
+  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_stat_statements -c max_connections=100 -c fsync=off" start >/dev/null
+  psql "postgresql://postgres@127.0.0.1:$port/postgres" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  echo "postgresql://postgres@127.0.0.1:$port/postgres"
+  ;;
+stop)   # stop but keep the data (to test "database down")
+  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+  ;;
+start)  # start a stopped cluster again
+  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+  ;;
+down)
+  [ -d "$dir/data" ] && as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+  ;;
+*) echo "unknown command $cmd" >&2; exit 2 ;;
+esac
