@@ -60,6 +60,9 @@ enum StoreMigrations {
             }
             try db.create(index: "outbox_pending", on: "outbox", columns: ["platform", "sentAt", "id"])
         }
+        registerActionMigrations(&m)
+        registerIncidentMigrations(&m)
+        registerPagingMigrations(&m)
         return m
     }
 }
