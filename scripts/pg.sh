@@ -16,8 +16,16 @@ up)
     mkdir -p "$dir"
   fi
   as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-locale --no-sync >"$dir/initdb.log"
-  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_stat_statements -c max_connections=100 -c fsync=off" start >/dev/null
+  # Settings go in the config file so that `stop` then `start` comes back the same.
+  cat >>"$dir/data/postgresql.conf" <<CONF
+port = $port
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir'
+shared_preload_libraries = 'pg_stat_statements'
+max_connections = 100
+fsync = off
+CONF
+  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
   psql "postgresql://postgres@127.0.0.1:$port/postgres" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
   echo "postgresql://postgres@127.0.0.1:$port/postgres"
   ;;

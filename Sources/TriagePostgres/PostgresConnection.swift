@@ -13,7 +13,7 @@ final class PostgresConnection {
         // expand_dbname lets `dbname` hold a URL or a conninfo string; later keys override it.
         let keys = ["dbname", "application_name", "connect_timeout", "options", "keepalives", "keepalives_idle", "tcp_user_timeout"]
         let options = "-c statement_timeout=\(target.statementTimeoutMs) -c lock_timeout=\(target.lockTimeoutMs) -c idle_in_transaction_session_timeout=60000"
-        let values = [target.connectionString, "triage", String(max(2, target.connectTimeout)), options, "1", "10",
+        let values = [target.connectionString, target.applicationName, String(max(2, target.connectTimeout)), options, "1", "10",
                       String(max(2, target.connectTimeout) * 1000 + target.statementTimeoutMs)]
         let conn = Self.withCStrings(keys) { k in
             Self.withCStrings(values) { v in PQconnectdbParams(k, v, 1) }

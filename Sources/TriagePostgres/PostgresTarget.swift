@@ -9,13 +9,16 @@ public struct PostgresTarget: Sendable, Equatable {
     public var statementTimeoutMs: Int
     /// Milliseconds a statement may wait for a lock.
     public var lockTimeoutMs: Int
+    /// `application_name` of Triage's sessions; actions never terminate sessions named so.
+    public var applicationName: String
 
     public init(name: String, connectionString: String, connectTimeout: Int = 5,
-                statementTimeoutMs: Int = 10_000, lockTimeoutMs: Int = 2_000) {
+                statementTimeoutMs: Int = 10_000, lockTimeoutMs: Int = 2_000, applicationName: String = "triage") {
         self.name = name
         self.connectionString = connectionString
         self.connectTimeout = connectTimeout
         self.statementTimeoutMs = statementTimeoutMs
         self.lockTimeoutMs = lockTimeoutMs
+        self.applicationName = applicationName
     }
 }

@@ -27,6 +27,9 @@ public struct CommandLineParser: Sendable {
         guard let first = normalized.first, prefixes.contains(first) else {
             throw UsageError(.syntax, "Commands start with /, for example /help.")
         }
+        guard let second = normalized.dropFirst().first, second.isLetter else {
+            throw UsageError(.syntax, "Missing command name after \(first). Try /help.")
+        }
         let tokens = try tokenize(String(normalized.dropFirst()))
         guard let head = tokens.first, !head.text.isEmpty, !head.quoted else {
             throw UsageError(.syntax, "Missing command name after /. Try /help.")
