@@ -65,11 +65,11 @@ public struct ConfirmCommands: CommandHandler {
             let how = a.status == .cancelled ? "was cancelled" : "was already used (\(a.status)" + (a.confirmedBy.map { ", confirmed by \($0)" } ?? "") + ")"
             throw TriageError(.conflict, "Token \(a.token) \(how). Nothing was run again; run the command for a new preview.")
         case .expired(let a):
-            throw TriageError(.conflict, "Token \(a.token) expired at \(UTCTime.format(a.expiresAt)) UTC. Nothing was run; run \(a.line) again for a fresh preview.")
+            throw TriageError(.conflict, "Token \(a.token) expired at \(UTCTime.format(a.expiresAt)). Nothing was run; run \(a.line) again for a fresh preview.")
         case .needsAnother(let a):
             let reply = Reply(title: "Confirmation 1 of \(a.confirmationsNeeded) recorded: \(a.line)",
                               blocks: [.note("This action rewrites or blocks (see the preview). Nothing has run yet. "
-                                             + "To really run it: /confirm \(a.token) (valid until \(UTCTime.format(a.expiresAt)) UTC).", .warning)],
+                                             + "To really run it: /confirm \(a.token) (valid until \(UTCTime.format(a.expiresAt))).", .warning)],
                               mark: .warning, summary: "first confirmation of \(a.line); second: /confirm \(a.token)")
             return CommandOutcome(reply: reply)
         case .run(let pending):
@@ -100,11 +100,12 @@ public struct ConfirmCommands: CommandHandler {
                                                         KeyValue("confirmed by", pending.confirmedBy ?? m.senderName)])],
                           mark: status == .done ? .ok : .critical, summary: summary)
         let token = pending.token
+        let (finalStatus, finalSummary) = (status, summary)
         return CommandOutcome(reply: reply) { tx, reply in
-            try tx.finish(token: token, status: status, result: summary, at: finishedAt)
+            try tx.finish(token: token, status: finalStatus, result: finalSummary, at: finishedAt)
             if let incident = try tx.activeIncident(platform: m.platform, room: m.room) {
                 try tx.append(TimelineEvent(incidentID: incident.id!, at: context.now, actor: m.senderName, kind: .action,
-                                            command: pending.line, text: summary,
+                                            command: pending.line, text: finalSummary,
                                             output: TextRenderer(maxCellWidth: 4000).render(reply)))
             }
             return reply

@@ -53,10 +53,10 @@ public struct ConfirmationFlow: ActionFlow {
         let needed = max(1, context.declaration.confirmations) + (extra ? 1 : 0)
         let token = Self.newToken()
         let expires = context.now.addingTimeInterval(lifetime)
-        var facts = [KeyValue("lock", action.lockLevel ?? "see above"),
+        var facts = (action.lockLevel.map { [KeyValue("lock", $0)] } ?? []) + [
                      KeyValue("confirmations needed", "\(needed)" + (extra ? " (this one rewrites or blocks; a second /confirm is asked for)" : "")),
                      KeyValue("token", token),
-                     KeyValue("expires", UTCTime.format(expires) + " UTC (in \(DurationFormatter.format(seconds: lifetime)))")]
+                     KeyValue("expires", UTCTime.format(expires) + " (in \(DurationFormatter.format(seconds: lifetime)))")]
         if let t = target { facts.insert(KeyValue("database", t), at: 0) }
         blocks.append(.keyValues(facts))
         if let warning = action.warning { blocks.append(.note(warning, .warning)) }
@@ -89,12 +89,13 @@ public struct ConfirmationFlow: ActionFlow {
         }
         let captured = pending.capturedValues
         let chosen = action.statements.filter { $0.applies(to: arguments) }
-        let statements = try chosen.map { s in
-            SQLStatement(s.sql,
-                         parameters: s.parameters.map { try Self.value(for: $0, arguments: arguments, captured: captured) },
-                         identifiers: Dictionary(uniqueKeysWithValues: try s.identifiers.map { name in
-                             (name, try Self.identifier(for: name, arguments: arguments, captured: captured))
-                         }))
+        var statements: [SQLStatement] = []
+        for s in chosen {
+            var parameters: [String?] = []
+            for p in s.parameters { parameters.append(try Self.value(for: p, arguments: arguments, captured: captured)) }
+            var identifiers: [String: String] = [:]
+            for i in s.identifiers { identifiers[i] = try Self.identifier(for: i, arguments: arguments, captured: captured) }
+            statements.append(SQLStatement(s.sql, parameters: parameters, identifiers: identifiers))
         }
         let mode: SQLMode = action.autocommit ? .autocommit(statementTimeoutMs: 0) : .readWrite
         let results = try await database.run(statements, on: pending.target, mode: mode)
@@ -108,8 +109,15 @@ public struct ConfirmationFlow: ActionFlow {
             let step = RunbookStep(title: s.title, sql: s.sql, emptyText: "nothing matched any more (changed since the preview)")
             let (b, _) = renderer.render(step, result: r, arguments: arguments)
             blocks.append(contentsOf: b)
-            let trues = r.rows.filter { $0.contains("t") }.count
-            lines.append(r.rows.isEmpty ? "nothing matched any more" : "\(trues) of \(r.rows.count) rows done")
+            // A boolean column (terminated, cancelled) counts what was done.
+            let flags = r.columns.indices.filter { c in r.rows.allSatisfy { $0[c] == "t" || $0[c] == "f" } }
+            if r.rows.isEmpty {
+                lines.append("nothing matched any more")
+            } else if let c = flags.first {
+                lines.append("\(r.columns[c]): \(r.rows.filter { $0[c] == "t" }.count) of \(r.rows.count)")
+            } else {
+                lines.append((s.title ?? "rows") + ": " + r.columns.enumerated().map { "\($0.element) \(r.rows[0][$0.offset] ?? "-")" }.joined(separator: ", "))
+            }
         }
         return (blocks, lines.joined(separator: "; "))
     }

@@ -236,8 +236,9 @@ public struct RunbookLoader {
         }
     }
 
-    /// The highest `$n` in `sql` (ignoring ones inside quotes is not needed for our files).
-    static func highestPlaceholder(in sql: String) -> Int {
+    /// The highest `$n` in `sql` (ignoring ones inside quotes is not needed for our files,
+    /// nor for pg_stat_statements texts, whose constants are already `$n`).
+    public static func highestPlaceholder(in sql: String) -> Int {
         var highest = 0
         let chars = Array(sql)
         var i = 0
