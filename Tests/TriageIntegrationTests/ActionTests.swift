@@ -131,6 +131,13 @@ final class ActionTests {
         #expect(confirm.allText.contains("was cancelled"))
         let unknown = await h.send("/confirm zzzzzzzz")
         #expect(unknown.allText.contains("No action with token"))
+        // Without a table: the whole database.
+        let all = await h.send("/pg analyze")
+        #expect(all.value("target")?.hasPrefix("every table in triage_rb_act_") == true)
+        let done = await h.send("/confirm \(try #require(h.token(all)))")
+        #expect(done.title == "Done: /pg analyze")
+        let analyzed = try h.admin.exec("SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'can' AND last_analyze IS NOT NULL")
+        #expect(analyzed.first?.first == "1")
     }
 
     @Test func cancelStopsARunningQuery() async throws {

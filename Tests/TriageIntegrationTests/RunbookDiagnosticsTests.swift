@@ -9,7 +9,10 @@ final class RunbookDiagnosticsTests {
     let h: RunbookHarness
 
     init() throws {
-        h = try RunbookHarness(suite: "diag")
+        h = try RunbookHarness(suite: "diag", config: [
+            "migrations": "tables: [{preset: golang-migrate}]",
+            "integrity": "unique_keys: [{table: child, columns: [parent_id]}]\nnot_null: [{table: public.child, columns: [parent_id]}]",
+        ])
     }
 
     deinit {
@@ -201,7 +204,7 @@ final class RunbookDiagnosticsTests {
     @Test func orphanedRowUnderANotValidForeignKeyIsCounted() async throws {
         try h.admin.exec("""
             CREATE TABLE parent(id int PRIMARY KEY); INSERT INTO parent VALUES (1), (2);
-            CREATE TABLE child(id int PRIMARY KEY, parent_id int); INSERT INTO child VALUES (1, 1), (2, 2), (3, 99), (4, NULL);
+            CREATE TABLE child(id int PRIMARY KEY, parent_id int); INSERT INTO child VALUES (1, 1), (2, 2), (3, 99), (4, NULL), (5, 1);
             ALTER TABLE child ADD CONSTRAINT child_parent_fk FOREIGN KEY (parent_id) REFERENCES parent(id) NOT VALID;
             """)
         let reply = await h.send("/pg integrity child")
@@ -212,10 +215,43 @@ final class RunbookDiagnosticsTests {
         #expect(row["orphans"] == "1")
         #expect(row["state"] == "NOT VALID")
         #expect(reply.summary?.contains("1 orphaned rows in public.child") == true)
+        let keys = try #require(reply.table("Configured keys"))
+        #expect(keys.rows.map { $0.map(\.text) } == [["child(parent_id)", "duplicates", "1 duplicated keys, 1 extra rows"],
+                                                     ["public.child(parent_id)", "NULLs", "1 rows with NULLs"]])
+        #expect(reply.mark == .critical)
         // Fix the orphan: the count drops to zero.
         try h.admin.exec("DELETE FROM child WHERE id = 3")
         let fixed = await h.send("/pg integrity child")
         #expect(fixed.table("Orphaned rows")?.row(where: "constraint", is: "child_parent_fk")?["orphans"] == "0")
+    }
+
+    @Test func amcheckChecksBTreeIndexesWhenInstalled() async throws {
+        try h.admin.exec("CREATE EXTENSION IF NOT EXISTS amcheck; CREATE TABLE am(id int PRIMARY KEY); INSERT INTO am SELECT generate_series(1, 100)")
+        let reply = await h.send("/pg integrity")
+        let table = try #require(reply.table("amcheck"))
+        #expect(table.rows.isEmpty)
+        #expect(table.title?.contains("on 0 B-tree") == false)
+    }
+
+    @Test func configuredMigrationTablesShowFailures() async throws {
+        try h.admin.exec("CREATE TABLE schema_migrations(version bigint PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (20251031, true)")
+        let reply = await h.send("/pg migrations")
+        let table = try #require(reply.table("public.schema_migrations"))
+        #expect(table.title == "public.schema_migrations: 1 failed")
+        #expect(table.row(where: "migration", is: "20251031")?["state"] == "FAILED")
+        #expect(reply.summary?.contains("1 failed in public.schema_migrations") == true)
+    }
+
+    @Test func everyDiagnosticRunsOnARealServer() async throws {
+        let diagnostics = h.app.dispatcher.registry.declarations.filter {
+            ($0.kind == .diagnostic) && !$0.arguments.contains { $0.isRequired }
+        }
+        #expect(diagnostics.count >= 25)
+        for d in diagnostics {
+            let reply = await h.send("/" + d.name)
+            #expect(!reply.allText.contains("error"), "/\(d.name): \(reply.allText.prefix(300))")
+            #expect(!reply.allText.contains("Internal"), "/\(d.name)")
+        }
     }
 
     @Test func chatArgumentsReachSQLOnlyAsData() async throws {
