@@ -33,6 +33,8 @@ import Testing
         let vacuum = actions.first { $0.name == "pg vacuum" }!
         #expect(vacuum.runbook?.action?.extraConfirmationWhen == "full")
         #expect(vacuum.runbook?.action?.autocommit == true)
+        #expect(vacuum.runbook?.action?.lockTimeoutSeconds == nil)
+        #expect(actions.first { $0.name == "pg reindex" }?.runbook?.action?.lockTimeoutSeconds == 300)
     }
 
     @Test func diagnosticsNeverChangeTheDatabase() {

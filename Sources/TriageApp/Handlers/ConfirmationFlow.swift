@@ -98,7 +98,22 @@ public struct ConfirmationFlow: ActionFlow {
             statements.append(SQLStatement(s.sql, parameters: parameters, identifiers: identifiers))
         }
         let mode: SQLMode = action.autocommit ? .autocommit(statementTimeoutMs: 0) : .readWrite
-        let results = try await database.run(statements, on: pending.target, mode: mode)
+        // A longer lock wait for this action only; RESET returns to the connection's own setting.
+        var before: [SQLStatement] = []
+        var after: [SQLStatement] = []
+        if let seconds = action.lockTimeoutSeconds {
+            let set = SQLStatement("SELECT set_config('lock_timeout', $1, \(action.autocommit ? "false" : "true"))", parameters: ["\(seconds)s"])
+            before = action.autocommit ? [SQLStatement("RESET lock_timeout"), set] : [set]
+            after = action.autocommit ? [SQLStatement("RESET lock_timeout")] : []
+        }
+        var results: [QueryResult]
+        do {
+            results = try await database.run(before + statements + after, on: pending.target, mode: mode)
+        } catch {
+            if action.autocommit && !after.isEmpty { _ = try? await database.run(after, on: pending.target, mode: mode) }
+            throw error
+        }
+        results = Array(results.dropFirst(before.count).prefix(statements.count))
         var blocks: [ReplyBlock] = []
         var lines: [String] = []
         for (s, r) in zip(chosen, results) {

@@ -200,7 +200,14 @@ public struct RunbookLoader {
     }
 
     func action(_ node: YAMLNode, arguments: Set<String>, captured: Set<String> = []) throws -> RunbookAction {
-        try node.checkKeys(["statements", "autocommit", "lock", "second_confirmation_when", "warning"])
+        try node.checkKeys(["statements", "autocommit", "lock", "second_confirmation_when", "warning", "lock_timeout"])
+        var lockTimeout: Int?
+        if let text = try node.string("lock_timeout") {
+            guard let seconds = DurationParser.seconds(text), seconds > 0 else {
+                throw node["lock_timeout"]!.error("lock_timeout must be a duration such as 30s or 5m")
+            }
+            lockTimeout = seconds
+        }
         let known = arguments.union(captured)
         var statements: [RunbookStatement] = []
         for s in try node.required("statements").list() {
@@ -223,7 +230,7 @@ public struct RunbookLoader {
         return RunbookAction(statements: statements, autocommit: try node.bool("autocommit") ?? false,
                              lockLevel: try node.string("lock"),
                              extraConfirmationWhen: try node.string("second_confirmation_when")?.lowercased(),
-                             warning: try node.string("warning"))
+                             warning: try node.string("warning"), lockTimeoutSeconds: lockTimeout)
     }
 
     func checkParameters(sql: String, params: [String], arguments: Set<String>, node: YAMLNode) throws {

@@ -106,9 +106,13 @@ public struct RunbookAction: Sendable {
     public var extraConfirmationWhen: String?
     /// Shown in the preview: what the action will do and what it cannot undo.
     public var warning: String?
+    /// How long the action may wait for locks, in seconds, instead of the target's short
+    /// diagnostic `lock_timeout` (REINDEX CONCURRENTLY waits for older transactions to end).
+    public var lockTimeoutSeconds: Int?
 
     public init(statements: [RunbookStatement], autocommit: Bool = false, lockLevel: String? = nil,
-                extraConfirmationWhen: String? = nil, warning: String? = nil) {
+                extraConfirmationWhen: String? = nil, warning: String? = nil, lockTimeoutSeconds: Int? = nil) {
+        self.lockTimeoutSeconds = lockTimeoutSeconds
         self.statements = statements
         self.autocommit = autocommit
         self.lockLevel = lockLevel
