@@ -3,7 +3,8 @@ import Testing
 @testable import TriageApp
 import TriageCore
 
-/// Each diagnostic against an induced condition in a real PostgreSQL, in a database of its own.
+/// Each diagnostic against an induced condition in a real PostgreSQL. Swift Testing makes a
+/// suite instance per test, so every test gets a fresh database of its own.
 @Suite(.serialized, .enabled(if: hasRunbookPG))
 final class RunbookDiagnosticsTests {
     let h: RunbookHarness
@@ -21,9 +22,9 @@ final class RunbookDiagnosticsTests {
 
     @Test func idleSessionsOlderThanADurationAreCountedExactly() async throws {
         for _ in 0..<3 { try h.session("rb-idle").exec("SELECT 1") }
-        try await Task.sleep(nanoseconds: 1_300_000_000)
+        try await Task.sleep(nanoseconds: 2_200_000_000)
         try h.session("rb-idle").exec("SELECT 1")   // idle, but not for long enough
-        let reply = await h.send("/pg idle --older 1s --app rb-idle")
+        let reply = await h.send("/pg idle --older 2s --app rb-idle")
         #expect(reply.value("idle sessions older than threshold") == "3")
         #expect(reply.table("Sessions")?.rows.count == 3)
         let all = await h.send("/pg idle --older 0s --app rb-idle")

@@ -86,7 +86,8 @@ final class TestClock: @unchecked Sendable {
     func advance(_ seconds: TimeInterval) { lock.withLock { _now = _now.addingTimeInterval(seconds) } }
 }
 
-/// A fresh database for one suite, a Triage application pointed at it, and chat helpers.
+/// A fresh database (one per suite instance, so one per test), a Triage application pointed
+/// at it with an injected clock, and chat helpers.
 final class RunbookHarness: @unchecked Sendable {
     let url: String
     let database: String
