@@ -15,4 +15,21 @@ extension TriageApplication {
             try MigrationsCommand(database: database, config: config.sections["migrations"]),
         ]
     }
+
+    /// Problems in the config sections the runbook commands read (`health`, `integrity`,
+    /// `migrations`), for `triage check-config`.
+    public static func runbookConfigProblems(_ config: TriageConfig) -> [String] {
+        struct NoDatabase: SQLRunner {
+            var targetNames: [String] { [] }
+            func run(_ statements: [SQLStatement], on target: String?, mode: SQLMode) async throws -> [QueryResult] { [] }
+        }
+        var problems: [String] = []
+        func check(_ body: () throws -> Void) {
+            do { try body() } catch let e as PresentableError { problems.append(e.description) } catch { problems.append("\(error)") }
+        }
+        check { _ = try HealthCommand.checks(config: config.sections["health"]) }
+        check { _ = try IntegrityCommand(database: NoDatabase(), config: config.sections["integrity"]) }
+        check { _ = try MigrationsCommand(database: NoDatabase(), config: config.sections["migrations"]) }
+        return problems
+    }
 }

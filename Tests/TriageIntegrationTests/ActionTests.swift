@@ -62,6 +62,24 @@ final class ActionTests {
         #expect(try alive([victims[0].pid]) == 1)
     }
 
+    @Test func killIdleInTransactionReleasesTheXminHorizon() async throws {
+        let holder = try h.session("rb-holder", user: "rb_app")
+        try holder.exec("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        try holder.exec("SELECT 1")
+        let plainIdle = try h.session("rb-holder", user: "rb_app")
+        try plainIdle.exec("SELECT 1")
+        try await Task.sleep(nanoseconds: 1_300_000_000)
+        let preview = await h.send("/pg kill-idle --older 1s --app rb-holder --in-transaction")
+        #expect(preview.table("Would terminate")?.column("pid") == [String(holder.pid)])
+        #expect(preview.table("Would terminate")?.column("state") == ["idle in transaction"])
+        _ = await h.send("/confirm \(try #require(h.token(preview)))")
+        let gone = await h.eventually { ((try? self.alive([holder.pid])) ?? 1) == 0 }
+        #expect(gone)
+        #expect(try alive([plainIdle.pid]) == 1)
+        let xmin = await h.send("/pg xmin")
+        #expect(xmin.table()?.row(where: "holder", is: String(holder.pid)) == nil)
+    }
+
     @Test func terminateNeverTouchesTriageItself() async throws {
         _ = await h.send("/pg connections")   // Triage's own session exists now
         let own = try h.admin.exec("SELECT pid::text FROM pg_stat_activity WHERE application_name = 'triage' AND datname = current_database() LIMIT 1")
