@@ -80,6 +80,17 @@ final class ActionTests {
         #expect(xmin.table()?.row(where: "holder", is: String(holder.pid)) == nil)
     }
 
+    @Test func everyActionAndConfirmationNeedsTheOperatorRole() async throws {
+        try h.admin.exec("CREATE TABLE rl(id int PRIMARY KEY)")
+        for line in ["/pg kill-idle --older 1m", "/pg terminate 1", "/pg cancel 1", "/pg vacuum rl", "/pg vacuum rl --full",
+                     "/pg analyze rl", "/pg analyze", "/pg reindex rl_pkey", "/confirm abcdefgh", "/cancel"] {
+            let reply = await h.send(line, role: .responder)
+            #expect(reply.allText.contains("needs the operator role"), "\(line)")
+        }
+        let pending = try await h.app.store.read { tx in try tx.latestPendingAction(platform: "test", room: "ops", at: Date.distantPast) }
+        #expect(pending == nil)
+    }
+
     @Test func terminateNeverTouchesTriageItself() async throws {
         _ = await h.send("/pg connections")   // Triage's own session exists now
         let own = try h.admin.exec("SELECT pid::text FROM pg_stat_activity WHERE application_name = 'triage' AND datname = current_database() LIMIT 1")
