@@ -29,11 +29,15 @@ public final class TriageApplication: Sendable {
         store = try TimelineStore(path: config.timelinePath)
         database = PostgresClient(targets: config.databases, logger: logger)
         let registryBox = RegistryBox()
+        let actions = ConfirmationFlow(database: database)
+        let runbook = RunbookCommands(declarations: loaded.declarations, database: database, actions: actions)
         var handlers: [any CommandHandler] = [
             GeneralCommands(sections: loaded.sections, version: Self.version, startedAt: now()) { registryBox.value },
-            RunbookCommands(declarations: loaded.declarations, database: database),
+            runbook,
             IncidentCommands(),
         ]
+        handlers.append(contentsOf: try Self.runbookHandlers(config: config, database: database, store: store,
+                                                             actions: actions, runbook: runbook))
         handlers.append(contentsOf: extraHandlers)
         dispatcher = Dispatcher(handlers: handlers, store: store, logger: logger, botName: botName, now: now)
         registryBox.value = dispatcher.registry

@@ -85,6 +85,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
         problems.append(contentsOf: loaded.errors.map(\.description))
         if let config {
             problems.append(contentsOf: PlatformFactory.check(config: config))
+            problems.append(contentsOf: TriageApplication.runbookConfigProblems(config))
         }
         if problems.isEmpty {
             print("ok: \(options.config ?? "defaults"), \(loaded.declarations.count) runbook commands in \(commandsDir)")

@@ -57,12 +57,17 @@ public struct GeneralCommands: CommandHandler {
                          suggestions: Suggester.closest(to: name, among: all))
     }
 
+    /// A section's YAML commands, then the built-in ones declared for the same section.
+    static func commandNames(of section: RunbookSection, registry: CommandRegistry) -> [String] {
+        section.commands + registry.declarations.filter { $0.section == section.title && !section.commands.contains($0.name) }.map(\.name)
+    }
+
     /// The sections and commands whose symptoms match the words typed.
     func runbook(_ symptom: String?) -> Reply {
         let registry = self.registry()
         guard let symptom, !symptom.isEmpty else {
             let rows = sections.map { s in
-                [ReplyCell(s.title), ReplyCell(s.symptoms.joined(separator: "; ")), ReplyCell(s.commands.map { "/" + $0 }.joined(separator: " "))]
+                [ReplyCell(s.title), ReplyCell(s.symptoms.joined(separator: "; ")), ReplyCell(Self.commandNames(of: s, registry: registry).map { "/" + $0 }.joined(separator: " "))]
             }
             return Reply(title: "Runbook quick reference",
                          blocks: [.table(ReplyTable(columns: ["section", "symptoms", "commands"], rows: rows)),
@@ -85,12 +90,12 @@ public struct GeneralCommands: CommandHandler {
         }
         var blocks: [ReplyBlock] = []
         for (_, s) in matches.prefix(2) {
-            let cmds = s.commands.compactMap { registry.declaration(named: $0) }
+            let cmds = Self.commandNames(of: s, registry: registry).compactMap { registry.declaration(named: $0) }
             let rows = cmds.map { [ReplyCell("/" + $0.name), ReplyCell($0.kind == .action ? "fix" : "diagnose"), ReplyCell($0.summary)] }
             blocks.append(.text(s.title + (s.summary.isEmpty ? "" : ": " + s.summary)))
             blocks.append(.table(ReplyTable(columns: ["command", "", "what it does"], rows: rows)))
         }
-        let extra = commandMatches.filter { d in !matches.prefix(2).contains { $0.1.commands.contains(d.name) } }
+        let extra = commandMatches.filter { d in !matches.prefix(2).contains { $0.1.commands.contains(d.name) || $0.1.title == d.section } }
         if !extra.isEmpty {
             blocks.append(.table(ReplyTable(title: "Also relevant", columns: ["command", "what it does"],
                                             rows: extra.map { [ReplyCell("/" + $0.name), ReplyCell($0.summary)] })))

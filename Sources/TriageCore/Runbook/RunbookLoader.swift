@@ -93,7 +93,18 @@ public struct RunbookLoader {
         }
         var action: RunbookAction?
         if let a = node["action"] {
-            action = try self.action(a, arguments: argNames)
+            let captured = Set(steps.flatMap(\.capture).map { capturedPrefix + $0 })
+            action = try self.action(a, arguments: argNames, captured: captured)
+            if let extra = action?.extraConfirmationWhen,
+               arguments.first(where: { $0.name == extra })?.type != .boolean {
+                throw a.error("second_confirmation_when: '\(extra)' must be a boolean argument")
+            }
+        }
+        if kind == .action, steps.isEmpty {
+            throw node.error("an action needs at least one preview step showing what it would affect")
+        }
+        if kind != .action, steps.contains(where: { !$0.capture.isEmpty }) {
+            throw node.error("capture is only for the preview steps of an action")
         }
         if kind == .action && action == nil {
             throw node.error("an action needs an 'action' with the statements to run after confirmation")
@@ -156,7 +167,8 @@ public struct RunbookLoader {
     }
 
     func step(_ node: YAMLNode, arguments: Set<String>) throws -> RunbookStep {
-        try node.checkKeys(["title", "sql", "params", "show", "columns", "empty", "summary", "requires_extension", "missing_extension"])
+        try node.checkKeys(["title", "sql", "params", "show", "columns", "empty", "summary", "requires_extension",
+                            "missing_extension", "capture"])
         let sql = try node.required("sql").string()
         let params = try node["params"]?.strings().map { $0.lowercased() } ?? []
         try checkParameters(sql: sql, params: params, arguments: arguments, node: node)
@@ -183,33 +195,47 @@ public struct RunbookLoader {
         return RunbookStep(title: try node.string("title"), sql: sql, parameters: params, display: display,
                            columns: columns, emptyText: try node.string("empty"), summary: try node.string("summary"),
                            requiresExtension: try node.string("requires_extension"),
-                           missingExtensionHint: try node.string("missing_extension"))
+                           missingExtensionHint: try node.string("missing_extension"),
+                           capture: try node["capture"]?.strings() ?? [])
     }
 
-    func action(_ node: YAMLNode, arguments: Set<String>) throws -> RunbookAction {
-        try node.checkKeys(["statements", "autocommit", "lock"])
+    func action(_ node: YAMLNode, arguments: Set<String>, captured: Set<String> = []) throws -> RunbookAction {
+        try node.checkKeys(["statements", "autocommit", "lock", "second_confirmation_when", "warning", "lock_timeout"])
+        var lockTimeout: Int?
+        if let text = try node.string("lock_timeout") {
+            guard let seconds = DurationParser.seconds(text), seconds > 0 else {
+                throw node["lock_timeout"]!.error("lock_timeout must be a duration such as 30s or 5m")
+            }
+            lockTimeout = seconds
+        }
+        let known = arguments.union(captured)
         var statements: [RunbookStatement] = []
         for s in try node.required("statements").list() {
-            try s.checkKeys(["sql", "params", "identifiers", "when"])
+            try s.checkKeys(["sql", "params", "identifiers", "when", "unless", "title"])
             let sql = try s.required("sql").string()
             let params = try s["params"]?.strings().map { $0.lowercased() } ?? []
             let idents = try s["identifiers"]?.strings().map { $0.lowercased() } ?? []
-            try checkParameters(sql: sql, params: params, arguments: arguments, node: s)
+            try checkParameters(sql: sql, params: params, arguments: known, node: s)
             for i in idents {
-                guard arguments.contains(i) else { throw s.error("identifier '\(i)' is not a declared argument") }
+                guard known.contains(i) else { throw s.error("identifier '\(i)' is not a declared argument or captured column") }
                 guard sql.contains("{{ident:\(i)}}") else { throw s.error("sql does not use {{ident:\(i)}}") }
             }
             let when = try s.string("when")?.lowercased()
             if let when, !arguments.contains(when) { throw s.error("when: '\(when)' is not a declared argument") }
-            statements.append(RunbookStatement(sql: sql, parameters: params, identifiers: idents, when: when))
+            let unless = try s.string("unless")?.lowercased()
+            if let unless, !arguments.contains(unless) { throw s.error("unless: '\(unless)' is not a declared argument") }
+            statements.append(RunbookStatement(sql: sql, parameters: params, identifiers: idents, when: when,
+                                               unless: unless, title: try s.string("title")))
         }
         return RunbookAction(statements: statements, autocommit: try node.bool("autocommit") ?? false,
-                             lockLevel: try node.string("lock"))
+                             lockLevel: try node.string("lock"),
+                             extraConfirmationWhen: try node.string("second_confirmation_when")?.lowercased(),
+                             warning: try node.string("warning"), lockTimeoutSeconds: lockTimeout)
     }
 
     func checkParameters(sql: String, params: [String], arguments: Set<String>, node: YAMLNode) throws {
         for p in params where !arguments.contains(p) {
-            throw node.error("parameter '\(p)' is not a declared argument")
+            throw node.error("parameter '\(p)' is not a declared argument" + (p.hasPrefix(capturedPrefix) ? " or captured column" : ""))
         }
         let highest = Self.highestPlaceholder(in: sql)
         if highest != params.count {
@@ -217,8 +243,9 @@ public struct RunbookLoader {
         }
     }
 
-    /// The highest `$n` in `sql` (ignoring ones inside quotes is not needed for our files).
-    static func highestPlaceholder(in sql: String) -> Int {
+    /// The highest `$n` in `sql` (ignoring ones inside quotes is not needed for our files,
+    /// nor for pg_stat_statements texts, whose constants are already `$n`).
+    public static func highestPlaceholder(in sql: String) -> Int {
         var highest = 0
         let chars = Array(sql)
         var i = 0

@@ -34,10 +34,14 @@ public struct RunbookStep: Sendable {
     /// A PostgreSQL extension the query needs, and what to say when it is missing.
     public var requiresExtension: String?
     public var missingExtensionHint: String?
+    /// For an action's preview: result columns whose values are kept with the confirmation
+    /// token and handed to the action's statements as `captured.NAME`.
+    public var capture: [String]
 
     public init(title: String? = nil, sql: String, parameters: [String] = [], display: Display = .table,
                 columns: [ColumnSpec] = [], emptyText: String? = nil, summary: String? = nil,
-                requiresExtension: String? = nil, missingExtensionHint: String? = nil) {
+                requiresExtension: String? = nil, missingExtensionHint: String? = nil, capture: [String] = []) {
+        self.capture = capture
         self.title = title
         self.sql = sql
         self.parameters = parameters
@@ -97,13 +101,28 @@ public struct RunbookAction: Sendable {
     public var autocommit: Bool
     /// Lock level taken, shown in the preview ("SHARE UPDATE EXCLUSIVE").
     public var lockLevel: String?
+    /// A boolean argument that, when set, makes the action need one more confirmation
+    /// (`full` for VACUUM FULL).
+    public var extraConfirmationWhen: String?
+    /// Shown in the preview: what the action will do and what it cannot undo.
+    public var warning: String?
+    /// How long the action may wait for locks, in seconds, instead of the target's short
+    /// diagnostic `lock_timeout` (REINDEX CONCURRENTLY waits for older transactions to end).
+    public var lockTimeoutSeconds: Int?
 
-    public init(statements: [RunbookStatement], autocommit: Bool = false, lockLevel: String? = nil) {
+    public init(statements: [RunbookStatement], autocommit: Bool = false, lockLevel: String? = nil,
+                extraConfirmationWhen: String? = nil, warning: String? = nil, lockTimeoutSeconds: Int? = nil) {
+        self.lockTimeoutSeconds = lockTimeoutSeconds
         self.statements = statements
         self.autocommit = autocommit
         self.lockLevel = lockLevel
+        self.extraConfirmationWhen = extraConfirmationWhen
+        self.warning = warning
     }
 }
+
+/// The prefix that names a preview column's captured values in `params` and `identifiers`.
+public let capturedPrefix = "captured."
 
 /// One statement of an action.
 public struct RunbookStatement: Sendable {
@@ -111,13 +130,34 @@ public struct RunbookStatement: Sendable {
     public var parameters: [String]
     /// Argument names substituted for `{{ident:NAME}}`, quoted by libpq.
     public var identifiers: [String]
-    /// Only run when this boolean argument is set (`full` for VACUUM FULL).
+    /// Only run when this argument is given (a boolean: set to yes), e.g. `full` for VACUUM FULL.
     public var when: String?
+    /// Only run when this argument is not given (or a boolean set to no).
+    public var unless: String?
+    /// A heading for the statement's rows in the result.
+    public var title: String?
 
-    public init(sql: String, parameters: [String] = [], identifiers: [String] = [], when: String? = nil) {
+    public init(sql: String, parameters: [String] = [], identifiers: [String] = [], when: String? = nil,
+                unless: String? = nil, title: String? = nil) {
         self.sql = sql
         self.parameters = parameters
         self.identifiers = identifiers
         self.when = when
+        self.unless = unless
+        self.title = title
+    }
+
+    /// Whether this statement runs for the given arguments.
+    public func applies(to arguments: BoundArguments) -> Bool {
+        func given(_ name: String) -> Bool {
+            switch arguments[name] {
+            case nil: false
+            case .boolean(let b)?: b
+            default: true
+            }
+        }
+        if let when, !given(when) { return false }
+        if let unless, given(unless) { return false }
+        return true
     }
 }

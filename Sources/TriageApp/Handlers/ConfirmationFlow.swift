@@ -1,0 +1,181 @@
+import Foundation
+import TriageCore
+import TriageStore
+
+/// The guard around database actions: a read-only preview of exactly what would be affected,
+/// a single-use token that expires, and on `/confirm` a run of exactly what the preview
+/// showed (the preview's captured values are re-checked by the action's own SQL).
+public struct ConfirmationFlow: ActionFlow {
+    let database: any SQLRunner
+    /// How long a token stays valid.
+    public let lifetime: TimeInterval
+    let renderer = StepRenderer()
+
+    public init(database: any SQLRunner, lifetime: TimeInterval = 300) {
+        self.database = database
+        self.lifetime = lifetime
+    }
+
+    // MARK: Preview
+
+    public func preview(_ context: CommandContext, spec: RunbookSpec) async throws -> CommandOutcome {
+        guard let action = spec.action else { throw TriageError(.notFound, "/\(context.declaration.name) has nothing to run.") }
+        let target = context.arguments.string("db")
+        let statements = spec.steps.map { step in
+            SQLStatement(step.sql, parameters: step.parameters.map { context.arguments[$0]?.sqlParameter })
+        }
+        let results = try await database.run(statements, on: target, mode: .readOnly)
+        var blocks: [ReplyBlock] = []
+        var summaries: [String] = []
+        var captured: [String: [String?]] = [:]
+        var nothingToDo = false
+        for (step, result) in zip(spec.steps, results) {
+            let (stepBlocks, summary) = renderer.render(step, result: result, arguments: context.arguments)
+            blocks.append(contentsOf: stepBlocks)
+            if let summary { summaries.append(summary) }
+            if !step.capture.isEmpty {
+                if result.rows.isEmpty { nothingToDo = true }
+                for column in step.capture {
+                    guard let i = result.columns.firstIndex(of: column) else {
+                        throw TriageError(.config, "/\(context.declaration.name): the preview has no column '\(column)' to capture.")
+                    }
+                    captured[column, default: []].append(contentsOf: result.rows.map { $0[i] })
+                }
+            }
+        }
+        let name = context.declaration.name
+        if nothingToDo {
+            return CommandOutcome(reply: Reply(title: "Nothing to do: \(context.parsed.line)", blocks: blocks, mark: .ok,
+                                               summary: "nothing to do: " + (summaries.first ?? name)),
+                                  recordsCommand: true)
+        }
+        let extra = action.extraConfirmationWhen.map { context.arguments.flag($0) } ?? false
+        let needed = max(1, context.declaration.confirmations) + (extra ? 1 : 0)
+        let token = Self.newToken()
+        let expires = context.now.addingTimeInterval(lifetime)
+        var facts = (action.lockLevel.map { [KeyValue("lock", $0)] } ?? []) + [
+                     KeyValue("confirmations needed", "\(needed)" + (extra ? " (this one rewrites or blocks; a second /confirm is asked for)" : "")),
+                     KeyValue("token", token),
+                     KeyValue("expires", UTCTime.format(expires) + " (in \(DurationFormatter.format(seconds: lifetime)))")]
+        if let t = target { facts.insert(KeyValue("database", t), at: 0) }
+        blocks.append(.keyValues(facts))
+        if let warning = action.warning { blocks.append(.note(warning, .warning)) }
+        blocks.append(.note("To run exactly this: /confirm \(token) (operator). To drop it: /cancel \(token).", .warning))
+        let summary = "preview " + (summaries.first ?? name) + "; confirm with /confirm \(token)"
+        let reply = Reply(title: "Preview (nothing has run yet): \(context.parsed.line)", blocks: blocks, mark: .warning, summary: summary)
+        let m = context.message
+        let pending = PendingAction(token: token, platform: m.platform, room: m.room, command: name, line: context.parsed.line,
+                                    target: target, requestedBy: m.senderName, captured: captured,
+                                    confirmationsNeeded: needed, createdAt: context.now, expiresAt: expires)
+        let line = context.parsed.line
+        return CommandOutcome(reply: reply, recordsCommand: false) { tx, reply in
+            try tx.insert(pending)
+            if let incident = try tx.activeIncident(platform: m.platform, room: m.room) {
+                try tx.append(TimelineEvent(incidentID: incident.id!, at: context.now, actor: m.senderName, kind: .preview,
+                                            command: line, text: summary,
+                                            output: TextRenderer(maxCellWidth: 4000).render(reply)))
+            }
+            return reply
+        }
+    }
+
+    // MARK: Run after confirmation
+
+    /// Runs a confirmed action's statements for `arguments`, with the preview's captured values.
+    /// - Returns: the result blocks and a one-line summary.
+    public func execute(_ declaration: CommandDeclaration, arguments: BoundArguments, pending: PendingAction) async throws -> ([ReplyBlock], String) {
+        guard let action = declaration.runbook?.action else {
+            throw TriageError(.notFound, "/\(declaration.name) has nothing to run.")
+        }
+        let captured = pending.capturedValues
+        let chosen = action.statements.filter { $0.applies(to: arguments) }
+        var statements: [SQLStatement] = []
+        for s in chosen {
+            var parameters: [String?] = []
+            for p in s.parameters { parameters.append(try Self.value(for: p, arguments: arguments, captured: captured)) }
+            var identifiers: [String: String] = [:]
+            for i in s.identifiers { identifiers[i] = try Self.identifier(for: i, arguments: arguments, captured: captured) }
+            statements.append(SQLStatement(s.sql, parameters: parameters, identifiers: identifiers))
+        }
+        let mode: SQLMode = action.autocommit ? .autocommit(statementTimeoutMs: 0) : .readWrite
+        // A longer lock wait for this action only; RESET returns to the connection's own setting.
+        var before: [SQLStatement] = []
+        var after: [SQLStatement] = []
+        if let seconds = action.lockTimeoutSeconds {
+            let set = SQLStatement("SELECT set_config('lock_timeout', $1, \(action.autocommit ? "false" : "true"))", parameters: ["\(seconds)s"])
+            before = action.autocommit ? [SQLStatement("RESET lock_timeout"), set] : [set]
+            after = action.autocommit ? [SQLStatement("RESET lock_timeout")] : []
+        }
+        var results: [QueryResult]
+        do {
+            results = try await database.run(before + statements + after, on: pending.target, mode: mode)
+        } catch {
+            if action.autocommit && !after.isEmpty { _ = try? await database.run(after, on: pending.target, mode: mode) }
+            throw error
+        }
+        results = Array(results.dropFirst(before.count).prefix(statements.count))
+        var blocks: [ReplyBlock] = []
+        var lines: [String] = []
+        for (s, r) in zip(chosen, results) {
+            if r.columns.isEmpty {
+                lines.append(r.commandTag)
+                continue
+            }
+            let step = RunbookStep(title: s.title, sql: s.sql, emptyText: "nothing matched any more (changed since the preview)")
+            let (b, _) = renderer.render(step, result: r, arguments: arguments)
+            blocks.append(contentsOf: b)
+            // A boolean column (terminated, cancelled) counts what was done.
+            let flags = r.columns.indices.filter { c in r.rows.allSatisfy { $0[c] == "t" || $0[c] == "f" } }
+            if r.rows.isEmpty {
+                lines.append("nothing matched any more")
+            } else if let c = flags.first {
+                lines.append("\(r.columns[c]): \(r.rows.filter { $0[c] == "t" }.count) of \(r.rows.count)")
+            } else {
+                lines.append((s.title ?? "rows") + ": " + r.columns.enumerated().map { "\($0.element) \(r.rows[0][$0.offset] ?? "-")" }.joined(separator: ", "))
+            }
+        }
+        return (blocks, lines.joined(separator: "; "))
+    }
+
+    /// A parameter: an argument's value, or a captured column as a PostgreSQL array literal.
+    static func value(for name: String, arguments: BoundArguments, captured: [String: [String?]]) throws -> String? {
+        if name.hasPrefix(capturedPrefix) {
+            guard let values = captured[String(name.dropFirst(capturedPrefix.count))] else {
+                throw TriageError(.config, "captured column \(name) is missing")
+            }
+            return arrayLiteral(values)
+        }
+        return arguments[name]?.sqlParameter
+    }
+
+    /// An identifier: an argument's value, or a captured column's first value (from the catalog).
+    static func identifier(for name: String, arguments: BoundArguments, captured: [String: [String?]]) throws -> String {
+        if name.hasPrefix(capturedPrefix) {
+            guard let first = captured[String(name.dropFirst(capturedPrefix.count))]?.first, let value = first, !value.isEmpty else {
+                throw TriageError(.config, "captured column \(name) is empty")
+            }
+            return value
+        }
+        guard let value = arguments.string(name), !value.isEmpty else {
+            throw TriageError(.config, "identifier \(name) has no value")
+        }
+        return value
+    }
+
+    /// `{"a","b\"c",NULL}`: a PostgreSQL array literal, every element quoted.
+    public static func arrayLiteral(_ values: [String?]) -> String {
+        let items = values.map { v -> String in
+            guard let v else { return "NULL" }
+            return "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return "{" + items.joined(separator: ",") + "}"
+    }
+
+    static let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
+
+    /// A short random token that is easy to type on a phone.
+    public static func newToken() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return String((0..<8).map { _ in alphabet[Int(rng.next(upperBound: UInt64(alphabet.count)))] })
+    }
+}

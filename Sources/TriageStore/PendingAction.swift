@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+
+/// A previewed database action waiting for `/confirm TOKEN`: single use, expiring.
+public struct PendingAction: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "pendingAction"
+
+    /// Where a pending action is in its life.
+    public struct Status: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        /// Waiting for a confirmation.
+        public static let pending = Status(rawValue: "pending")
+        /// Confirmed; the statements are running (or the process stopped while they ran).
+        public static let running = Status(rawValue: "running")
+        public static let done = Status(rawValue: "done")
+        public static let failed = Status(rawValue: "failed")
+        public static let cancelled = Status(rawValue: "cancelled")
+        public static let expired = Status(rawValue: "expired")
+        /// Confirmed once; a new token was issued for the next confirmation.
+        public static let superseded = Status(rawValue: "superseded")
+        public var description: String { rawValue }
+    }
+
+    public var token: String
+    public var platform: String
+    public var room: String
+    /// The command's name (`pg vacuum`).
+    public var command: String
+    /// The command line as typed, re-bound at confirmation time.
+    public var line: String
+    /// The database target, nil for the default.
+    public var target: String?
+    public var requestedBy: String
+    /// The preview's captured columns as JSON (`{"pid": ["123", "456"]}`).
+    public var captured: String
+    public var confirmationsNeeded: Int
+    public var confirmationsGiven: Int
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var status: Status
+    public var confirmedBy: String?
+    public var finishedAt: Date?
+    /// One line: what happened.
+    public var result: String?
+
+    public init(token: String, platform: String, room: String, command: String, line: String, target: String?,
+                requestedBy: String, captured: [String: [String?]], confirmationsNeeded: Int, confirmationsGiven: Int = 0,
+                createdAt: Date, expiresAt: Date, status: Status = .pending) {
+        self.token = token
+        self.platform = platform
+        self.room = room
+        self.command = command
+        self.line = line
+        self.target = target
+        self.requestedBy = requestedBy
+        self.captured = String(decoding: (try? JSONEncoder().encode(captured)) ?? Data("{}".utf8), as: UTF8.self)
+        self.confirmationsNeeded = confirmationsNeeded
+        self.confirmationsGiven = confirmationsGiven
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.status = status
+    }
+
+    /// The preview's captured columns.
+    public var capturedValues: [String: [String?]] {
+        (try? JSONDecoder().decode([String: [String?]].self, from: Data(captured.utf8))) ?? [:]
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+
+extension StoreTransaction {
+    /// Stores a previewed action.
+    public func insert(_ action: PendingAction) throws {
+        try action.insert(db)
+    }
+
+    public func pendingAction(token: String) throws -> PendingAction? {
+        try PendingAction.fetchOne(db, key: token)
+    }
+
+    /// The newest still-pending, unexpired action in a room.
+    public func latestPendingAction(platform: String, room: String, at now: Date) throws -> PendingAction? {
+        try PendingAction.filter(Column("platform") == platform && Column("room") == room
+                                 && Column("status") == PendingAction.Status.pending.rawValue && Column("expiresAt") > now)
+            .order(Column("createdAt").desc).fetchOne(db)
+    }
+
+    /// Applies one confirmation to `token`.
+    /// - Parameter newToken: the token issued when another confirmation is still needed.
+    public func claim(token: String, platform: String, room: String, by person: String, at now: Date,
+                      newToken: String, expiresAt: Date) throws -> ConfirmationClaim {
+        guard var action = try pendingAction(token: token) else { return .unknown }
+        guard action.platform == platform, action.room == room else { return .otherRoom }
+        guard action.status == .pending else { return .used(action) }
+        guard now < action.expiresAt else {
+            action.status = .expired
+            try action.update(db)
+            return .expired(action)
+        }
+        action.confirmationsGiven += 1
+        action.confirmedBy = [action.confirmedBy, person].compactMap { $0 }.joined(separator: ", ")
+        if action.confirmationsGiven < action.confirmationsNeeded {
+            action.status = .superseded
+            action.finishedAt = now
+            action.result = "confirmed by \(person); next confirmation: \(newToken)"
+            try action.update(db)
+            var next = action
+            next.token = newToken
+            next.status = .pending
+            next.createdAt = now
+            next.expiresAt = expiresAt
+            next.finishedAt = nil
+            next.result = nil
+            try next.insert(db)
+            return .needsAnother(next)
+        }
+        action.status = .running
+        try action.update(db)
+        return .run(action)
+    }
+
+    /// Records how a confirmed action ended.
+    public func finish(token: String, status: PendingAction.Status, result: String, at now: Date) throws {
+        try db.execute(sql: "UPDATE pendingAction SET status = ?, result = ?, finishedAt = ? WHERE token = ?",
+                       arguments: [status.rawValue, result, now, token])
+    }
+
+    /// Cancels a pending action; false when it was not pending.
+    public func cancel(token: String, at now: Date) throws -> Bool {
+        try db.execute(sql: "UPDATE pendingAction SET status = 'cancelled', finishedAt = ? WHERE token = ? AND status = 'pending'",
+                       arguments: [now, token])
+        return db.changesCount == 1
+    }
+}

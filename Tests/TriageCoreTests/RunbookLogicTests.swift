@@ -1,0 +1,65 @@
+import Testing
+@testable import TriageCore
+
+@Suite struct RunbookLogicTests {
+    @Test func explainUsesAGenericPlanOnlyWhenThereAreParameters() {
+        let (plain, n0) = ExplainPlan.statements(for: "SELECT * FROM t")
+        #expect(n0 == 0)
+        #expect(plain.map(\.sql) == ["EXPLAIN (COSTS true) SELECT * FROM t"])
+        let (generic, n2) = ExplainPlan.statements(for: "SELECT * FROM t WHERE a = $1 AND b > $2 LIMIT $2")
+        #expect(n2 == 2)
+        #expect(generic.map(\.sql) == [
+            "SET LOCAL plan_cache_mode = force_generic_plan",
+            "PREPARE triage_explain AS SELECT * FROM t WHERE a = $1 AND b > $2 LIMIT $2",
+            "EXPLAIN (COSTS true) EXECUTE triage_explain(NULL, NULL)",
+            "DEALLOCATE triage_explain",
+        ])
+        #expect(ExplainPlan.planIndex(parameters: 2) == 2)
+        #expect(!generic.contains { $0.sql.uppercased().contains("ANALYZE") })
+    }
+
+    @Test func onlyStatementsEXPLAINAcceptsAreExplained() {
+        #expect(ExplainPlan.isExplainable("  /* app */ -- note\n (SELECT 1)"))
+        #expect(ExplainPlan.isExplainable("WITH x AS (SELECT 1) SELECT * FROM x"))
+        #expect(ExplainPlan.isExplainable("update t set a = $1"))
+        #expect(!ExplainPlan.isExplainable("VACUUM t"))
+        #expect(!ExplainPlan.isExplainable("CREATE TABLE t (a int)"))
+        #expect(!ExplainPlan.isExplainable("SET search_path = x"))
+        #expect(ExplainPlan.leadingKeyword("-- c\nDELETE FROM t") == "delete")
+    }
+
+    @Test func healthThresholdsFlagValues() {
+        let connections = HealthCheck.standard.first { $0.key == "connections" }!
+        #expect(connections.evaluate("50") == .none)
+        #expect(connections.evaluate("80") == .warning)
+        #expect(connections.evaluate("95") == .critical)
+        #expect(connections.evaluate(nil) == .none)
+        let cache = HealthCheck.standard.first { $0.key == "cache_hit" }!
+        #expect(cache.evaluate("99.5") == .none)
+        #expect(cache.evaluate("93") == .warning)
+        #expect(cache.evaluate("80") == .critical)
+        #expect(cache.format(nil) == "n/a")
+        #expect(Set(HealthCheck.standard.map(\.key)).count == HealthCheck.standard.count)
+        for check in HealthCheck.standard { #expect(check.next.hasPrefix("/pg "), "\(check.key)") }
+    }
+
+    @Test func orphanQueryQuotesEveryNameThroughPlaceholders() {
+        let q = OrphanQuery(childSchema: "public", childTable: "order items", childColumns: ["order_id", "tenant"],
+                            parentSchema: "sales", parentTable: "orders", parentColumns: ["id", "tenant"])
+        let s = q.statement(cap: 100)
+        #expect(s.parameters == ["100"])
+        #expect(s.identifiers == ["cs": "public", "ct": "order items", "ps": "sales", "pt": "orders",
+                                  "c0": "order_id", "p0": "id", "c1": "tenant", "p1": "tenant"])
+        #expect(s.sql.contains("c.{{ident:c0}} IS NOT NULL AND c.{{ident:c1}} IS NOT NULL"))
+        #expect(s.sql.contains("p.{{ident:p0}} = c.{{ident:c0}} AND p.{{ident:p1}} = c.{{ident:c1}}"))
+        #expect(!s.sql.contains("order items"))
+        let d = DuplicateKeyQuery(schema: "public", table: "products", columns: ["sku"]).statement()
+        #expect(d.sql.contains("GROUP BY {{ident:k0}} HAVING count(*) > 1"))
+        #expect(d.identifiers["k0"] == "sku")
+    }
+
+    @Test func highestPlaceholderCountsParameters() {
+        #expect(RunbookLoader.highestPlaceholder(in: "SELECT $1, $12, $3") == 12)
+        #expect(RunbookLoader.highestPlaceholder(in: "SELECT $$x$$") == 0)
+    }
+}
