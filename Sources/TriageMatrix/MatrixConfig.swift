@@ -84,8 +84,9 @@ public struct MatrixConfig: Sendable {
         if let list = node["rooms"] {
             for item in try list.list() {
                 let id = try item.string()
-                guard id.hasPrefix("!"), id.contains(":") else {
-                    throw item.error("expected a room id such as !abcdef:example.org (room settings → advanced)")
+                // Room versions before 12 have `!opaque:server`; version 12 ids have no server part.
+                guard id.hasPrefix("!"), id.count > 1, !id.contains(" ") else {
+                    throw item.error("expected a room id such as !abcdef:example.org (room settings → advanced), not an alias")
                 }
                 rooms.insert(id)
             }
