@@ -48,8 +48,14 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // Matrix client-server API: /sync long-poll, replies as m.notice with HTML.
+        .target(name: "TriageMatrix", dependencies: [
+            "TriageCore", "TriageApp", "TriageHTTP", "TriageStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         .executableTarget(name: "triage", dependencies: [
-            "TriageApp",
+            "TriageApp", "TriageMatrix",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -58,6 +64,9 @@ let package = Package(
         .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore"]),
         .testTarget(name: "TriageIntegrationTests", dependencies: [
             "TriageCore", "TriagePostgres", "TriageStore", "TriageHTTP", "TriageApp",
+        ]),
+        .testTarget(name: "TriageMatrixTests", dependencies: [
+            "TriageCore", "TriageApp", "TriageStore", "TriageMatrix",
         ]),
     ],
     swiftLanguageModes: [.v5]

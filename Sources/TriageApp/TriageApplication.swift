@@ -18,7 +18,8 @@ public final class TriageApplication: Sendable {
     public let logger: Logger
 
     public init(config: TriageConfig, logger: Logger, botName: String? = nil,
-                extraHandlers: [any CommandHandler] = [], now: @escaping @Sendable () -> Date = { Date() }) throws {
+                extraHandlers: [any CommandHandler] = [], parser: CommandLineParser = CommandLineParser(),
+                now: @escaping @Sendable () -> Date = { Date() }) throws {
         self.config = config
         self.logger = logger
         let loaded = RunbookLoader().load(directory: config.commandsDirectory)
@@ -39,7 +40,7 @@ public final class TriageApplication: Sendable {
         handlers.append(contentsOf: try Self.runbookHandlers(config: config, database: database, store: store,
                                                              actions: actions, runbook: runbook))
         handlers.append(contentsOf: extraHandlers)
-        dispatcher = Dispatcher(handlers: handlers, store: store, logger: logger, botName: botName, now: now)
+        dispatcher = Dispatcher(handlers: handlers, store: store, logger: logger, parser: parser, botName: botName, now: now)
         registryBox.value = dispatcher.registry
     }
 

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import TriageApp
 import TriageCore
+import TriageMatrix
 
 /// Builds the chat platforms, extra command handlers and services named in the config.
 /// Each platform module adds itself here.
@@ -11,17 +12,34 @@ enum PlatformFactory {
         var platforms: [any ChatPlatform] = []
         var handlers: [any CommandHandler] = []
         var botName: String?
+        /// Characters that start a command (Matrix adds `!`).
+        var commandPrefixes: Set<Character> = ["/"]
         /// Services that need the assembled application (paging escalation timers).
         var services: (TriageApplication) throws -> [any Service] = { _ in [] }
     }
 
     static func make(config: TriageConfig, logger: Logger) throws -> Built {
-        let built = Built()
+        var built = Built()
+        if let node = config.sections["matrix"] {
+            let matrix = try MatrixConfig.parse(node, defaultRole: config.defaultRole)
+            built.platforms.append(MatrixPlatform(config: matrix, logger: logger))
+            built.commandPrefixes.formUnion(matrix.commandPrefixes)
+        }
         return built
     }
 
     /// Problems in the platform sections of `config`, for `triage check-config`.
     static func check(config: TriageConfig) -> [String] {
-        []
+        var problems: [String] = []
+        if let node = config.sections["matrix"] {
+            do {
+                _ = try MatrixConfig.parse(node, defaultRole: config.defaultRole)
+            } catch let e as PresentableError {
+                problems.append(e.description)
+            } catch {
+                problems.append("matrix: \(error)")
+            }
+        }
+        return problems
     }
 }

@@ -22,7 +22,7 @@ public final class ChatBotService: Service, Sendable {
     }
 
     public func run() async throws {
-        try await platform.start(registry: dispatcher.registry)
+        try await platform.start(registry: dispatcher.registry, store: store)
         let name = platform.name
         var cursor = try await store.read { tx in try tx.cursor(platform: name) }
         var backoff = Backoff()

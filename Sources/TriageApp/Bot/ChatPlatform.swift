@@ -68,9 +68,18 @@ public protocol ChatPlatform: Sendable {
     var name: String { get }
     /// Called once before polling (log in, `setMyCommands`, …).
     func start(registry: CommandRegistry) async throws
+    /// Called once before polling by ``ChatBotService``, with the store for platform state
+    /// that must survive a restart (Matrix's device id). Defaults to ``start(registry:)``.
+    func start(registry: CommandRegistry, store: TimelineStore) async throws
     /// Waits for the next batch after `cursor` (nil on first start). Throws
     /// ``FatalPlatformError`` when polling cannot go on.
     func poll(cursor: String?) async throws -> PollBatch
     /// Delivers one queued reply. Throws ``DeliveryError`` to say what to do next.
     func send(_ message: OutboxMessage, reply: Reply) async throws
+}
+
+extension ChatPlatform {
+    public func start(registry: CommandRegistry, store: TimelineStore) async throws {
+        try await start(registry: registry)
+    }
 }

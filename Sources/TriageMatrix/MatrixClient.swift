@@ -1,0 +1,185 @@
+import Foundation
+import Logging
+import TriageApp
+import TriageCore
+import TriageHTTP
+
+/// The client-server API calls Triage makes, over libcurl: login, whoami, sync, join, send.
+///
+/// Every call carries `Authorization: Bearer`. When the homeserver answers 401
+/// `M_UNKNOWN_TOKEN`, the client logs in again once (same device) and repeats the call; if
+/// the fresh token is rejected too, or there is no password to log in with, it throws
+/// ``FatalPlatformError``.
+public final class MatrixClient: @unchecked Sendable {
+    let http: HTTPClient
+    let homeserver: String
+    let userID: String
+    let password: String?
+    let deviceName: String
+    let logger: Logger
+    private let lock = NSLock()
+    private var token: String?
+    private var device: String?
+    /// True from a re-login until a call succeeds with the new token.
+    private var freshLogin = false
+
+    /// - Parameters:
+    ///   - http: the libcurl client (one per platform).
+    ///   - homeserver: base URL without a trailing slash.
+    ///   - userID: the bot's user id (for login and logs).
+    ///   - password: for `m.login.password`; nil when only an access token is given.
+    ///   - accessToken: a token to start with (from the environment), if any.
+    public init(http: HTTPClient, homeserver: String, userID: String, password: String?, accessToken: String?,
+                deviceName: String = "Triage", logger: Logger) {
+        self.http = http
+        self.homeserver = homeserver
+        self.userID = userID
+        self.password = password
+        self.token = accessToken
+        self.deviceName = deviceName
+        self.logger = logger
+    }
+
+    /// The device this client is logged in as.
+    public var deviceID: String? { lock.withLock { device } }
+    /// Whether there is an access token to call with.
+    public var isReady: Bool { lock.withLock { token != nil } }
+
+    // MARK: Session
+
+    /// Logs in with the password as `deviceID` (a new device when nil) and keeps the token.
+    /// - Returns: the device id the homeserver confirmed.
+    @discardableResult
+    public func login(deviceID: String?) async throws -> String {
+        guard let password else {
+            throw FatalPlatformError(platform: "matrix", message: "no password configured (password_env) to log in as \(userID)")
+        }
+        var body: [String: Any] = ["type": "m.login.password",
+                                   "identifier": ["type": "m.id.user", "user": userID],
+                                   "password": password,
+                                   "initial_device_display_name": deviceName]
+        if let deviceID { body["device_id"] = deviceID }
+        let response = try await http.send(.json("POST", url("/login"), body: try JSONSerialization.data(withJSONObject: body)))
+        guard response.status == 200 else {
+            let error = MatrixError(response: response.status, headers: response.headers, body: response.body, operation: "login")
+            if error.isRateLimited || error.isServerError { throw error }
+            throw FatalPlatformError(platform: "matrix",
+                                     message: "cannot log in as \(userID): \(error.status) \(error.errcode) \(error.message) (check user_id and the password in password_env)")
+        }
+        let json = try Self.object(response.body, operation: "login")
+        guard let newToken = json["access_token"] as? String, let newDevice = json["device_id"] as? String else {
+            throw MatrixError(status: response.status, errcode: "M_BAD_JSON", message: "login answer without access_token or device_id", operation: "login")
+        }
+        lock.withLock {
+            token = newToken
+            device = newDevice
+        }
+        logger.info("matrix login", metadata: ["matrix.user": "\(userID)", "matrix.device": "\(newDevice)"])
+        return newDevice
+    }
+
+    /// Checks the token from the environment: `/account/whoami` → the device id, if the
+    /// homeserver tells it.
+    public func whoami() async throws -> (userID: String, deviceID: String?) {
+        let json = try await call("GET", "/account/whoami", operation: "whoami")
+        let device = json["device_id"] as? String
+        lock.withLock { self.device = device ?? self.device }
+        return (json["user_id"] as? String ?? "", device)
+    }
+
+    // MARK: Calls
+
+    /// One `/sync` long-poll.
+    /// - Parameters:
+    ///   - since: the stored `next_batch`; nil for the first (snapshot) sync.
+    ///   - timeout: milliseconds the homeserver may wait for new events.
+    ///   - filter: an inline JSON filter.
+    public func sync(since: String?, timeout: Int, filter: String) async throws -> [String: Any] {
+        var query = [("timeout", String(timeout)), ("filter", filter)]
+        if let since { query.append(("since", since)) }
+        return try await call("GET", "/sync", query: query, timeout: Double(timeout) / 1000 + 20, operation: "sync")
+    }
+
+    /// Joins a room the bot was invited to.
+    public func join(roomID: String) async throws {
+        _ = try await call("POST", "/rooms/\(Self.pathEscaped(roomID))/join", body: [:], operation: "join")
+    }
+
+    /// Sends one event; the same `txnID` (on the same device) is delivered once.
+    /// - Returns: the event id.
+    @discardableResult
+    public func send(roomID: String, type: String = "m.room.message", txnID: String, content: [String: Any]) async throws -> String {
+        let path = "/rooms/\(Self.pathEscaped(roomID))/send/\(Self.pathEscaped(type))/\(Self.pathEscaped(txnID))"
+        let json = try await call("PUT", path, body: content, operation: "send")
+        return json["event_id"] as? String ?? ""
+    }
+
+    /// An authorized call with one re-login on `M_UNKNOWN_TOKEN`.
+    func call(_ method: String, _ path: String, query: [(String, String)] = [], body: [String: Any]? = nil,
+              timeout: Double = 30, operation: String) async throws -> [String: Any] {
+        var relogged = false
+        while true {
+            guard let used = lock.withLock({ token }) else {
+                throw MatrixError(status: 401, errcode: "M_MISSING_TOKEN", message: "not logged in yet", operation: operation)
+            }
+            var request = HTTPRequest(method: method, url: url(path, query: query),
+                                      headers: [("Authorization", "Bearer \(used)")], timeout: timeout)
+            if let body {
+                request.body = try JSONSerialization.data(withJSONObject: body)
+                request.headers.append(("Content-Type", "application/json"))
+            }
+            let response = try await http.send(request)
+            if (200..<300).contains(response.status) {
+                lock.withLock { freshLogin = false }
+                return try Self.object(response.body, operation: operation)
+            }
+            let error = MatrixError(response: response.status, headers: response.headers, body: response.body, operation: operation)
+            guard error.isUnknownToken else { throw error }
+            // Another call may already have logged in again: just retry with the new token.
+            let (current, fresh) = lock.withLock { (token, freshLogin) }
+            if current != used, current != nil, !relogged {
+                relogged = true
+                continue
+            }
+            if relogged || fresh {
+                throw FatalPlatformError(platform: "matrix",
+                                         message: "the homeserver rejected the access token of \(userID) again right after a fresh login (\(error.errcode)); is the account deactivated?")
+            }
+            guard password != nil else {
+                throw FatalPlatformError(platform: "matrix",
+                                         message: "the homeserver rejected the access token of \(userID) (\(error.errcode)) and no password_env is configured to log in again; set a new token")
+            }
+            logger.warning("matrix access token rejected; logging in again", metadata: ["matrix.user": "\(userID)", "matrix.errcode": "\(error.errcode)"])
+            let deviceID = lock.withLock { device }
+            try await login(deviceID: deviceID)
+            lock.withLock { freshLogin = true }
+            relogged = true
+        }
+    }
+
+    func url(_ path: String, query: [(String, String)] = []) -> String {
+        var s = homeserver + "/_matrix/client/v3" + path
+        if !query.isEmpty {
+            s += "?" + query.map { "\($0.0)=\(Self.queryEscaped($0.1))" }.joined(separator: "&")
+        }
+        return s
+    }
+
+    static func object(_ data: Data, operation: String) throws -> [String: Any] {
+        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw MatrixError(status: 200, errcode: "M_BAD_JSON", message: "the homeserver's answer is not a JSON object", operation: operation)
+        }
+        return json
+    }
+
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// A path segment: everything but unreserved characters percent-encoded (`!`, `$`, `:` too).
+    static func pathEscaped(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? s
+    }
+
+    static func queryEscaped(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? s
+    }
+}

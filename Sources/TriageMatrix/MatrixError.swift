@@ -1,0 +1,53 @@
+import Foundation
+import TriageCore
+
+/// An error answer from the homeserver: `{"errcode":"M_…","error":"…"}` with its HTTP status.
+/// `description` never contains a URL or token.
+public struct MatrixError: PresentableError {
+    /// The HTTP status.
+    public var status: Int
+    /// The Matrix error code (`M_LIMIT_EXCEEDED`, `M_UNKNOWN_TOKEN`, …); `M_UNKNOWN` when absent.
+    public var errcode: String
+    /// The homeserver's message.
+    public var message: String
+    /// Seconds to wait before retrying (429: `retry_after_ms` or the `Retry-After` header).
+    public var retryAfter: Double?
+    /// What was being done (`sync`, `login`, `send`).
+    public var operation: String
+
+    public init(status: Int, errcode: String, message: String, retryAfter: Double? = nil, operation: String) {
+        self.status = status
+        self.errcode = errcode
+        self.message = message
+        self.retryAfter = retryAfter
+        self.operation = operation
+    }
+
+    /// Reads an error response.
+    public init(response status: Int, headers: [String: String], body: Data, operation: String) {
+        let json = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+        self.status = status
+        self.errcode = json?["errcode"] as? String ?? "M_UNKNOWN"
+        self.message = (json?["error"] as? String).map { String($0.prefix(300)) } ?? "HTTP \(status)"
+        self.operation = operation
+        var retry: Double?
+        if let ms = json?["retry_after_ms"] as? NSNumber {
+            retry = ms.doubleValue / 1000
+        } else if let info = json?["data"] as? [String: Any], let ms = info["retry_after_ms"] as? NSNumber {
+            retry = ms.doubleValue / 1000
+        }
+        if retry == nil, let header = headers["retry-after"], let seconds = Double(header.trimmingCharacters(in: .whitespaces)) {
+            retry = seconds
+        }
+        self.retryAfter = retry ?? (status == 429 ? 1 : nil)
+    }
+
+    /// 401 `M_UNKNOWN_TOKEN`: the access token is no longer valid.
+    public var isUnknownToken: Bool { errcode == "M_UNKNOWN_TOKEN" || (status == 401 && errcode == "M_MISSING_TOKEN") }
+    /// 429 `M_LIMIT_EXCEEDED`.
+    public var isRateLimited: Bool { status == 429 || errcode == "M_LIMIT_EXCEEDED" }
+    /// 5xx, or the homeserver's reverse proxy saying it is not there.
+    public var isServerError: Bool { status >= 500 }
+
+    public var description: String { "Matrix \(operation) failed: \(status) \(errcode): \(message)" }
+}

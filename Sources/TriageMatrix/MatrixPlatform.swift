@@ -1,0 +1,172 @@
+import Foundation
+import Logging
+import TriageApp
+import TriageCore
+import TriageHTTP
+import TriageStore
+
+/// Matrix as a ``ChatPlatform``: long-polls `/sync`, joins invites to allowed rooms, and
+/// sends replies as `m.notice` events with HTML, idempotently (txnId from the command).
+public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
+    public let name = "matrix"
+    public let config: MatrixConfig
+    let client: MatrixClient
+    let http: HTTPClient
+    let reader: MatrixSyncReader
+    let splitter = MatrixReplySplitter()
+    let logger: Logger
+    let filter: String
+    private let lock = NSLock()
+    /// Invites already turned down (logged once each).
+    private var declined = Set<String>()
+
+    /// The cursor-table key where the device id is kept across restarts.
+    public static let deviceKey = "matrix.device"
+
+    public init(config: MatrixConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+        http = HTTPClient(logger: logger, userAgent: "Triage (Matrix)")
+        client = MatrixClient(http: http, homeserver: config.homeserver, userID: config.userID, password: config.password,
+                              accessToken: config.accessToken, deviceName: config.deviceName, logger: logger)
+        reader = MatrixSyncReader(config: config)
+        filter = reader.filterJSON()
+    }
+
+    deinit {
+        http.shutdown()
+    }
+
+    public func start(registry: CommandRegistry) async throws {
+        try await connect(store: nil)
+    }
+
+    public func start(registry: CommandRegistry, store: TimelineStore) async throws {
+        try await connect(store: store)
+    }
+
+    /// Logs in (or checks the token) with the stored device id, retrying while the
+    /// homeserver is unreachable; stores the device id.
+    func connect(store: TimelineStore?) async throws {
+        var backoff = Backoff()
+        while true {
+            do {
+                let stored = try await store?.read { tx in try tx.cursor(platform: Self.deviceKey) }
+                let device: String?
+                if config.accessToken != nil {
+                    let who = try await client.whoami()
+                    if who.userID != config.userID {
+                        throw FatalPlatformError(platform: name, message: "the access token belongs to \(who.userID), not \(config.userID)")
+                    }
+                    device = who.deviceID
+                } else {
+                    device = try await client.login(deviceID: stored ?? Self.newDeviceID())
+                }
+                if let device, device != stored, let store {
+                    try await store.write { tx in try tx.setCursor(device, platform: Self.deviceKey) }
+                }
+                logger.info("matrix connected", metadata: ["matrix.user": "\(config.userID)", "matrix.device": "\(device ?? "?")",
+                                                           "matrix.rooms": "\(config.rooms.count)"])
+                return
+            } catch let fatal as FatalPlatformError {
+                throw fatal
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                let delay = (error as? MatrixError)?.retryAfter ?? backoff.next()
+                logger.warning("matrix login failed; retrying", metadata: ["error": "\(error)", "retry.seconds": "\(String(format: "%.1f", delay))"])
+                try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+            }
+        }
+    }
+
+    static func newDeviceID() -> String {
+        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        return "TRIAGE" + String((0..<10).map { _ in letters.randomElement()! })
+    }
+
+    // MARK: Polling
+
+    public func poll(cursor: String?) async throws -> PollBatch {
+        let snapshot = cursor == nil
+        var json: [String: Any]
+        while true {
+            do {
+                json = try await client.sync(since: cursor, timeout: snapshot ? 0 : config.syncTimeout * 1000, filter: filter)
+                break
+            } catch let error as MatrixError where error.isRateLimited {
+                let wait = error.retryAfter ?? 1
+                logger.warning("matrix sync rate-limited", metadata: ["retry.seconds": "\(wait)"])
+                try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+            }
+        }
+        let result = try reader.read(json, snapshot: snapshot)
+        for item in result.skipped {
+            logger.debug("matrix event ignored", metadata: ["chat.room": "\(item.room)", "chat.message": "\(item.eventID)",
+                                                            "chat.sender": "\(item.sender)", "reason": "\(item.reason)"])
+            if item.reason == "room not in config" || item.reason == "sender has no role" {
+                logger.info("matrix message not served", metadata: ["chat.room": "\(item.room)", "chat.sender": "\(item.sender)", "reason": "\(item.reason)"])
+            }
+        }
+        await handleInvites(result.invites)
+        if snapshot {
+            logger.info("matrix first sync: earlier messages are not run", metadata: ["matrix.next_batch": "\(result.nextBatch)"])
+        }
+        // next_batch goes with the last handling; a crash mid-batch replays the batch and the
+        // dispatcher skips the events it already handled (by event id).
+        var items = result.messages.map { PollItem(message: $0, cursor: nil) }
+        if !items.isEmpty { items[items.count - 1].cursor = result.nextBatch }
+        return PollBatch(items: items, cursor: result.nextBatch)
+    }
+
+    func handleInvites(_ rooms: [String]) async {
+        for room in rooms {
+            if config.rooms.contains(room) {
+                do {
+                    try await client.join(roomID: room)
+                    logger.info("matrix room joined", metadata: ["chat.room": "\(room)"])
+                } catch {
+                    logger.warning("matrix join failed", metadata: ["chat.room": "\(room)", "error": "\(error)"])
+                }
+            } else {
+                let first = lock.withLock { declined.insert(room).inserted }
+                if first {
+                    logger.notice("matrix invite ignored: room not in config", metadata: ["chat.room": "\(room)"])
+                }
+            }
+        }
+    }
+
+    // MARK: Sending
+
+    public func send(_ message: OutboxMessage, reply: Reply) async throws {
+        guard client.isReady else { throw DeliveryError(.retry(after: 1), "matrix: not logged in yet") }
+        let parts = splitter.split(reply)
+        for (i, part) in parts.enumerated() {
+            let content = splitter.content(part, replyTo: message.replyTo)
+            let txn = MatrixTransactionID.make(key: message.key, part: i)
+            do {
+                try await client.send(roomID: message.room, txnID: txn, content: content)
+            } catch let error as MatrixError {
+                if error.isRateLimited {
+                    throw DeliveryError(.retry(after: error.retryAfter ?? 1), error.description)
+                }
+                if error.isServerError || error.isUnknownToken {
+                    throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)
+                }
+                throw DeliveryError(.drop, error.description)
+            } catch let error as HTTPError {
+                throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)
+            } catch let fatal as FatalPlatformError {
+                throw DeliveryError(.retry(after: 30), fatal.description)
+            }
+        }
+    }
+
+    /// Backoff with jitter for the `attempts`-th retry of a send.
+    static func jitter(attempts: Int) -> Double {
+        var b = Backoff(base: 0.5, cap: 30)
+        for _ in 0..<min(attempts, 10) { _ = b.next() }
+        return b.next()
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import TriageApp
+import TriageCore
+
+/// Turns a `/sync` answer into the messages Triage should handle, the invites to consider,
+/// and why anything else was left out. Pure: no I/O, so it is tested on recorded JSON.
+public struct MatrixSyncReader: Sendable {
+    /// What one sync brought.
+    public struct Result {
+        /// `next_batch`: the cursor to store with the handling.
+        public var nextBatch: String
+        /// Messages from allowed rooms and people with a role, in timeline order per room.
+        public var messages: [InboundMessage] = []
+        /// Rooms the bot was invited to.
+        public var invites: [String] = []
+        /// Events left out, with the reason (for debug logs): own, notice, room, role, edit.
+        public var skipped: [(eventID: String, room: String, sender: String, reason: String)] = []
+    }
+
+    public let config: MatrixConfig
+
+    public init(config: MatrixConfig) {
+        self.config = config
+    }
+
+    /// Reads a sync answer. An empty sync has no `rooms` key.
+    /// - Parameter snapshot: the first sync (no `since`): nothing in it is run.
+    public func read(_ json: [String: Any], snapshot: Bool, now: Date = Date()) throws -> Result {
+        guard let nextBatch = json["next_batch"] as? String else {
+            throw MatrixError(status: 200, errcode: "M_BAD_JSON", message: "sync answer without next_batch", operation: "sync")
+        }
+        var result = Result(nextBatch: nextBatch)
+        let rooms = json["rooms"] as? [String: Any] ?? [:]
+        if let invites = rooms["invite"] as? [String: Any] {
+            result.invites = invites.keys.sorted()
+        }
+        guard !snapshot, let joined = rooms["join"] as? [String: Any] else { return result }
+        // Rooms in the order of their first event, so replies come out in the order typed.
+        var perRoom: [(room: String, events: [[String: Any]])] = []
+        for (room, value) in joined {
+            guard let r = value as? [String: Any], let timeline = r["timeline"] as? [String: Any],
+                  let events = timeline["events"] as? [[String: Any]], !events.isEmpty else { continue }
+            perRoom.append((room, events))
+        }
+        perRoom.sort { Self.timestamp($0.events.first) < Self.timestamp($1.events.first) }
+        for (room, events) in perRoom {
+            for event in events {
+                read(event, room: room, now: now, into: &result)
+            }
+        }
+        return result
+    }
+
+    func read(_ event: [String: Any], room: String, now: Date, into result: inout Result) {
+        guard let type = event["type"] as? String, type == "m.room.message",
+              let eventID = event["event_id"] as? String, let sender = event["sender"] as? String,
+              let content = event["content"] as? [String: Any] else { return }
+        func skip(_ reason: String) { result.skipped.append((eventID, room, sender, reason)) }
+        if sender == config.userID { return skip("own event") }
+        let msgtype = content["msgtype"] as? String
+        if msgtype == "m.notice" { return skip("m.notice") }
+        guard msgtype == "m.text", let body = content["body"] as? String else { return skip("not text") }
+        if let relates = content["m.relates_to"] as? [String: Any], relates["rel_type"] as? String == "m.replace" {
+            return skip("edit")
+        }
+        // Spec v1.11 `unsigned.membership`: the bot's membership when the event was sent.
+        // History from before the bot joined (shown once when it joins) is not run.
+        if let unsigned = event["unsigned"] as? [String: Any], let membership = unsigned["membership"] as? String,
+           membership != "join" {
+            return skip("sent before the bot joined")
+        }
+        guard config.rooms.contains(room) else { return skip("room not in config") }
+        guard let role = config.role(of: sender) else { return skip("sender has no role") }
+        let sent = Self.timestamp(event)
+        result.messages.append(InboundMessage(platform: "matrix", room: room, sender: sender, senderName: sender,
+                                              text: Self.strippingReplyFallback(body), messageID: eventID, role: role,
+                                              receivedAt: sent > 0 ? Date(timeIntervalSince1970: Double(sent) / 1000) : now))
+    }
+
+    /// The body without the quoted message a client puts before a reply (`> <@a:hs> text`
+    /// lines, then an empty line).
+    public static func strippingReplyFallback(_ body: String) -> String {
+        let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+        var i = 0
+        while i < lines.count, lines[i] == ">" || lines[i].hasPrefix("> ") { i += 1 }
+        guard i > 0 else { return body }
+        while i < lines.count, lines[i].allSatisfy({ $0 == " " || $0 == "\r" }) { i += 1 }
+        return lines[i...].joined(separator: "\n")
+    }
+
+    static func timestamp(_ event: [String: Any]?) -> Int64 {
+        (event?["origin_server_ts"] as? NSNumber)?.int64Value ?? 0
+    }
+
+    /// The inline sync filter: only `m.room.message` timeline events from others; no state,
+    /// presence, receipts or account data.
+    public func filterJSON() -> String {
+        let filter: [String: Any] = [
+            "room": [
+                "timeline": ["types": ["m.room.message"], "not_senders": [config.userID], "limit": config.timelineLimit],
+                "state": ["types": [String]()],
+                "ephemeral": ["types": [String]()],
+                "account_data": ["types": [String]()],
+            ],
+            "presence": ["types": [String]()],
+            "account_data": ["types": [String]()],
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: filter, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
