@@ -4,7 +4,7 @@ import TriageApp
 import TriageCore
 import TriageStore
 
-struct IncidentsCommand: AsyncParsableCommand {
+struct IncidentsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "incidents", abstract: "List incidents from the timeline store.")
 
     @OptionGroup var options: ConfigOptions
@@ -12,7 +12,7 @@ struct IncidentsCommand: AsyncParsableCommand {
     @Flag(help: "Only incidents that are not resolved.")
     var active = false
 
-    func run() async throws {
+    func run() throws {
         let config = try options.load()
         let store = try TimelineStore(path: config.timelinePath)
         let incidents = try store.readNow { tx in try tx.incidents(activeOnly: active, limit: 1000) }
@@ -26,7 +26,7 @@ struct IncidentsCommand: AsyncParsableCommand {
     }
 }
 
-struct TimelineCommand: AsyncParsableCommand {
+struct TimelineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "timeline", abstract: "Print one incident's timeline.")
 
     @OptionGroup var options: ConfigOptions
@@ -37,7 +37,7 @@ struct TimelineCommand: AsyncParsableCommand {
     @Flag(help: "Include each command's full output.")
     var full = false
 
-    func run() async throws {
+    func run() throws {
         let config = try options.load()
         let store = try TimelineStore(path: config.timelinePath)
         let found: (Incident, [TimelineEvent])? = try store.readNow { tx in
