@@ -32,7 +32,7 @@ public final class TriageApplication: Sendable {
         var handlers: [any CommandHandler] = [
             GeneralCommands(sections: loaded.sections, version: Self.version, startedAt: now()) { registryBox.value },
             RunbookCommands(declarations: loaded.declarations, database: database),
-            IncidentCommands(),
+            IncidentCommands(database: database, store: store, postmortems: try config.postmortemSettings()),
         ]
         handlers.append(contentsOf: extraHandlers)
         dispatcher = Dispatcher(handlers: handlers, store: store, logger: logger, botName: botName, now: now)
