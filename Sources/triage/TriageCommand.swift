@@ -10,7 +10,7 @@ struct TriageCommand: AsyncParsableCommand {
         commandName: "triage",
         abstract: "Incident chat-ops for PostgreSQL: runbook commands from chat, timelines, postmortems, paging.",
         version: TriageApplication.version,
-        subcommands: [ConsoleCommand.self, RunCommand.self, CheckConfigCommand.self, IncidentsCommand.self, TimelineCommand.self],
+        subcommands: [ConsoleCommand.self, RunCommand.self, CheckConfigCommand.self, IncidentsCommand.self, TimelineCommand.self, PostmortemCommand.self],
         defaultSubcommand: ConsoleCommand.self)
 }
 
