@@ -85,6 +85,11 @@ struct CheckConfigCommand: AsyncParsableCommand {
         problems.append(contentsOf: loaded.errors.map(\.description))
         if let config {
             problems.append(contentsOf: PlatformFactory.check(config: config))
+            do {
+                _ = try config.postmortemSettings()
+            } catch let e as PresentableError {
+                problems.append(e.description)
+            }
         }
         if problems.isEmpty {
             print("ok: \(options.config ?? "defaults"), \(loaded.declarations.count) runbook commands in \(commandsDir)")

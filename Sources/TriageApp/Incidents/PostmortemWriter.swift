@@ -53,11 +53,11 @@ public struct PostmortemWriter: Sendable {
             switch format {
             case .markdown:
                 let svgPath = (dir as NSString).appendingPathComponent(pm.svgFileName)
-                try Self.atomicWrite(SVGTimeline().render(pm), to: svgPath)
-                try Self.atomicWrite(MarkdownPostmortem().render(pm), to: path)
+                try Self.atomicWrite(SVGTimeline().renderData(pm), to: svgPath)
+                try Self.atomicWrite(MarkdownPostmortem().renderData(pm), to: path)
                 return [(path, "postmortem (Markdown)"), (svgPath, "timeline picture (SVG)")]
             case .json:
-                try Self.atomicWrite(JSONPostmortem().render(pm), to: path)
+                try Self.atomicWrite(JSONPostmortem().renderData(pm), to: path)
                 return [(path, "postmortem data (JSON)")]
             }
         } catch let e as TriageError {
@@ -67,7 +67,7 @@ public struct PostmortemWriter: Sendable {
         }
     }
 
-    static func atomicWrite(_ text: String, to path: String) throws {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    static func atomicWrite(_ data: Data, to path: String) throws {
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 }

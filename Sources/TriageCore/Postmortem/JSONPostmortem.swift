@@ -5,7 +5,12 @@ import Foundation
 public struct JSONPostmortem: Sendable {
     public init() {}
 
-    public func render(_ pm: Postmortem) -> String {
+    public func render(_ pm: Postmortem) -> String { buffer(pm).string }
+
+    /// The document as UTF-8 bytes, for writing to a file.
+    public func renderData(_ pm: Postmortem) -> Data { buffer(pm).data }
+
+    func buffer(_ pm: Postmortem) -> TextBuffer {
         let i = pm.incident
         var out = TextBuffer(capacity: 4096 + pm.events.count * 200)
         out.write("{\n  \"format\": \"triage-postmortem/1\",\n  \"generatedAt\": ")
@@ -100,11 +105,13 @@ public struct JSONPostmortem: Sendable {
             out.write("}")
         }
         out.write("\n  ]\n}\n")
-        return out.string
+        return out
     }
 
     private func date(_ out: inout TextBuffer, _ d: Date) {
-        out.write("\"", UTCTime.iso(d), "\"")
+        out.write("\"")
+        out.write(utc: d, iso: true)
+        out.write("\"")
     }
 
     private func optional(_ out: inout TextBuffer, _ s: String?) {

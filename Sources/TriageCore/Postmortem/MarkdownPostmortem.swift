@@ -11,7 +11,12 @@ public struct MarkdownPostmortem: Sendable {
         self.includesPicture = includesPicture
     }
 
-    public func render(_ pm: Postmortem) -> String {
+    public func render(_ pm: Postmortem) -> String { buffer(pm).string }
+
+    /// The document as UTF-8 bytes, for writing to a file.
+    public func renderData(_ pm: Postmortem) -> Data { buffer(pm).data }
+
+    func buffer(_ pm: Postmortem) -> TextBuffer {
         let i = pm.incident
         var out = TextBuffer(capacity: 4096 + pm.events.count * 160)
         out.write("# Postmortem: incident #\(i.id ?? 0) — ")
@@ -57,7 +62,7 @@ public struct MarkdownPostmortem: Sendable {
         out.write("| Time (UTC) | Who | What | Detail |\n|---|---|---|---|\n")
         for e in pm.events {
             out.write("| ")
-            out.write(UTCTime.format(e.at))
+            out.write(utc: e.at)
             out.write(" | ")
             out.write(cell: e.actor)
             out.write(" | ")
@@ -78,7 +83,7 @@ public struct MarkdownPostmortem: Sendable {
         for index in pm.withOutput {
             let e = pm.events[index]
             out.write("<details>\n<summary>")
-            out.write(UTCTime.format(e.at))
+            out.write(utc: e.at)
             out.write(" · ")
             out.write(xml: e.actor)
             out.write(" · ")
@@ -107,7 +112,9 @@ public struct MarkdownPostmortem: Sendable {
             out.write(cell: e.text)
             out.write(" (")
             out.write(cell: e.actor)
-            out.write(", \(UTCTime.format(e.at)))\n")
+            out.write(", ")
+            out.write(utc: e.at)
+            out.write(")\n")
         }
 
         out.write("""
@@ -135,7 +142,7 @@ public struct MarkdownPostmortem: Sendable {
             _To fill in._
 
             """)
-        return out.string
+        return out
     }
 
     private func row(_ out: inout TextBuffer, _ key: String, _ value: String) {

@@ -34,7 +34,12 @@ public struct SVGTimeline: Sendable {
         ["#6f42c1", "#d63384", "#0d6efd", "#495057", "#fd7e14", "#6c757d"][lane]
     }
 
-    public func render(_ pm: Postmortem) -> String {
+    public func render(_ pm: Postmortem) -> String { buffer(pm).string }
+
+    /// The picture as UTF-8 bytes, for writing to a file.
+    public func renderData(_ pm: Postmortem) -> Data { buffer(pm).data }
+
+    func buffer(_ pm: Postmortem) -> TextBuffer {
         let start = pm.incident.openedAt
         let span = max(1, pm.end.timeIntervalSince(start))
         let plotWidth = width - left - right
@@ -126,7 +131,11 @@ public struct SVGTimeline: Sendable {
             out.write(decimal: plotBottom)
             out.write("\" stroke=\"#212529\" stroke-dasharray=\"3,3\"><title>")
             out.write(xml: "\(name): \(UTCTime.format(at))")
-            out.write("</title></line>\n")
+            out.write("</title></line>\n<text x=\"")
+            out.write(decimal: mx + 3)
+            out.write("\" y=\"")
+            out.write(decimal: plotBottom - 3)
+            out.write("\" font-size=\"10\" fill=\"#212529\">\(name)</text>\n")
         }
         out.write("</g>\n")
 
@@ -143,7 +152,7 @@ public struct SVGTimeline: Sendable {
             out.write("\" y=\"")
             out.write(decimal: top + Double(lane) * laneHeight + 5)
             out.write("\" width=\"3\" height=\"16\" fill=\"\(Self.markColor(lane))\"><title>")
-            out.write(UTCTime.format(e.at))
+            out.write(utc: e.at)
             out.write(" ")
             out.write(xml: e.actor, limit: 60)
             out.write(" ")
@@ -202,7 +211,7 @@ public struct SVGTimeline: Sendable {
         out.write("\" y=\"")
         out.write(decimal: height - 6)
         out.write("\" text-anchor=\"end\" fill=\"#555555\">time (UTC)</text>\n</g>\n</svg>\n")
-        return out.string
+        return out
     }
 
     /// A tick spacing that gives at most 8 ticks over `span` seconds.
