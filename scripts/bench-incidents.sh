@@ -27,16 +27,19 @@ ID=$(python3 scripts/make-big-incident.py "$WORK/pm.sqlite" "$EVENTS")
 for fmt in markdown json; do
   best=""
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$WORK/time" "$BIN" postmortem "$ID" --timeline "$WORK/pm.sqlite" \
+    /usr/bin/time -f "%e %M %U %S" -o "$WORK/time" "$BIN" postmortem "$ID" --timeline "$WORK/pm.sqlite" \
       --format "$fmt" -o "$WORK/out/report.$fmt" >/dev/null
-    read -r secs kb < "$WORK/time"
-    if [ -z "$best" ] || awk "BEGIN{exit !($secs < ${best%% *})}"; then best="$secs $kb"; fi
+    read -r secs kb user sys < "$WORK/time"
+    if [ -z "$best" ] || awk "BEGIN{exit !($secs < ${best%% *})}"; then best="$secs $kb $user $sys"; fi
   done
-  read -r secs kb <<<"$best"
+  read -r secs kb user sys <<<"$best"
   size=$(du -ch "$WORK"/out/* | tail -1 | cut -f1)
-  printf '%-9s %6.2f s   peak RSS %6.1f MB   output %s (goal: < 1 s)\n' "$fmt" "$secs" "$(awk "BEGIN{print $kb/1024}")" "$size"
+  printf '%-9s %6.2f s wall (%.2f s CPU)   peak RSS %6.1f MB   output %s (goal: < 1 s)\n' "$fmt" "$secs" \
+    "$(awk "BEGIN{print $user+$sys}")" "$(awk "BEGIN{print $kb/1024}")" "$size"
   rm -rf "$WORK/out"
 done
+
+echo "   (machine load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores)"
 
 echo "== notes per second through triage console ($NOTES notes)"
 { echo "/incident open sev3 Benchmark"; seq 1 "$NOTES" | sed 's|^|/note benchmark note number |'; } > "$WORK/notes.txt"

@@ -53,8 +53,13 @@ public struct PostmortemWriter: Sendable {
             switch format {
             case .markdown:
                 let svgPath = (dir as NSString).appendingPathComponent(pm.svgFileName)
-                try Self.atomicWrite(SVGTimeline().renderData(pm), to: svgPath)
-                try Self.atomicWrite(MarkdownPostmortem().renderData(pm), to: path)
+                // The two documents are independent: render them on two threads.
+                let rendered = RenderedPair()
+                DispatchQueue.concurrentPerform(iterations: 2) { i in
+                    if i == 0 { rendered.set(0, SVGTimeline().renderData(pm)) } else { rendered.set(1, MarkdownPostmortem().renderData(pm)) }
+                }
+                try Self.atomicWrite(rendered.get(0), to: svgPath)
+                try Self.atomicWrite(rendered.get(1), to: path)
                 return [(path, "postmortem (Markdown)"), (svgPath, "timeline picture (SVG)")]
             case .json:
                 try Self.atomicWrite(JSONPostmortem().renderData(pm), to: path)
@@ -70,4 +75,13 @@ public struct PostmortemWriter: Sendable {
     static func atomicWrite(_ data: Data, to path: String) throws {
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
+}
+
+/// Results of rendering on two threads.
+private final class RenderedPair: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values = [Data(), Data()]
+
+    func set(_ i: Int, _ data: Data) { lock.withLock { values[i] = data } }
+    func get(_ i: Int) -> Data { lock.withLock { values[i] } }
 }

@@ -70,7 +70,7 @@ public struct MarkdownPostmortem: Sendable {
             out.write(" | ")
             if let command = e.command {
                 out.write("`")
-                out.write(cell: command.replacingOccurrences(of: "`", with: "'"))
+                out.write(cell: command, inCode: true)
                 out.write("` → ")
             }
             out.write(cell: e.text)

@@ -19,12 +19,13 @@ public struct TextBuffer: Sendable {
 
     /// Appends `text` as is.
     public mutating func write(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     /// Appends several pieces as is.
     public mutating func write(_ parts: String...) {
-        for p in parts { bytes.append(contentsOf: p.utf8) }
+        for p in parts { write(p) }
     }
 
     /// Appends an integer in decimal.
@@ -121,17 +122,19 @@ public struct TextBuffer: Sendable {
         }
     }
 
-    /// Appends `text` for a Markdown table cell: one line, `|` escaped, HTML escaped.
-    public mutating func write(cell text: String) {
+    /// Appends `text` for a Markdown table cell: one line, `|` escaped, HTML escaped; with
+    /// `inCode`, backticks become `'` so the text can sit between backticks.
+    public mutating func write(cell text: String, inCode: Bool = false) {
         var text = text
         text.withUTF8 { buf in
             var start = 0
             let n = buf.count
             for i in 0..<n {
                 let b = buf[i]
-                guard b < 0x20 || b == 0x7C || b == 0x26 || b == 0x3C || b == 0x3E || b == 0x7F else { continue }
+                guard b < 0x20 || b == 0x7C || b == 0x26 || b == 0x3C || b == 0x3E || b == 0x7F || (inCode && b == 0x60) else { continue }
                 flush(buf, start, i)
                 switch b {
+                case 0x60: bytes.append(UInt8(ascii: "'"))
                 case 0x7C: bytes.append(contentsOf: "\\|".utf8)
                 case 0x26: bytes.append(contentsOf: "&amp;".utf8)
                 case 0x3C: bytes.append(contentsOf: "&lt;".utf8)
