@@ -174,6 +174,23 @@ struct IncidentLifecycleTests {
         #expect(await h.say("/postmortem 9").contains("No incident #9"))
     }
 
+    @Test("runbook commands are recorded while an incident is open, failures included; typos are not")
+    func failedCommandRecorded() async throws {
+        let h = try IncidentHarness()
+        await h.say("/pg connections")
+        await h.say("/incident open sev2 Database unreachable")
+        h.clock.advance(30)
+        let reply = await h.say("/pg connections")
+        await h.say("/pg connectons")
+        await h.app.shutdown()
+        let commands = try await h.events(1).filter { $0.kind == .command }
+        #expect(commands.count == 1, "only the command run during the incident, not the typo")
+        #expect(commands.first?.command == "/pg connections")
+        #expect(commands.first?.output?.isEmpty == false)
+        #expect(reply.contains(commands.first?.text ?? "<none>"))
+        #expect(commands.first?.at == IncidentHarness.t0.addingTimeInterval(30))
+    }
+
     @Test("postmortems section of the config")
     func settings() throws {
         let config = try TriageConfig.parse("postmortems: /srv/pm\n", file: "c.yaml", environment: ["DATABASE_URL": "postgresql:///x"])
