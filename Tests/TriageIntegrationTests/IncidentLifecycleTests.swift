@@ -66,6 +66,8 @@ struct IncidentLifecycleTests {
         #expect(await h.say("/sev sev9").contains("must be one of sev1, sev2, sev3, sev4"))
         #expect(await h.say("/status fixed").contains("must be one of investigating, identified, monitoring, resolved"))
         #expect(await h.say("/role boss @x").contains("must be one of commander, scribe, comms"))
+        #expect(await h.say("/incident close").contains("To open one: /incident open SEV TITLE; to close it: /resolve."))
+        #expect(await h.say("/incident #1", role: .viewer).contains("Incident #1 sev3"))
 
         // Viewers read, never change.
         for line in ["/note hi", "/sev sev1", "/status identified", "/role scribe me", "/action x", "/resolve", "/incident open sev1 x", "/postmortem"] {

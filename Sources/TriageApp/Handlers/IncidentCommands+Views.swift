@@ -4,10 +4,17 @@ import TriageStore
 
 /// The commands that read incidents, and `/postmortem`.
 extension IncidentCommands {
-    func show(_ context: CommandContext) -> CommandOutcome {
+    func show(_ context: CommandContext) throws -> CommandOutcome {
         let m = context.message, now = context.now
-        let id = context.arguments.int("id").map(Int64.init)
-        return Self.outcome { tx in
+        var id: Int64?
+        if let text = context.arguments.string("id") {
+            guard let n = Int64(text.hasPrefix("#") ? String(text.dropFirst()) : text), n > 0 else {
+                throw UsageError(.badArgument, "/incident takes an incident id (or nothing for this room's). To open one: /incident open SEV TITLE; to close it: /resolve.",
+                                 usage: context.declaration.usage)
+            }
+            id = n
+        }
+        return Self.outcome { [id] tx in
             let incident: Incident
             var note: String?
             if let id {

@@ -34,7 +34,7 @@ public struct IncidentCommands: CommandHandler {
                                            ArgumentDeclaration(name: "title", type: .text, isRequired: true)],
                                role: .responder, aliases: [["declare"]]),
             CommandDeclaration(words: ["incident"], summary: "Show this room's incident: severity, status, roles, age, last events.", section: section,
-                               arguments: [ArgumentDeclaration(name: "id", type: .integer(min: 1, max: Int.max), help: "another incident's id")]),
+                               arguments: [ArgumentDeclaration(name: "id", type: .string, help: "another incident's id")]),
             CommandDeclaration(words: ["sev"], summary: "Change the open incident's severity.", section: section,
                                arguments: [ArgumentDeclaration(name: "severity", type: .choice(Severity.allCases.map(\.rawValue)), isRequired: true)],
                                role: .responder),
@@ -66,7 +66,7 @@ public struct IncidentCommands: CommandHandler {
     public func handle(_ context: CommandContext) async throws -> CommandOutcome {
         switch context.declaration.name {
         case "incident open": return try await open(context)
-        case "incident": return show(context)
+        case "incident": return try show(context)
         case "sev": return severity(context)
         case "status": return status(context)
         case "role": return role(context)
