@@ -61,7 +61,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
-        .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore"]),
+        .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore"], exclude: ["Golden"]),
         .testTarget(name: "TriageIntegrationTests", dependencies: [
             "TriageCore", "TriagePostgres", "TriageStore", "TriageHTTP", "TriageApp",
         ]),

@@ -35,7 +35,7 @@ public final class TriageApplication: Sendable {
         var handlers: [any CommandHandler] = [
             GeneralCommands(sections: loaded.sections, version: Self.version, startedAt: now()) { registryBox.value },
             runbook,
-            IncidentCommands(),
+            IncidentCommands(database: database, store: store, postmortems: try config.postmortemSettings()),
         ]
         handlers.append(contentsOf: try Self.runbookHandlers(config: config, database: database, store: store,
                                                              actions: actions, runbook: runbook))

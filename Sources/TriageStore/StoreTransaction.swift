@@ -9,19 +9,21 @@ public struct StoreTransaction {
     // MARK: Incidents
 
     /// The active incident in `room`, if any.
+    /// (Runs for every command typed in a room: a cached statement that uses the partial
+    /// unique index, decoded by position.)
     public func activeIncident(platform: String, room: String) throws -> Incident? {
-        try Incident.filter(Column("platform") == platform && Column("room") == room && Column("status") != IncidentStatus.resolved.rawValue)
-            .fetchOne(db)
+        try fetchIncident(sql: "SELECT \(Self.incidentColumns) FROM incident WHERE platform = ? AND room = ? AND status <> 'resolved'",
+                          arguments: [platform, room])
     }
 
     /// The most recent incident in `room`, active or not.
     public func latestIncident(platform: String, room: String) throws -> Incident? {
-        try Incident.filter(Column("platform") == platform && Column("room") == room)
-            .order(Column("id").desc).fetchOne(db)
+        try fetchIncident(sql: "SELECT \(Self.incidentColumns) FROM incident WHERE platform = ? AND room = ? ORDER BY id DESC LIMIT 1",
+                          arguments: [platform, room])
     }
 
     public func incident(id: Int64) throws -> Incident? {
-        try Incident.fetchOne(db, key: id)
+        try fetchIncident(sql: "SELECT \(Self.incidentColumns) FROM incident WHERE id = ?", arguments: [id])
     }
 
     /// Incidents, newest first.
@@ -47,19 +49,24 @@ public struct StoreTransaction {
     /// Appends an event and returns it with its id.
     @discardableResult
     public func append(_ event: TimelineEvent) throws -> TimelineEvent {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO timelineEvent(incidentID, at, actor, kind, command, text, output, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try insert.execute(arguments: [event.incidentID, event.at, event.actor, event.kind.rawValue, event.command,
+                                       event.text, event.output, event.payload])
         var copy = event
-        try copy.insert(db)
+        copy.id = db.lastInsertedRowID
         return copy
     }
 
     /// Events of an incident in order; `last` keeps only the most recent N.
     public func events(incident: Int64, last: Int? = nil) throws -> [TimelineEvent] {
         if let last {
-            let recent = try TimelineEvent.filter(Column("incidentID") == incident)
-                .order(Column("id").desc).limit(last).fetchAll(db)
-            return recent.reversed()
+            return try fetchEvents(sql: "SELECT \(Self.eventColumns) FROM timelineEvent WHERE incidentID = ? ORDER BY id DESC LIMIT ?",
+                                   arguments: [incident, last]).reversed()
         }
-        return try TimelineEvent.filter(Column("incidentID") == incident).order(Column("id")).fetchAll(db)
+        return try fetchEvents(sql: "SELECT \(Self.eventColumns) FROM timelineEvent WHERE incidentID = ? ORDER BY id",
+                               arguments: [incident])
     }
 
     public func eventCount(incident: Int64) throws -> Int {

@@ -16,11 +16,13 @@ struct IncidentsCommand: ParsableCommand {
         let config = try options.load()
         let store = try TimelineStore(path: config.timelinePath)
         let incidents = try store.readNow { tx in try tx.incidents(activeOnly: active, limit: 1000) }
+        let now = Date()
         let rows = incidents.map { i in
             [ReplyCell("#\(i.id!)"), ReplyCell(i.severity.rawValue), ReplyCell(i.status.rawValue),
-             ReplyCell(UTCTime.format(i.openedAt)), ReplyCell(i.platform + ":" + i.room), ReplyCell(i.title)]
+             ReplyCell(UTCTime.format(i.openedAt)), ReplyCell(DurationFormatter.format(seconds: i.end(now: now).timeIntervalSince(i.openedAt))),
+             ReplyCell(i.commander ?? "-"), ReplyCell(i.platform + ":" + i.room), ReplyCell(i.title)]
         }
-        let reply = Reply(blocks: [.table(ReplyTable(columns: ["id", "sev", "status", "opened (UTC)", "room", "title"],
+        let reply = Reply(blocks: [.table(ReplyTable(columns: ["id", "sev", "status", "opened (UTC)", "duration", "commander", "room", "title"],
                                                      rows: rows, emptyText: "No incidents in \(config.timelinePath)."))])
         print(TextRenderer().render(reply))
     }

@@ -10,7 +10,7 @@ struct TriageCommand: AsyncParsableCommand {
         commandName: "triage",
         abstract: "Incident chat-ops for PostgreSQL: runbook commands from chat, timelines, postmortems, paging.",
         version: TriageApplication.version,
-        subcommands: [ConsoleCommand.self, RunCommand.self, CheckConfigCommand.self, IncidentsCommand.self, TimelineCommand.self],
+        subcommands: [ConsoleCommand.self, RunCommand.self, CheckConfigCommand.self, IncidentsCommand.self, TimelineCommand.self, PostmortemCommand.self],
         defaultSubcommand: ConsoleCommand.self)
 }
 
@@ -86,6 +86,11 @@ struct CheckConfigCommand: AsyncParsableCommand {
         if let config {
             problems.append(contentsOf: PlatformFactory.check(config: config))
             problems.append(contentsOf: TriageApplication.runbookConfigProblems(config))
+            do {
+                _ = try config.postmortemSettings()
+            } catch let e as PresentableError {
+                problems.append(e.description)
+            }
         }
         if problems.isEmpty {
             print("ok: \(options.config ?? "defaults"), \(loaded.declarations.count) runbook commands in \(commandsDir)")

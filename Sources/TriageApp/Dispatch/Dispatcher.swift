@@ -65,6 +65,7 @@ public final class Dispatcher: Sendable {
 
         let outcome: CommandOutcome
         var parsedLine = message.text
+        var runbookKind: CommandKind?
         do {
             let parsed = try parser.parse(message.text)
             parsedLine = parsed.line
@@ -78,6 +79,7 @@ public final class Dispatcher: Sendable {
                 return nil
             }
             let (declaration, arguments) = try registry.resolve(parsed)
+            if declaration.kind != .builtin, message.role >= declaration.role { runbookKind = declaration.kind }
             guard message.role >= declaration.role else {
                 throw TriageError(.forbidden, "/\(declaration.name) needs the \(declaration.role) role; \(message.senderName) is a \(message.role).")
             }
@@ -89,7 +91,8 @@ public final class Dispatcher: Sendable {
             log.info("command", metadata: ["command.name": "\(declaration.name)", "chat.sender": "\(message.sender)"])
             outcome = try await handler.handle(context)
         } catch {
-            outcome = CommandOutcome(reply: Self.reply(for: error, logger: log), recordsCommand: false)
+            // A runbook command that failed (timeout, database down) is part of the incident's story too.
+            outcome = CommandOutcome(reply: Self.reply(for: error, logger: log), recordsCommand: runbookKind != nil && !(error is UsageError))
         }
         do {
             return try await commit(outcome, message: message, line: parsedLine, delivery: delivery)

@@ -2,100 +2,110 @@ import Foundation
 import TriageCore
 import TriageStore
 
-/// Incident lifecycle commands: open, note, resolve, timeline.
+/// Incident lifecycle commands: open (with a database snapshot), state, severity, status,
+/// roles, notes, follow-ups, resolve, reopen, lists, timeline and postmortems.
+///
+/// Every change is written by the outcome's commit closure, in the dispatcher's transaction,
+/// so the events exist before the reply that mentions them is returned. Refusals (no open
+/// incident, nothing to change) are checked inside that transaction and undo nothing else.
 public struct IncidentCommands: CommandHandler {
-    public init() {}
+    /// Where the snapshot taken at opening comes from (nil: no snapshot, the event says so).
+    let database: (any SQLRunner)?
+    /// For read-only work outside the handling transaction (postmortems, the pre-check at opening).
+    let store: TimelineStore?
+    let postmortems: PostmortemSettings
+
+    /// - Parameters:
+    ///   - database: the database to snapshot when an incident opens.
+    ///   - store: the timeline store, for postmortems and checks before the snapshot.
+    ///   - postmortems: where `/postmortem` writes its files.
+    public init(database: (any SQLRunner)? = nil, store: TimelineStore? = nil, postmortems: PostmortemSettings = PostmortemSettings()) {
+        self.database = database
+        self.store = store
+        self.postmortems = postmortems
+    }
 
     public var declarations: [CommandDeclaration] {
         let section = "Incidents"
+        let statuses = IncidentStatus.allCases.map(\.rawValue)
         return [
-            CommandDeclaration(words: ["incident", "open"], summary: "Open an incident in this room.", section: section,
+            CommandDeclaration(words: ["incident", "open"], summary: "Open an incident in this room (takes a database snapshot).", section: section,
                                arguments: [ArgumentDeclaration(name: "severity", type: .choice(Severity.allCases.map(\.rawValue)), isRequired: true),
                                            ArgumentDeclaration(name: "title", type: .text, isRequired: true)],
                                role: .responder, aliases: [["declare"]]),
+            CommandDeclaration(words: ["incident"], summary: "Show this room's incident: severity, status, roles, age, last events.", section: section,
+                               arguments: [ArgumentDeclaration(name: "id", type: .string, help: "another incident's id")]),
+            CommandDeclaration(words: ["sev"], summary: "Change the open incident's severity.", section: section,
+                               arguments: [ArgumentDeclaration(name: "severity", type: .choice(Severity.allCases.map(\.rawValue)), isRequired: true)],
+                               role: .responder),
+            CommandDeclaration(words: ["status"], summary: "Move the open incident to another status.", section: section,
+                               arguments: [ArgumentDeclaration(name: "status", type: .choice(statuses), isRequired: true)],
+                               role: .responder),
+            CommandDeclaration(words: ["role"], summary: "Give an incident role to someone (`me` for yourself).", section: section,
+                               arguments: [ArgumentDeclaration(name: "role", type: .choice(IncidentRole.allCases.map(\.rawValue)), isRequired: true),
+                                           ArgumentDeclaration(name: "person", type: .string, isRequired: true, help: "@name, or me")],
+                               role: .responder),
             CommandDeclaration(words: ["note"], summary: "Add a note to the open incident's timeline.", section: section,
+                               arguments: [ArgumentDeclaration(name: "text", type: .text, isRequired: true)], role: .responder),
+            CommandDeclaration(words: ["action"], summary: "Record a follow-up action item for the postmortem.", section: section,
                                arguments: [ArgumentDeclaration(name: "text", type: .text, isRequired: true)], role: .responder),
             CommandDeclaration(words: ["resolve"], summary: "Resolve the open incident.", section: section,
                                arguments: [ArgumentDeclaration(name: "summary", type: .text)], role: .responder),
+            CommandDeclaration(words: ["reopen"], summary: "Reopen this room's last resolved incident.", section: section,
+                               arguments: [ArgumentDeclaration(name: "reason", type: .text)], role: .responder),
+            CommandDeclaration(words: ["incidents"], summary: "List open incidents in every room (--all: recent resolved ones too).", section: section,
+                               arguments: [ArgumentDeclaration(name: "all", type: .boolean, isFlag: true)]),
             CommandDeclaration(words: ["timeline"], summary: "Show the incident's timeline.", section: section,
                                arguments: [ArgumentDeclaration(name: "last", type: .integer(min: 1, max: 500), isFlag: true, defaultValue: "20")]),
+            CommandDeclaration(words: ["postmortem"], summary: "Write the postmortem (Markdown, SVG timeline, JSON) and summarise it.", section: section,
+                               arguments: [ArgumentDeclaration(name: "id", type: .integer(min: 1, max: Int.max), help: "incident id (default: this room's)")],
+                               role: .responder),
         ]
     }
 
     public func handle(_ context: CommandContext) async throws -> CommandOutcome {
-        let m = context.message
-        let at = context.now
         switch context.declaration.name {
-        case "incident open":
-            let severity = Severity(rawValue: context.arguments.string("severity") ?? "") ?? .sev3
-            let title = context.arguments.string("title") ?? ""
-            return CommandOutcome(reply: Reply()) { tx, _ in
-                if let active = try tx.activeIncident(platform: m.platform, room: m.room) {
-                    throw TriageError(.conflict, "Incident #\(active.id!) is already open here: \(active.title). Resolve it first.")
-                }
-                let incident = try tx.insert(Incident(platform: m.platform, room: m.room, title: title, severity: severity,
-                                                      commander: m.senderName, openedBy: m.senderName, openedAt: at))
-                try tx.append(TimelineEvent(incidentID: incident.id!, at: at, actor: m.senderName, kind: .opened,
-                                            command: context.parsed.line, text: "Opened \(severity.rawValue): \(title)"))
-                return Reply(title: "Incident #\(incident.id!) opened", blocks: [.keyValues([
-                    KeyValue("severity", severity.rawValue, mark: severity <= .sev2 ? .critical : .warning),
-                    KeyValue("title", title), KeyValue("commander", m.senderName),
-                    KeyValue("opened", UTCTime.format(at)),
-                ])], summary: "incident \(incident.id!) opened")
-            }
-        case "note":
-            let text = context.arguments.string("text") ?? ""
-            return CommandOutcome(reply: Reply()) { tx, _ in
-                let incident = try Self.active(tx, m)
-                try tx.append(TimelineEvent(incidentID: incident.id!, at: at, actor: m.senderName, kind: .note, text: text))
-                return Reply.text("Noted in incident #\(incident.id!).")
-            }
-        case "resolve":
-            let summary = context.arguments.string("summary")
-            return CommandOutcome(reply: Reply()) { tx, _ in
-                var incident = try Self.active(tx, m)
-                incident.status = .resolved
-                incident.resolvedAt = at
-                incident.summary = summary ?? incident.summary
-                try tx.update(incident)
-                try tx.append(TimelineEvent(incidentID: incident.id!, at: at, actor: m.senderName, kind: .resolved,
-                                            text: "Resolved" + (summary.map { ": \($0)" } ?? "")))
-                let duration = DurationFormatter.format(seconds: at.timeIntervalSince(incident.openedAt))
-                return Reply(title: "Incident #\(incident.id!) resolved",
-                             blocks: [.keyValues([KeyValue("duration", duration), KeyValue("resolved", UTCTime.format(at))])],
-                             mark: .ok, summary: "incident \(incident.id!) resolved")
-            }
-        default:
-            let last = context.arguments.int("last") ?? 20
-            return CommandOutcome(reply: Reply()) { tx, _ in
-                guard let incident = try tx.activeIncident(platform: m.platform, room: m.room)
-                    ?? tx.latestIncident(platform: m.platform, room: m.room) else {
-                    throw TriageError(.notFound, "No incident in this room yet. Open one with /incident open SEV TITLE.")
-                }
-                let events = try tx.events(incident: incident.id!, last: last)
-                return TimelineReply.make(incident: incident, events: events)
+        case "incident open": return try await open(context)
+        case "incident": return try show(context)
+        case "sev": return severity(context)
+        case "status": return status(context)
+        case "role": return role(context)
+        case "note": return note(context)
+        case "action": return followUp(context)
+        case "resolve": return resolve(context)
+        case "reopen": return reopen(context)
+        case "incidents": return list(context)
+        case "postmortem": return try await postmortem(context)
+        default: return timeline(context)
+        }
+    }
+
+    /// An outcome whose commit runs `body` in a savepoint; a presentable refusal becomes the reply.
+    static func outcome(_ body: @escaping @Sendable (StoreTransaction) throws -> Reply) -> CommandOutcome {
+        CommandOutcome(reply: Reply()) { tx, _ in
+            do {
+                return try tx.attempt { try body(tx) }
+            } catch let refusal as TriageError {
+                return Reply(blocks: [.note(refusal.description, .warning)], mark: .warning, summary: refusal.description)
             }
         }
     }
 
     static func active(_ tx: StoreTransaction, _ m: InboundMessage) throws -> Incident {
         guard let incident = try tx.activeIncident(platform: m.platform, room: m.room) else {
+            if let last = try tx.latestIncident(platform: m.platform, room: m.room) {
+                throw TriageError(.notFound, "No open incident in this room (the last one, #\(last.id!), is resolved; /reopen reopens it). Open one with /incident open SEV TITLE.")
+            }
             throw TriageError(.notFound, "No open incident in this room. Open one with /incident open SEV TITLE.")
         }
         return incident
     }
-}
 
-/// The timeline of an incident as a reply (also used by `triage timeline`).
-public enum TimelineReply {
-    public static func make(incident: Incident, events: [TimelineEvent]) -> Reply {
-        let rows = events.map { e in
-            [ReplyCell(UTCTime.format(e.at)), ReplyCell(e.actor), ReplyCell(e.kind.rawValue),
-             ReplyCell(e.command.map { "\($0) → \(e.text)" } ?? e.text)]
-        }
-        return Reply(title: "Incident #\(incident.id!) \(incident.severity.rawValue) [\(incident.status.rawValue)]: \(incident.title)",
-                     blocks: [.table(ReplyTable(columns: ["time (UTC)", "who", "what", "detail"], rows: rows,
-                                                emptyText: "No events yet."))],
-                     summary: "timeline of incident \(incident.id!)")
+    /// `{"from":"a","to":"b"}` for status, severity and role events.
+    static func change(_ from: String?, _ to: String?, extra: [(String, String)] = []) -> String {
+        var parts = extra.map { JSONText.quoted($0.0) + ":" + JSONText.quoted($0.1) }
+        parts.append("\"from\":" + (from.map(JSONText.quoted) ?? "null"))
+        parts.append("\"to\":" + (to.map(JSONText.quoted) ?? "null"))
+        return "{" + parts.joined(separator: ",") + "}"
     }
 }

@@ -40,10 +40,14 @@ public struct Incident: Codable, Sendable, Equatable, Identifiable {
     public var mitigatedAt: Date?
     public var resolvedAt: Date?
     public var summary: String?
+    /// Who holds the roles other than commander (`scribe`, `comms`), by role name. The
+    /// commander lives in ``commander``; use ``holder(of:)`` and ``assign(_:to:)``.
+    public var roles: [String: String]
 
     public init(id: Int64? = nil, platform: String, room: String, title: String, severity: Severity,
                 status: IncidentStatus = .investigating, commander: String? = nil, openedBy: String, openedAt: Date,
-                acknowledgedAt: Date? = nil, mitigatedAt: Date? = nil, resolvedAt: Date? = nil, summary: String? = nil) {
+                acknowledgedAt: Date? = nil, mitigatedAt: Date? = nil, resolvedAt: Date? = nil, summary: String? = nil,
+                roles: [String: String] = [:]) {
         self.id = id
         self.platform = platform
         self.room = room
@@ -57,9 +61,32 @@ public struct Incident: Codable, Sendable, Equatable, Identifiable {
         self.mitigatedAt = mitigatedAt
         self.resolvedAt = resolvedAt
         self.summary = summary
+        self.roles = roles
     }
 
     public var isActive: Bool { status != .resolved }
+
+    /// The person holding `role`, if any.
+    public func holder(of role: IncidentRole) -> String? {
+        role == .commander ? commander : roles[role.rawValue]
+    }
+
+    /// Gives `role` to `person` (nil clears it).
+    public mutating func assign(_ role: IncidentRole, to person: String?) {
+        if role == .commander {
+            commander = person
+        } else {
+            roles[role.rawValue] = person
+        }
+    }
+
+    /// Every role that is held, in ``IncidentRole`` order.
+    public var roleHolders: [(role: IncidentRole, person: String)] {
+        IncidentRole.allCases.compactMap { r in holder(of: r).map { (r, $0) } }
+    }
+
+    /// When the incident ended (resolved), or `now` while it is still active.
+    public func end(now: Date) -> Date { resolvedAt ?? now }
 }
 
 /// One entry of an incident's timeline.

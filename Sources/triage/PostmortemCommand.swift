@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import TriageApp
+import TriageCore
+import TriageStore
+
+struct PostmortemCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "postmortem",
+        abstract: "Write an incident's postmortem: Markdown with an SVG timeline beside it, or JSON.",
+        discussion: """
+            Without -o the file goes to the postmortems directory of the config (default: postmortems/), \
+            named incident-ID.md or incident-ID.json. -o - prints to standard output (no picture).
+            """)
+
+    @OptionGroup var options: ConfigOptions
+
+    @Argument(help: "Incident id (as listed by `triage incidents`).")
+    var id: Int64
+
+    @Option(help: "markdown or json.")
+    var format: String = "markdown"
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Output file, or - for standard output.")
+    var output: String?
+
+    func run() async throws {
+        guard let fmt = PostmortemWriter.Format(rawValue: format.lowercased()) else {
+            throw ValidationError("--format must be markdown or json")
+        }
+        let config = try options.load()
+        let settings = try config.postmortemSettings()
+        let store = try TimelineStore(path: config.timelinePath)
+        let writer = PostmortemWriter(store: store, directory: settings.directory)
+        let pm: Postmortem
+        do {
+            pm = try writer.load(incident: id, generatedAt: Date())
+        } catch let e as TriageError {
+            FileHandle.standardError.write(Data("\(e.description)\n".utf8))
+            throw ExitCode(1)
+        }
+        if output == "-" {
+            let text = fmt == .json ? JSONPostmortem().render(pm) : MarkdownPostmortem(includesPicture: false).render(pm)
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return
+        }
+        let path = output ?? (settings.directory as NSString).appendingPathComponent(pm.baseFileName + (fmt == .json ? ".json" : ".md"))
+        do {
+            for file in try writer.write(pm, format: fmt, to: path) {
+                print("\(file.path)  \(file.what)")
+            }
+        } catch let e as TriageError {
+            FileHandle.standardError.write(Data("\(e.description)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
