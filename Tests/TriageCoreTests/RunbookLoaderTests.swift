@@ -96,6 +96,7 @@ import Testing
             summary: zap
             kind: action
             role: viewer
+            steps: [{sql: SELECT 1}]
             action:
               statements: [{sql: SELECT 1}]
         """)

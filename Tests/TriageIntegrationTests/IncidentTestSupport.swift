@@ -4,12 +4,12 @@ import TriageApp
 import TriageCore
 import TriageStore
 
-/// A clock the tests move by hand.
+/// A clock the tests move by hand (shared by the incident and runbook tests).
 final class TestClock: @unchecked Sendable {
     private let lock = NSLock()
     private var current: Date
 
-    init(_ start: Date) { current = start }
+    init(_ start: Date = Date()) { current = start }
 
     var now: Date { lock.withLock { current } }
 

@@ -78,14 +78,6 @@ final class RawSession: @unchecked Sendable {
     }
 }
 
-/// A clock tests move by hand.
-final class TestClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _now = Date()
-    var now: Date { lock.withLock { _now } }
-    func advance(_ seconds: TimeInterval) { lock.withLock { _now = _now.addingTimeInterval(seconds) } }
-}
-
 /// A fresh database (one per suite instance, so one per test), a Triage application pointed
 /// at it with an injected clock, and chat helpers.
 final class RunbookHarness: @unchecked Sendable {
