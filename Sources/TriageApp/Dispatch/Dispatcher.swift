@@ -110,10 +110,18 @@ public final class Dispatcher: Sendable {
 
     func commit(_ outcome: CommandOutcome, message: InboundMessage, line: String, delivery: Delivery) async throws -> Reply {
         let at = now()
+        let logger = self.logger
         return try await store.write { tx in
             var reply = outcome.reply
             if let commit = outcome.commit {
-                reply = try commit(tx, reply)
+                // The handler's writes are all or nothing; a refusal it throws (no open
+                // incident, token expired, …) becomes the reply, and the message still counts
+                // as handled so a redelivery does not repeat it.
+                do {
+                    reply = try tx.attempt { try commit(tx, reply) }
+                } catch let error as PresentableError {
+                    reply = Self.reply(for: error, logger: logger)
+                }
             }
             if outcome.recordsCommand, let incident = try tx.activeIncident(platform: message.platform, room: message.room) {
                 try tx.append(TimelineEvent(incidentID: incident.id!, at: at, actor: message.senderName, kind: .command,
