@@ -28,7 +28,7 @@ struct ConsoleBinaryTests {
         #expect(out.stdout.contains("Did you mean /pg connections?"))
         #expect(out.stdout.contains("usage: /pg idle [--older DURATION]"))
         #expect(out.stdout.contains("Incident #1 opened"))
-        #expect(out.stdout.contains("Noted in incident #1."))
+        #expect(out.stdout.contains("Noted in incident #1"))
         #expect(out.stdout.contains("Incident #1 resolved"))
 
         let list = try ProcessRunner.run(TestEnvironment.binary!, ["incidents", "--timeline", timeline])

@@ -120,8 +120,8 @@ struct FoundationPostgresTests {
             return (i, try i.map { try tx.events(incident: $0.id!) } ?? [])
         }
         #expect(incident?.title == "Checkout is slow")
-        #expect(events.map(\.kind) == [.opened, .command, .note])
-        let command = events[1]
+        #expect(events.map(\.kind) == [.opened, .snapshot, .command, .note])
+        let command = events[2]
         #expect(command.command == "/pg connections")
         #expect(command.text.contains("connections used"))
         #expect(command.output?.contains("max_connections") == true)
