@@ -17,7 +17,7 @@ public struct YAMLNode {
     /// - Throws: ``ConfigError`` with the line of the syntax error.
     public static func parse(_ text: String, file: String) throws -> YAMLNode {
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            guard let node = try Yams.compose(yaml: text, .basic) else {
                 throw ConfigError(file: file, line: 1, message: "the file is empty")
             }
             return YAMLNode(node: node, file: file)
