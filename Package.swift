@@ -48,8 +48,15 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // Paging: on-call schedules, escalation policies, provider deliveries.
+        .target(name: "TriagePaging", dependencies: [
+            "TriageCore", "TriageApp", "TriageStore", "TriageHTTP",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         .executableTarget(name: "triage", dependencies: [
-            "TriageApp",
+            "TriageApp", "TriagePaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -58,6 +65,9 @@ let package = Package(
         .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore"]),
         .testTarget(name: "TriageIntegrationTests", dependencies: [
             "TriageCore", "TriagePostgres", "TriageStore", "TriageHTTP", "TriageApp",
+        ]),
+        .testTarget(name: "TriagePagingTests", dependencies: [
+            "TriageCore", "TriageStore", "TriageHTTP", "TriageApp", "TriagePaging",
         ]),
     ],
     swiftLanguageModes: [.v5]

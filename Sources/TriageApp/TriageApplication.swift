@@ -18,7 +18,8 @@ public final class TriageApplication: Sendable {
     public let logger: Logger
 
     public init(config: TriageConfig, logger: Logger, botName: String? = nil,
-                extraHandlers: [any CommandHandler] = [], now: @escaping @Sendable () -> Date = { Date() }) throws {
+                extraHandlers: [any CommandHandler] = [], incidentObservers: [any IncidentLifecycleObserver] = [],
+                now: @escaping @Sendable () -> Date = { Date() }) throws {
         self.config = config
         self.logger = logger
         let loaded = RunbookLoader().load(directory: config.commandsDirectory)
@@ -32,7 +33,7 @@ public final class TriageApplication: Sendable {
         var handlers: [any CommandHandler] = [
             GeneralCommands(sections: loaded.sections, version: Self.version, startedAt: now()) { registryBox.value },
             RunbookCommands(declarations: loaded.declarations, database: database),
-            IncidentCommands(),
+            incidentObservers.isEmpty ? IncidentCommands() : IncidentLifecycleRelay(IncidentCommands(), observers: incidentObservers),
         ]
         handlers.append(contentsOf: extraHandlers)
         dispatcher = Dispatcher(handlers: handlers, store: store, logger: logger, botName: botName, now: now)
