@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import TriageApp
 import TriageCore
+import TriagePaging
 
 /// Builds the chat platforms, extra command handlers and services named in the config.
 /// Each platform module adds itself here.
@@ -11,17 +12,30 @@ enum PlatformFactory {
         var platforms: [any ChatPlatform] = []
         var handlers: [any CommandHandler] = []
         var botName: String?
+        /// Told when incidents open and resolve (automatic paging).
+        var incidentObservers: [any IncidentLifecycleObserver] = []
         /// Services that need the assembled application (paging escalation timers).
         var services: (TriageApplication) throws -> [any Service] = { _ in [] }
     }
 
     static func make(config: TriageConfig, logger: Logger) throws -> Built {
-        let built = Built()
+        var built = Built()
+        if let paging = try PagingSetup.make(config: config) {
+            built.handlers.append(paging.handler)
+            built.incidentObservers.append(paging.observer)
+            built.services = { app in [paging.service(app: app, logger: logger)] }
+        }
         return built
     }
 
     /// Problems in the platform sections of `config`, for `triage check-config`.
     static func check(config: TriageConfig) -> [String] {
-        []
+        var problems: [String] = []
+        do {
+            _ = try PagingSetup.make(config: config)
+        } catch {
+            problems.append("\(error)")
+        }
+        return problems
     }
 }
