@@ -59,7 +59,8 @@ struct PagingFixture {
         """
     }
 
-    static let environment = ["PD_KEY": PagingReceivers.pagerdutyKey, "OG_KEY": PagingReceivers.opsgenieKey]
+    static let environment = ["PD_KEY": PagingReceivers.pagerdutyKey, "OG_KEY": PagingReceivers.opsgenieKey,
+                              "WRONG_KEY": "not-the-routing-key"]
 
     static func parse(_ text: String, environment: [String: String] = environment) throws -> PagingConfig {
         let root = try YAMLNode.parse(text, file: "paging.yaml")
@@ -69,7 +70,12 @@ struct PagingFixture {
     init(start: Date = Date(timeIntervalSince1970: 1_790_000_000), yaml: ((String) -> String)? = nil) async throws {
         receivers = try await PagingReceivers()
         let base = receivers.baseURL
-        config = try Self.parse((yaml ?? Self.yaml)(base))
+        do {
+            config = try Self.parse((yaml ?? Self.yaml)(base))
+        } catch {
+            receivers.stop()
+            throw error
+        }
         let root = ProcessInfo.processInfo.environment["TRIAGE_TEST_WORK"] ?? NSTemporaryDirectory()
         dir = (root as NSString).appendingPathComponent("paging-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -82,7 +88,7 @@ struct PagingFixture {
         let store = try TimelineStore(path: storePath)
         let clock = self.clock
         let engine = EscalationEngine(pager: Pager(config: config), store: store, http: receivers.http,
-                                      logger: Logger(label: "test"), now: { clock.now })
+                                      logger: { var l = Logger(label: "test"); l.logLevel = .critical; return l }(), now: { clock.now })
         return (store, engine)
     }
 

@@ -46,8 +46,8 @@ final class PagingReceivers: @unchecked Sendable {
     }
 
     func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        // Not waitUntilExit: it spins a run loop on the calling (cooperative) thread.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         http.shutdown()
     }
 
