@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import TriageApp
 import TriageCore
+import TriagePaging
 
 @main
 struct TriageCommand: AsyncParsableCommand {
@@ -63,7 +64,9 @@ struct ConsoleCommand: AsyncParsableCommand {
         // queue for the console room are printed.
         var services = try built.services(app)
         if !services.isEmpty {
-            services.append(OutboxService(platform: ConsoleOutboxPlatform(), store: app.store, logger: logger))
+            let outbox = OutboxService(platform: ConsoleOutboxPlatform(), store: app.store, logger: logger)
+            for case let escalation as EscalationService in services { escalation.onPass { outbox.wake() } }
+            services.append(outbox)
         }
         let group = services.isEmpty ? nil : ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
         let background = Task { try await group?.run() }

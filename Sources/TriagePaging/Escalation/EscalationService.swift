@@ -11,11 +11,17 @@ public final class EscalationService: Service, @unchecked Sendable {
     let pollInterval: Double
     private let lock = NSLock()
     private var stopped = false
+    private var afterPass: (@Sendable () -> Void)?
 
     public init(engine: EscalationEngine, logger: Logger, pollInterval: Double = 1) {
         self.engine = engine
         self.logger = logger
         self.pollInterval = pollInterval
+    }
+
+    /// Called after every pass, e.g. to wake an outbox that sends the chat mentions a pass queued.
+    public func onPass(_ body: @escaping @Sendable () -> Void) {
+        lock.withLock { afterPass = body }
     }
 
     /// Asks the loop to finish after its current pass (for hosts without a ServiceGroup).
@@ -36,6 +42,7 @@ public final class EscalationService: Service, @unchecked Sendable {
             } catch {
                 logger.error("escalation pass failed", metadata: ["error": "\(error)"])
             }
+            lock.withLock { afterPass }?()
             var wait = pollInterval
             if let next = try? await engine.nextDue() {
                 wait = max(0.05, min(wait, next.timeIntervalSince(engine.now())))
