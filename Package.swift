@@ -54,8 +54,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Paging: on-call schedules, escalation policies, provider deliveries.
+        .target(name: "TriagePaging", dependencies: [
+            "TriageCore", "TriageApp", "TriageStore", "TriageHTTP",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         .executableTarget(name: "triage", dependencies: [
-            "TriageApp", "TriageMatrix",
+            "TriageApp", "TriageMatrix", "TriagePaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -67,6 +74,9 @@ let package = Package(
         ]),
         .testTarget(name: "TriageMatrixTests", dependencies: [
             "TriageCore", "TriageApp", "TriageStore", "TriageMatrix",
+        ]),
+        .testTarget(name: "TriagePagingTests", dependencies: [
+            "TriageCore", "TriageStore", "TriageHTTP", "TriageApp", "TriagePaging",
         ]),
     ],
     swiftLanguageModes: [.v5]

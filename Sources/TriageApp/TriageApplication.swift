@@ -18,7 +18,8 @@ public final class TriageApplication: Sendable {
     public let logger: Logger
 
     public init(config: TriageConfig, logger: Logger, botName: String? = nil,
-                extraHandlers: [any CommandHandler] = [], parser: CommandLineParser = CommandLineParser(),
+                extraHandlers: [any CommandHandler] = [], incidentObservers: [any IncidentLifecycleObserver] = [],
+                parser: CommandLineParser = CommandLineParser(),
                 now: @escaping @Sendable () -> Date = { Date() }) throws {
         self.config = config
         self.logger = logger
@@ -32,10 +33,11 @@ public final class TriageApplication: Sendable {
         let registryBox = RegistryBox()
         let actions = ConfirmationFlow(database: database)
         let runbook = RunbookCommands(declarations: loaded.declarations, database: database, actions: actions)
+        let incidents = IncidentCommands(database: database, store: store, postmortems: try config.postmortemSettings())
         var handlers: [any CommandHandler] = [
             GeneralCommands(sections: loaded.sections, version: Self.version, startedAt: now()) { registryBox.value },
             runbook,
-            IncidentCommands(database: database, store: store, postmortems: try config.postmortemSettings()),
+            incidentObservers.isEmpty ? incidents : IncidentLifecycleRelay(incidents, observers: incidentObservers),
         ]
         handlers.append(contentsOf: try Self.runbookHandlers(config: config, database: database, store: store,
                                                              actions: actions, runbook: runbook))

@@ -4,6 +4,7 @@ import ServiceLifecycle
 import TriageApp
 import TriageCore
 import TriageMatrix
+import TriagePaging
 
 /// Builds the chat platforms, extra command handlers and services named in the config.
 /// Each platform module adds itself here.
@@ -14,6 +15,8 @@ enum PlatformFactory {
         var botName: String?
         /// Characters that start a command (Matrix adds `!`).
         var commandPrefixes: Set<Character> = ["/"]
+        /// Told when incidents open and resolve (automatic paging).
+        var incidentObservers: [any IncidentLifecycleObserver] = []
         /// Services that need the assembled application (paging escalation timers).
         var services: (TriageApplication) throws -> [any Service] = { _ in [] }
     }
@@ -24,6 +27,11 @@ enum PlatformFactory {
             let matrix = try MatrixConfig.parse(node, defaultRole: config.defaultRole)
             built.platforms.append(MatrixPlatform(config: matrix, logger: logger))
             built.commandPrefixes.formUnion(matrix.commandPrefixes)
+        }
+        if let paging = try PagingSetup.make(config: config) {
+            built.handlers.append(paging.handler)
+            built.incidentObservers.append(paging.observer)
+            built.services = { app in [paging.service(app: app, logger: logger)] }
         }
         return built
     }
@@ -39,6 +47,11 @@ enum PlatformFactory {
             } catch {
                 problems.append("matrix: \(error)")
             }
+        }
+        do {
+            _ = try PagingSetup.make(config: config)
+        } catch {
+            problems.append("\(error)")
         }
         return problems
     }

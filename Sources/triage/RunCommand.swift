@@ -20,7 +20,7 @@ struct RunCommand: AsyncParsableCommand {
         let config = try options.load()
         let built = try PlatformFactory.make(config: config, logger: logger)
         let app = try TriageApplication(config: config, logger: logger, botName: built.botName,
-                                        extraHandlers: built.handlers,
+                                        extraHandlers: built.handlers, incidentObservers: built.incidentObservers,
                                         parser: CommandLineParser(prefixes: built.commandPrefixes))
         for e in app.commandErrors {
             logger.error("runbook file problem", metadata: ["config.error": "\(e.description)"])

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import TriageApp
 import TriageCore
+import TriagePaging
 
 @main
 struct TriageCommand: AsyncParsableCommand {
@@ -52,15 +54,29 @@ struct ConsoleCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Log.bootstrap(defaultLevel: .warning)
         let config = try options.load()
-        let app = try TriageApplication(config: config, logger: logger)
+        let built = try PlatformFactory.make(config: config, logger: logger)
+        let app = try TriageApplication(config: config, logger: logger, extraHandlers: built.handlers,
+                                        incidentObservers: built.incidentObservers)
         for e in app.commandErrors {
             FileHandle.standardError.write(Data("warning: \(e.description)\n".utf8))
         }
+        // Background services (escalation timers) run while the console does; messages they
+        // queue for the console room are printed.
+        var services = try built.services(app)
+        if !services.isEmpty {
+            let outbox = OutboxService(platform: ConsoleOutboxPlatform(), store: app.store, logger: logger)
+            for case let escalation as EscalationService in services { escalation.onPass { outbox.wake() } }
+            services.append(outbox)
+        }
+        let group = services.isEmpty ? nil : ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
+        let background = Task { try await group?.run() }
         let interactive = isatty(0) == 1
         if interactive {
             FileHandle.standardError.write(Data("Triage \(TriageApplication.version) — type /help, Ctrl-D to quit.\n".utf8))
         }
         await ConsoleSession(app: app).run(interactive: interactive)
+        await group?.triggerGracefulShutdown()
+        _ = try? await background.value
         await app.shutdown()
     }
 }

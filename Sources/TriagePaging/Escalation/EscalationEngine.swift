@@ -1,0 +1,192 @@
+import Foundation
+import Logging
+import TriageCore
+import TriageHTTP
+import TriageStore
+
+/// Runs paging from the store: fires escalation timers that are due and makes the provider
+/// calls that are due, retrying them per the provider's contract with backoff. Time comes
+/// from the injected `now`, so tests walk an escalation with a test clock; the
+/// ``EscalationService`` calls ``runDue()`` in a loop in production.
+public final class EscalationEngine: Sendable {
+    public let pager: Pager
+    let store: TimelineStore
+    let http: HTTPClient
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    public init(pager: Pager, store: TimelineStore, http: HTTPClient, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.pager = pager
+        self.store = store
+        self.http = http
+        self.logger = logger
+        self.now = now
+    }
+
+    /// What one pass did.
+    public struct Pass: Sendable, Equatable {
+        public var pagesAdvanced = 0
+        public var delivered = 0
+        public var retrying = 0
+        public var failed = 0
+    }
+
+    /// Deliveries a stopped process left mid-call are sent again (providers de-duplicate by key).
+    public func recover() async throws {
+        try await store.write { tx in try tx.requeueInterruptedDeliveries() }
+    }
+
+    /// Fires due escalation timers, then makes the provider calls that are due.
+    @discardableResult
+    public func runDue() async throws -> Pass {
+        let at = now()
+        let pager = self.pager
+        var pass = Pass()
+        let reports = try await store.write { tx in try pager.fireDuePages(at: at, in: tx) }
+        pass.pagesAdvanced = reports.filter { !$0.notified.isEmpty || $0.exhausted }.count
+        for r in reports {
+            for n in r.notified {
+                logger.info("escalated", metadata: ["page.id": "\(r.page.id ?? 0)", "page.level": "\(n.level + 1)", "page.round": "\(n.round + 1)"])
+            }
+        }
+        let due = try await store.read { tx in try tx.dueDeliveries(at: at) }
+        // One provider's calls in order; providers side by side, so a slow one delays no other.
+        let byProvider = Dictionary(grouping: due, by: \.provider)
+        let verdicts = await withTaskGroup(of: [DeliveryVerdict?].self) { group in
+            for (_, list) in byProvider {
+                group.addTask {
+                    var out: [DeliveryVerdict?] = []
+                    for d in list { out.append(await self.deliver(d)) }
+                    return out
+                }
+            }
+            var all: [DeliveryVerdict?] = []
+            for await part in group { all.append(contentsOf: part) }
+            return all
+        }
+        for v in verdicts {
+            switch v {
+            case .delivered: pass.delivered += 1
+            case .retry: pass.retrying += 1
+            case .reject: pass.failed += 1
+            case nil: break
+            }
+        }
+        return pass
+    }
+
+    /// When something is next due (a timer or a delivery retry).
+    public func nextDue() async throws -> Date? {
+        try await store.read { tx in [try tx.nextPageDue(), try tx.nextDeliveryDue()].compactMap { $0 }.min() }
+    }
+
+    /// Makes one provider call and records the outcome (and the timeline line). Returns nil
+    /// when the delivery was no longer pending.
+    func deliver(_ pending: PageDelivery) async -> DeliveryVerdict? {
+        guard let id = pending.id else { return nil }
+        let pager = self.pager
+        let claimed: (PageDelivery, PageRecord)?
+        do {
+            claimed = try await store.write { tx -> (PageDelivery, PageRecord)? in
+                guard var d = try tx.delivery(id: id), d.status == .pending, let page = try tx.page(id: d.pageID) else { return nil }
+                d.status = .sending
+                d.attempts += 1
+                try tx.update(d)
+                return (d, page)
+            }
+        } catch {
+            logger.error("could not claim a page delivery", metadata: ["error": "\(error)"])
+            return nil
+        }
+        guard let (delivery, page) = claimed else { return nil }
+        guard let provider = pager.config.providers[delivery.provider] else {
+            await record(delivery, .reject(reason: "provider \(delivery.provider) is no longer configured"))
+            return .reject(reason: "not configured")
+        }
+        let recipients = (try? JSONDecoder().decode([PagingPerson].self, from: Data(delivery.recipients.utf8))) ?? []
+        let actor = delivery.action == PageAction.acknowledge.rawValue ? page.acknowledgedBy : nil
+        let context = PageDeliveryContext(page: page, delivery: delivery, recipients: recipients, actor: actor, at: now())
+        let verdict: DeliveryVerdict
+        do {
+            let request = try provider.request(for: context)
+            let response = try await http.send(request)
+            verdict = provider.verdict(for: response)
+        } catch let e as HTTPError {
+            verdict = .retry(after: nil, reason: e.description)
+        } catch {
+            verdict = .retry(after: nil, reason: "\(error)")
+        }
+        await record(delivery, verdict)
+        return verdict
+    }
+
+    func record(_ delivery: PageDelivery, _ verdict: DeliveryVerdict) async {
+        let at = now()
+        let retry = pager.config.retry
+        var log = logger
+        log[metadataKey: "page.id"] = "\(delivery.pageID)"
+        log[metadataKey: "page.provider"] = "\(delivery.provider)"
+        log[metadataKey: "page.action"] = "\(delivery.action)"
+        do {
+            try await store.write { tx in
+                guard var d = try tx.delivery(id: delivery.id!), let page = try tx.page(id: d.pageID) else { return }
+                let what = "\(d.provider): \(d.action) for page #\(d.pageID) level \(d.level + 1)" + (d.round > 0 ? " round \(d.round + 1)" : "")
+                var text: String
+                switch verdict {
+                case .delivered:
+                    d.status = .sent
+                    d.finishedAt = at
+                    d.lastError = nil
+                    text = "\(what) delivered" + (d.attempts > 1 ? " after \(d.attempts) attempts" : "") + "."
+                case .reject(let reason):
+                    d.status = .failed
+                    d.finishedAt = at
+                    d.lastError = reason
+                    text = "\(what) rejected (\(reason)); not retried."
+                    try Self.cancelFollowUps(of: d, at: at, in: tx)
+                case .retry(let after, let reason):
+                    d.lastError = reason
+                    let phase = EscalationStateMachine.Phase(rawValue: page.phase) ?? .waiting
+                    if d.action == PageAction.trigger.rawValue && !phase.isActive && phase != .exhausted {
+                        d.status = .cancelled
+                        d.finishedAt = at
+                        text = "\(what) failed (\(reason)), attempt \(d.attempts); not retried: the page is \(page.phase)."
+                    } else if at.timeIntervalSince(d.createdAt) >= Double(retry.giveUpAfter) {
+                        d.status = .failed
+                        d.finishedAt = at
+                        text = "\(what) given up after \(d.attempts) attempts over \(DurationFormatter.format(seconds: at.timeIntervalSince(d.createdAt))) (last: \(reason))."
+                        try Self.cancelFollowUps(of: d, at: at, in: tx)
+                    } else {
+                        let delay = max(1, after.map { min($0, retry.cap) } ?? retry.delay(afterAttempts: d.attempts))
+                        d.status = .pending
+                        d.nextAttemptAt = at.addingTimeInterval(Double(delay))
+                        text = "\(what) failed (\(reason)), attempt \(d.attempts); retrying at \(UTCTime.format(d.nextAttemptAt))."
+                    }
+                }
+                try tx.update(d)
+                if let incident = page.incidentID {
+                    try tx.append(TimelineEvent(incidentID: incident, at: at, actor: Pager.actor, kind: .page, text: text))
+                }
+            }
+            switch verdict {
+            case .delivered: log.info("page delivery delivered")
+            case .retry(_, let reason): log.warning("page delivery failed; will retry", metadata: ["error": "\(reason)"])
+            case .reject(let reason): log.error("page delivery rejected", metadata: ["error": "\(reason)"])
+            }
+        } catch {
+            log.error("could not record a page delivery", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A trigger that will never arrive needs no acknowledge or resolve.
+    static func cancelFollowUps(of d: PageDelivery, at date: Date, in tx: StoreTransaction) throws {
+        guard d.action == PageAction.trigger.rawValue else { return }
+        for var other in try tx.deliveries(page: d.pageID)
+        where other.dedupKey == d.dedupKey && other.provider == d.provider && other.id != d.id && other.status == .pending {
+            other.status = .cancelled
+            other.finishedAt = date
+            other.lastError = "cancelled: its trigger was not delivered"
+            try tx.update(other)
+        }
+    }
+}

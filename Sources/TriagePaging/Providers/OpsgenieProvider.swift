@@ -1,0 +1,67 @@
+import Foundation
+import TriageCore
+import TriageHTTP
+
+/// Opsgenie Alert API v2: create an alert with the page's key as `alias`, then
+/// acknowledge or close it by alias. Responses are 202 and processed asynchronously.
+public struct OpsgenieProvider: PagingProvider {
+    public let name: String
+    let apiKey: String
+    let baseURL: String
+    let timeout: Double
+
+    /// - Parameters:
+    ///   - apiKey: an API integration key (a secret: read from the environment).
+    ///   - baseURL: `https://api.opsgenie.com` (or the EU instance), or a local receiver in tests.
+    public init(name: String = "opsgenie", apiKey: String, baseURL: String, timeout: Double = 10) {
+        self.name = name
+        self.apiKey = apiKey
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.timeout = timeout
+    }
+
+    public func supports(_ action: PageAction) -> Bool { true }
+
+    static func priority(_ sev: String) -> String {
+        switch Severity(text: sev) {
+        case .sev1: "P1"
+        case .sev2: "P2"
+        case .sev3: "P3"
+        default: "P4"
+        }
+    }
+
+    public func request(for c: PageDeliveryContext) throws -> HTTPRequest {
+        let auth = [("Authorization", "GenieKey \(apiKey)")]
+        let alias = String(c.delivery.dedupKey.prefix(512))
+        switch PageAction(rawValue: c.delivery.action) ?? .trigger {
+        case .trigger:
+            let title = (c.page.incidentID.map { "Incident #\($0) " } ?? "") + "\(c.page.severity): \(c.page.summary)"
+            let responders: [[String: String]] = c.recipients.map { p in
+                if let id = p.opsgenieID { return ["type": "user", "id": id] }
+                return ["type": "user", "username": p.email ?? p.name]
+            }
+            var details = ["page": "\(c.page.id ?? 0)", "policy": c.page.policyName, "level": "\(c.delivery.level + 1)",
+                           "round": "\(c.delivery.round + 1)", "room": "\(c.page.platform):\(c.page.room)"]
+            if let i = c.page.incidentID { details["incident"] = "\(i)" }
+            let body: [String: Any] = [
+                "message": String(title.prefix(130)),
+                "alias": alias,
+                "description": String("\(title)\nPaged: \(c.recipients.map(\.handle).joined(separator: ", "))\nAcknowledge in chat with /ack.".prefix(15000)),
+                "responders": responders,
+                "priority": Self.priority(c.page.severity),
+                "details": details,
+                "source": "Triage",
+                "tags": ["triage", c.page.severity],
+            ]
+            return .json("POST", baseURL + "/v2/alerts", body: try JSONBody.encode(body), headers: auth, timeout: timeout)
+        case .acknowledge, .resolve:
+            let verb = c.delivery.action == PageAction.acknowledge.rawValue ? "acknowledge" : "close"
+            let escaped = alias.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? alias
+            let body: [String: Any] = ["user": c.actor ?? "Triage", "source": "Triage",
+                                       "note": verb == "close" ? "Resolved in Triage" : "Acknowledged in Triage"]
+            return .json("POST", baseURL + "/v2/alerts/\(escaped)/\(verb)?identifierType=alias", body: try JSONBody.encode(body),
+                         headers: auth, timeout: timeout)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import TriageCore
+import TriageHTTP
+
+/// PagerDuty Events API v2: `POST /v2/enqueue` with trigger, acknowledge and resolve events
+/// that share the page's `dedup_key`. 202 is success, 400 is never retried, 429 and 5xx are.
+public struct PagerDutyProvider: PagingProvider {
+    public let name: String
+    let routingKey: String
+    let baseURL: String
+    let source: String
+    let timeout: Double
+
+    /// - Parameters:
+    ///   - routingKey: the integration's routing key (a secret: read from the environment).
+    ///   - baseURL: `https://events.pagerduty.com`, or a local receiver in tests.
+    public init(name: String = "pagerduty", routingKey: String, baseURL: String, source: String = "triage", timeout: Double = 10) {
+        self.name = name
+        self.routingKey = routingKey
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.source = source
+        self.timeout = timeout
+    }
+
+    public func supports(_ action: PageAction) -> Bool { true }
+
+    static func severity(_ sev: String) -> String {
+        switch Severity(text: sev) {
+        case .sev1: "critical"
+        case .sev2: "error"
+        case .sev3: "warning"
+        default: "info"
+        }
+    }
+
+    public func request(for c: PageDeliveryContext) throws -> HTTPRequest {
+        var body: [String: Any] = [
+            "routing_key": routingKey,
+            "event_action": c.delivery.action,
+            "dedup_key": String(c.delivery.dedupKey.prefix(255)),
+        ]
+        if c.delivery.action == PageAction.trigger.rawValue {
+            var details: [String: Any] = [
+                "page": c.page.id ?? 0,
+                "policy": c.page.policyName,
+                "level": c.delivery.level + 1,
+                "round": c.delivery.round + 1,
+                "room": "\(c.page.platform):\(c.page.room)",
+                "recipients": c.recipients.map(\.handle),
+            ]
+            if let i = c.page.incidentID { details["incident"] = i }
+            let ids = c.recipients.compactMap(\.pagerdutyID)
+            if !ids.isEmpty { details["pagerduty_users"] = ids }
+            let summary = (c.page.incidentID.map { "Incident #\($0) " } ?? "") + "\(c.page.severity): \(c.page.summary)"
+            body["payload"] = [
+                "summary": String(summary.prefix(1024)),
+                "source": source,
+                "severity": Self.severity(c.page.severity),
+                "timestamp": UTCTime.iso(c.at),
+                "component": "postgresql",
+                "custom_details": details,
+            ] as [String: Any]
+            body["client"] = "Triage"
+        }
+        return .json("POST", baseURL + "/v2/enqueue", body: try JSONBody.encode(body), timeout: timeout)
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import TriageCore
+import TriageHTTP
+import TriageStore
+
+/// What a provider call is for.
+public enum PageAction: String, Codable, Sendable {
+    case trigger, acknowledge, resolve
+}
+
+/// Everything a provider needs to build one call.
+public struct PageDeliveryContext: Sendable {
+    public var page: PageRecord
+    public var delivery: PageDelivery
+    public var recipients: [PagingPerson]
+    /// Who acknowledged or resolved, for the providers that record it.
+    public var actor: String?
+    /// When the call is made.
+    public var at: Date
+}
+
+/// The outcome of one provider call.
+public enum DeliveryVerdict: Sendable, Equatable {
+    case delivered
+    /// Try again (429, 5xx, no response); `after` is the provider's Retry-After in seconds.
+    case retry(after: Int?, reason: String)
+    /// Never deliverable (400 and other 4xx): do not retry.
+    case reject(reason: String)
+}
+
+/// A paging service reached over HTTP (PagerDuty, Opsgenie, a webhook).
+public protocol PagingProvider: Sendable {
+    /// The name in config (`pagerduty`).
+    var name: String { get }
+    /// Whether the provider has a call for `action` (a webhook has no acknowledge).
+    func supports(_ action: PageAction) -> Bool
+    /// The HTTP request for one delivery.
+    func request(for context: PageDeliveryContext) throws -> HTTPRequest
+    /// Reads the response.
+    func verdict(for response: HTTPResponse) -> DeliveryVerdict
+}
+
+extension PagingProvider {
+    public func verdict(for response: HTTPResponse) -> DeliveryVerdict {
+        Self.standardVerdict(response)
+    }
+
+    /// 2xx delivered; 408, 429 and 5xx retried (honouring Retry-After); other statuses rejected.
+    public static func standardVerdict(_ response: HTTPResponse) -> DeliveryVerdict {
+        switch response.status {
+        case 200..<300:
+            return .delivered
+        case 408, 429, 500...599:
+            let after = response.headers["retry-after"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            return .retry(after: after, reason: "HTTP \(response.status)" + bodyHint(response))
+        default:
+            return .reject(reason: "HTTP \(response.status)" + bodyHint(response))
+        }
+    }
+
+    /// A short excerpt of an error body (`message` or `errors` of a JSON body).
+    static func bodyHint(_ response: HTTPResponse) -> String {
+        guard let json = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any] else { return "" }
+        var parts: [String] = []
+        if let m = json["message"] as? String { parts.append(m) }
+        if let e = json["errors"] {
+            if let list = e as? [Any] { parts.append(list.map { "\($0)" }.joined(separator: "; ")) }
+            if let map = e as? [String: Any] { parts.append(map.map { "\($0.key): \($0.value)" }.sorted().joined(separator: "; ")) }
+        }
+        let text = parts.joined(separator: ": ")
+        return text.isEmpty ? "" : " (" + String(text.prefix(200)) + ")"
+    }
+}
+
+enum JSONBody {
+    /// Serialises a JSON object with sorted keys.
+    static func encode(_ object: [String: Any]) throws -> Data {
+        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    }
+}

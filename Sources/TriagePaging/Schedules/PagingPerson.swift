@@ -1,0 +1,28 @@
+/// Someone who can be paged: how chat mentions them and who they are at each provider.
+public struct PagingPerson: Codable, Sendable, Equatable, Hashable {
+    /// The key in `paging.people` (`alice`).
+    public var name: String
+    /// The chat mention (`@alice`).
+    public var handle: String
+    public var email: String?
+    /// The Opsgenie user id (responder), if known.
+    public var opsgenieID: String?
+    /// The PagerDuty user id, passed along in `custom_details`.
+    public var pagerdutyID: String?
+
+    public init(name: String, handle: String? = nil, email: String? = nil, opsgenieID: String? = nil, pagerdutyID: String? = nil) {
+        self.name = name
+        self.handle = handle ?? "@" + name
+        self.email = email
+        self.opsgenieID = opsgenieID
+        self.pagerdutyID = pagerdutyID
+    }
+
+    /// Whether `text` names this person (`alice`, `@alice`, the handle, the email).
+    public func matches(_ text: String) -> Bool {
+        let t = text.lowercased()
+        let bare = t.hasPrefix("@") ? String(t.dropFirst()) : t
+        return bare == name.lowercased() || t == handle.lowercased() || "@" + bare == handle.lowercased()
+            || (email.map { $0.lowercased() == t } ?? false)
+    }
+}
