@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import TriageApp
 import TriageCore
+import TriagePaging
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,12 +27,19 @@ struct RunCommand: AsyncParsableCommand {
             logger.error("runbook file problem", metadata: ["config.error": "\(e.description)"])
         }
         var services: [any Service] = []
+        var outboxes: [OutboxService] = []
         for platform in built.platforms {
             let outbox = OutboxService(platform: platform, store: app.store, logger: logger)
             services.append(ChatBotService(platform: platform, dispatcher: app.dispatcher, store: app.store, outbox: outbox, logger: logger))
             services.append(outbox)
+            outboxes.append(outbox)
         }
-        services.append(contentsOf: try built.services(app))
+        let extra = try built.services(app)
+        // Chat mentions queued by escalation timers go out at once, not at the outbox's next poll.
+        for case let escalation as EscalationService in extra {
+            escalation.onPass { [outboxes] in outboxes.forEach { $0.wake() } }
+        }
+        services.append(contentsOf: extra)
         guard !services.isEmpty else {
             throw ValidationError("no chat platform configured in \(options.config!): add a telegram or matrix section")
         }
