@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
 RUNS=${1:-30}
-swift build -c release --product triage >/dev/null
+swift build -c release --product triage --static-swift-stdlib --scratch-path .build-release >/dev/null
 if [ -z "${DATABASE_URL:-}" ]; then
   DIR=$(mktemp -d /tmp/triage-bench.XXXXXX); chmod 755 "$DIR"
   trap 'scripts/pg.sh down "$DIR" >/dev/null 2>&1 || true' EXIT
@@ -31,7 +31,7 @@ def timed(argv, stdin=None):
     t = time.perf_counter()
     subprocess.run(argv, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, text=True)
     return time.perf_counter() - t
-triage = ["./.build/release/triage", "console", "--timeline", tl]
+triage = ["./.build-release/release/triage", "console", "--timeline", tl]
 psql = ["psql", url, "-X", "-q", "-c", sql]
 for _ in range(3):  # warm caches
     timed(triage, "/pg connections\n"); timed(psql)

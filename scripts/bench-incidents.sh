@@ -13,8 +13,8 @@ EVENTS=${EVENTS:-100000}
 NOTES=${NOTES:-20000}
 RUNS=${RUNS:-3}
 
-swift build -c release --product triage 2>&1 | tail -1 >&2
-BIN=$(swift build -c release --show-bin-path)/triage
+swift build -c release --product triage --static-swift-stdlib --scratch-path .build-release 2>&1 | tail -1 >&2
+BIN=$(swift build -c release --static-swift-stdlib --scratch-path .build-release --show-bin-path)/triage
 WORK=$(mktemp -d /tmp/triage-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 # The snapshot at /incident open is not what is measured: point it where nothing listens.

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
 scripts/install-deps.sh
-swift build -c release --product triage >&2
+swift build -c release --product triage --static-swift-stdlib --scratch-path .build-release >&2
 if [ -z "${DATABASE_URL:-}" ]; then
   DIR=$(mktemp -d /tmp/triage-pg.XXXXXX); chmod 755 "$DIR"
   PORT=${TRIAGE_PG_PORT:-55433}
@@ -14,4 +14,4 @@ if [ -z "${DATABASE_URL:-}" ]; then
   export DATABASE_URL=$(scripts/pg.sh up "$DIR" "$PORT")
   echo "started a throwaway PostgreSQL at $DATABASE_URL" >&2
 fi
-.build/release/triage console "$@"
+.build-release/release/triage console "$@"
