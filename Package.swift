@@ -48,8 +48,14 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // Telegram Bot API platform (long-poll over libcurl).
+        .target(name: "TriageTelegram", dependencies: [
+            "TriageCore", "TriageApp", "TriageHTTP", "TriageStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         .executableTarget(name: "triage", dependencies: [
-            "TriageApp",
+            "TriageApp", "TriageTelegram",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -57,8 +63,9 @@ let package = Package(
 
         .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore"]),
         .testTarget(name: "TriageIntegrationTests", dependencies: [
-            "TriageCore", "TriagePostgres", "TriageStore", "TriageHTTP", "TriageApp",
+            "TriageCore", "TriagePostgres", "TriageStore", "TriageHTTP", "TriageApp", "TriageTelegram",
         ]),
+        .testTarget(name: "TriageTelegramTests", dependencies: ["TriageCore", "TriageApp", "TriageTelegram"]),
     ],
     swiftLanguageModes: [.v5]
 )
