@@ -41,7 +41,8 @@ public struct TelegramAPIError: PresentableError, RetryAfterHinting {
         code != .api || status == 429 || status >= 500
     }
 
-    public var retryAfter: Double? { retryAfterSeconds }
+    /// `retry_after` when given; at least 2 s after a 409 so two pollers do not fight.
+    public var retryAfter: Double? { retryAfterSeconds ?? (code == .api && status == 409 ? 2 : nil) }
 
     public var description: String {
         switch (code, status) {

@@ -28,6 +28,8 @@ The control API (/control/...) injects user messages and failures and reads what
   POST /control/migrate      {"chat_id", "new_chat_id"}
   POST /control/block        {"chat_id"}        POST /control/unblock {"chat_id"}
   POST /control/webhook      {"active": bool}
+  POST /control/hold_sends   {"active": bool}   park sendMessage calls (a call whose client
+                              died while parked is dropped, as if it never arrived)
   POST /control/wait_sent    {"count", "chat_id"?, "timeout"?}  -> {"sent": [...]} (waits)
   GET  /control/sent[?chat_id=N]   messages the bot sent
   GET  /control/state              counters, pending updates, commands, calls
@@ -38,6 +40,7 @@ Run: python3 telegram_standin.py --port 0 --token 123:abc   (prints "PORT n" whe
 import argparse
 import json
 import re
+import socket
 import sys
 import threading
 import time
@@ -144,6 +147,7 @@ class State:
         self.group_per_minute = group_per_minute
         self.timings = {}            # update_id -> {"available", "delivered", "replied", "chat", "msg"}
         self.by_message = {}         # (chat_id, message_id) -> update_id
+        self.hold_sends = False      # park sendMessage calls until released
 
     def message_id(self, chat_id):
         self.next_message_id[chat_id] = self.next_message_id.get(chat_id, 0) + 1
@@ -385,8 +389,22 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "Bad Request: message is too long")
         return text, plain
 
+    def client_alive(self):
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+
     def m_sendMessage(self, params):
         st = self.st
+        with st.lock:
+            while st.hold_sends:
+                st.lock.wait(0.2)
+        if not self.client_alive():   # the bot died while the call was parked: it never arrived
+            self.close_connection = True
+            return NotImplemented
         received = time.perf_counter()
         try:
             chat_id = int(params.get("chat_id"))
@@ -525,6 +543,11 @@ class Handler(BaseHTTPRequestHandler):
         if name == "unblock":
             with st.lock:
                 st.blocked.discard(int(p["chat_id"]))
+            return self.send_json(200, {"ok": True})
+        if name == "hold_sends":
+            with st.lock:
+                st.hold_sends = bool(p.get("active", True))
+                st.lock.notify_all()
             return self.send_json(200, {"ok": True})
         if name == "webhook":
             with st.lock:
