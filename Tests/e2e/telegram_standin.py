@@ -165,6 +165,7 @@ def chat_type_for(chat_id):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "telegram-standin/1.0"
+    disable_nagle_algorithm = True   # headers and body go out at once, no delayed-ACK stalls
 
     def log_message(self, fmt, *args):  # quiet
         if self.server.verbose:

@@ -140,13 +140,15 @@ public final class OutboxService: Service, @unchecked Sendable {
                     if immediate { c.resume() }
                 }
             }
+            // The helpers wake the loop only when they fired, not when cancelled: a wake from a
+            // cancelled helper would leave `pendingWake` set and turn the loop into a busy loop.
             group.addTask {
                 try? await Task.sleep(nanoseconds: UInt64(max(0.01, seconds) * 1e9))
-                self.wake()
+                if !Task.isCancelled { self.wake() }
             }
             group.addTask {
                 try? await gracefulShutdown()
-                self.wake()
+                if !Task.isCancelled { self.wake() }
             }
             await group.next()
             group.cancelAll()
