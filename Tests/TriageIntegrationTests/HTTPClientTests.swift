@@ -13,12 +13,17 @@ import Testing
         let port: Int
         var base: String { "http://127.0.0.1:\(port)" }
 
-        init() throws {
+        convenience init() throws {
+            try self.init(script: "Support/http_echo_server.py", arguments: [])
+        }
+
+        /// Starts a Python test server under `Tests/` that prints `PORT n` and exits when its stdin closes.
+        init(script relative: String, arguments: [String]) throws {
             let python = ProcessInfo.processInfo.environment["TRIAGE_TEST_PYTHON"] ?? "/usr/bin/python3"
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("Support/http_echo_server.py").path
+                .appendingPathComponent(relative).path
             process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = [script]
+            process.arguments = [script] + arguments
             let out = Pipe()
             process.standardOutput = out
             process.standardInput = stdin

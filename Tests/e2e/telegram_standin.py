@@ -608,12 +608,16 @@ def main():
     ap.add_argument("--chat-burst", type=float, default=3.0, help="burst allowance per chat")
     ap.add_argument("--group-per-minute", type=int, default=20)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--exit-on-stdin-eof", action="store_true", help="exit when stdin closes (the test process ended)")
     args = ap.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     server.verbose = args.verbose
     server.state = State(args.token, args.username, args.chat_rate, args.chat_burst, args.group_per_minute)
     print("PORT %d" % server.server_address[1], flush=True)
+    if args.exit_on_stdin_eof:
+        import os
+        threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
     try:
         server.serve_forever(poll_interval=0.5)
     except KeyboardInterrupt:
