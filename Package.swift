@@ -48,6 +48,12 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // Telegram Bot API platform (long-poll over libcurl).
+        .target(name: "TriageTelegram", dependencies: [
+            "TriageCore", "TriageApp", "TriageHTTP", "TriageStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // Matrix client-server API: /sync long-poll, replies as m.notice with HTML.
         .target(name: "TriageMatrix", dependencies: [
             "TriageCore", "TriageApp", "TriageHTTP", "TriageStore",
@@ -62,7 +68,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "triage", dependencies: [
-            "TriageApp", "TriageMatrix", "TriagePaging",
+            "TriageApp", "TriageTelegram", "TriageMatrix", "TriagePaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -70,7 +76,7 @@ let package = Package(
 
         .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore"], exclude: ["Golden"]),
         .testTarget(name: "TriageIntegrationTests", dependencies: [
-            "TriageCore", "TriagePostgres", "TriageStore", "TriageHTTP", "TriageApp",
+            "TriageCore", "TriagePostgres", "TriageStore", "TriageHTTP", "TriageApp", "TriageTelegram",
         ]),
         .testTarget(name: "TriageMatrixTests", dependencies: [
             "TriageCore", "TriageApp", "TriageStore", "TriageMatrix",
@@ -78,6 +84,7 @@ let package = Package(
         .testTarget(name: "TriagePagingTests", dependencies: [
             "TriageCore", "TriageStore", "TriageHTTP", "TriageApp", "TriagePaging",
         ]),
+        .testTarget(name: "TriageTelegramTests", dependencies: ["TriageCore", "TriageApp", "TriageTelegram"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -50,15 +50,21 @@ public final class HTTPClient: @unchecked Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, Error>) in
                 transfer.continuation = continuation
-                let accepted: Bool = lock.withLock {
+                // Checked under the lock that the cancellation handler takes: a task cancelled
+                // before its transfer is queued never starts it.
+                let accepted: Bool? = lock.withLock {
+                    if Task.isCancelled { return nil }
                     guard running else { return false }
                     queued.append(transfer)
                     return true
                 }
-                if accepted {
+                switch accepted {
+                case true?:
                     wake()
-                } else {
+                case false?:
                     transfer.finish(.failure(HTTPError(.cancelled, message: "the HTTP client is shut down", host: transfer.host)))
+                case nil:
+                    transfer.finish(.failure(CancellationError()))
                 }
             }
         } onCancel: {
@@ -77,11 +83,12 @@ public final class HTTPClient: @unchecked Sendable {
         if stop { wake() }
     }
 
+    /// Wakes the transfer thread. Holds the lock so the multi handle cannot be cleaned up
+    /// while it is being woken.
     private func wake() {
-        lock.lock()
-        let m = multi
-        lock.unlock()
-        if let m { curl_multi_wakeup(m) }
+        lock.withLock {
+            if let m = multi { _ = curl_multi_wakeup(m) }
+        }
     }
 
     // MARK: The transfer thread

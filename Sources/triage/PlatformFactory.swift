@@ -5,6 +5,8 @@ import TriageApp
 import TriageCore
 import TriageMatrix
 import TriagePaging
+import TriageHTTP
+import TriageTelegram
 
 /// Builds the chat platforms, extra command handlers and services named in the config.
 /// Each platform module adds itself here.
@@ -33,6 +35,12 @@ enum PlatformFactory {
             built.incidentObservers.append(paging.observer)
             built.services = { app in [paging.service(app: app, logger: logger)] }
         }
+        if let section = config.sections["telegram"] {
+            let telegram = try TelegramConfig.parse(section, environment: ProcessInfo.processInfo.environment)
+            let http = HTTPClient(logger: logger, userAgent: "Triage/\(TriageApplication.version)")
+            built.platforms.append(TelegramPlatform(config: telegram, http: http, logger: logger))
+            built.botName = telegram.botUsername
+        }
         return built
     }
 
@@ -52,6 +60,13 @@ enum PlatformFactory {
             _ = try PagingSetup.make(config: config)
         } catch {
             problems.append("\(error)")
+        }
+        if let section = config.sections["telegram"] {
+            do {
+                _ = try TelegramConfig.parse(section, environment: ProcessInfo.processInfo.environment)
+            } catch {
+                problems.append("\(error)")
+            }
         }
         return problems
     }

@@ -30,8 +30,10 @@ struct RunCommand: AsyncParsableCommand {
         var outboxes: [OutboxService] = []
         for platform in built.platforms {
             let outbox = OutboxService(platform: platform, store: app.store, logger: logger)
-            services.append(ChatBotService(platform: platform, dispatcher: app.dispatcher, store: app.store, outbox: outbox, logger: logger))
+            // The group stops services in reverse order: the poller first (it finishes the
+            // commands in flight), then the outbox (it sends their replies).
             services.append(outbox)
+            services.append(ChatBotService(platform: platform, dispatcher: app.dispatcher, store: app.store, outbox: outbox, logger: logger))
             outboxes.append(outbox)
         }
         let extra = try built.services(app)

@@ -22,7 +22,13 @@ public final class ChatBotService: Service, Sendable {
     }
 
     public func run() async throws {
-        try await platform.start(registry: dispatcher.registry, store: store)
+        let registry = dispatcher.registry
+        do {
+            try await cancelWhenShuttingDown { try await self.platform.start(registry: registry, store: self.store) }
+        } catch is CancellationError {
+            logger.info("poller stopped before it started", metadata: ["chat.platform": "\(platform.name)"])
+            return
+        }
         let name = platform.name
         var cursor = try await store.read { tx in try tx.cursor(platform: name) }
         var backoff = Backoff()
@@ -40,7 +46,8 @@ public final class ChatBotService: Service, Sendable {
                 throw fatal
             } catch {
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }
-                let delay = backoff.next()
+                // Never sooner than the server asked (429 retry_after), never a hot loop.
+                let delay = max(backoff.next(), (error as? RetryAfterHinting)?.retryAfter ?? 0)
                 logger.warning("poll failed; retrying", metadata: ["chat.platform": "\(name)", "error": "\(error)",
                                                                      "retry.seconds": "\(String(format: "%.1f", delay))"])
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))

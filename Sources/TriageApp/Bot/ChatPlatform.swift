@@ -62,6 +62,26 @@ public struct DeliveryError: PresentableError {
     public var description: String { message }
 }
 
+/// An error that says how long to wait before trying again (HTTP 429 `retry_after`).
+/// The poller waits at least that long (and never less than its own backoff).
+public protocol RetryAfterHinting: Error {
+    /// Seconds to wait, when the server said.
+    var retryAfter: Double? { get }
+}
+
+/// How fast the outbox may send to one room.
+public struct SendRateLimit: Sendable, Equatable {
+    /// Seconds between two messages to the room (Telegram: about 1).
+    public var interval: Double
+    /// At most this many messages in any 60 seconds (Telegram groups: 20), if limited.
+    public var perMinute: Int?
+
+    public init(interval: Double, perMinute: Int? = nil) {
+        self.interval = interval
+        self.perMinute = perMinute
+    }
+}
+
 /// A chat platform reached over HTTP: long-poll for messages, send replies.
 public protocol ChatPlatform: Sendable {
     /// `telegram`, `matrix`: the key for cursors, outbox and processed messages.
@@ -76,6 +96,15 @@ public protocol ChatPlatform: Sendable {
     func poll(cursor: String?) async throws -> PollBatch
     /// Delivers one queued reply. Throws ``DeliveryError`` to say what to do next.
     func send(_ message: OutboxMessage, reply: Reply) async throws
+    /// The send rate allowed to `room`; nil for no limit (the default).
+    func sendRateLimit(room: String) -> SendRateLimit?
+    /// How many platform messages `reply` becomes (split at size limits); 1 by default.
+    func messageCount(for reply: Reply) -> Int
+}
+
+extension ChatPlatform {
+    public func sendRateLimit(room: String) -> SendRateLimit? { nil }
+    public func messageCount(for reply: Reply) -> Int { 1 }
 }
 
 extension ChatPlatform {

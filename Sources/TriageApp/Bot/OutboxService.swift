@@ -15,11 +15,16 @@ public final class OutboxService: Service, @unchecked Sendable {
     private var pendingWake = false
     /// Rooms that must not be sent to before a time (after 429 or a 5xx).
     private var notBefore: [String: Date] = [:]
+    /// Paces rooms by the platform's ``SendRateLimit``.
+    private var limiter = RoomRateLimiter()
+    /// Seconds to keep sending after shutdown begins, for rooms that must wait.
+    let drainTimeout: Double
 
-    public init(platform: any ChatPlatform, store: TimelineStore, logger: Logger) {
+    public init(platform: any ChatPlatform, store: TimelineStore, logger: Logger, drainTimeout: Double = 10) {
         self.platform = platform
         self.store = store
         self.logger = logger
+        self.drainTimeout = drainTimeout
     }
 
     /// Tells the outbox there is something new to send.
@@ -34,7 +39,9 @@ public final class OutboxService: Service, @unchecked Sendable {
 
     public func run() async throws {
         let name = platform.name
-        // Drain what is queued even while shutting down, then stop.
+        var drainDeadline: Date?
+        // Drain what is queued even while shutting down (up to `drainTimeout` for rooms that
+        // must wait), then stop; anything left is sent after the next start.
         while true {
             let pending = (try? await store.read { tx in try tx.pendingOutbox(platform: name) }) ?? []
             var nextWake: Double = 30
@@ -46,19 +53,39 @@ public final class OutboxService: Service, @unchecked Sendable {
                     nextWake = min(nextWake, until.timeIntervalSinceNow)
                     continue
                 }
+                if let limit = platform.sendRateLimit(room: message.room) {
+                    let wait = lock.withLock { limiter.delay(room: message.room, limit: limit, now: Date()) }
+                    if wait > 0 {
+                        blockedRooms.insert(message.room)
+                        nextWake = min(nextWake, wait)
+                        continue
+                    }
+                }
                 if await deliver(message) == false {
                     blockedRooms.insert(message.room)
                     if let until = lock.withLock({ notBefore[message.room] }) {
-                        nextWake = min(nextWake, max(0.05, until.timeIntervalSinceNow))
+                        nextWake = min(nextWake, max(0.01, until.timeIntervalSinceNow))
+                    } else {
+                        nextWake = 0.01
                     }
                 }
             }
+            if pending.count >= 100 && blockedRooms.isEmpty { nextWake = 0 }
             if Task.isShuttingDownGracefully || Task.isCancelled {
-                let left = (try? await store.read { tx in try tx.pendingOutbox(platform: name).count }) ?? 0
-                if left == 0 || !blockedRooms.isEmpty || pending.isEmpty { break }
+                if pending.isEmpty { break }
+                let deadline = drainDeadline ?? Date().addingTimeInterval(drainTimeout)
+                drainDeadline = deadline
+                if blockedRooms.isEmpty { continue }
+                let left = deadline.timeIntervalSinceNow
+                if left <= 0 {
+                    logger.warning("replies left in the outbox at shutdown; they are sent after the next start",
+                                   metadata: ["chat.platform": "\(name)", "outbox.pending": "\(pending.count)"])
+                    break
+                }
+                try? await Task.sleep(nanoseconds: UInt64(max(0.01, min(nextWake, left)) * 1e9))
                 continue
             }
-            await waitForWake(seconds: blockedRooms.isEmpty && pending.count < 100 ? nextWake : min(nextWake, 0.05))
+            if nextWake > 0 { await waitForWake(seconds: nextWake) }
         }
         logger.info("outbox stopped", metadata: ["chat.platform": "\(name)"])
     }
@@ -69,6 +96,10 @@ public final class OutboxService: Service, @unchecked Sendable {
         do {
             let reply = try message.decodedReply()
             try await platform.send(message, reply: reply)
+            if let limit = platform.sendRateLimit(room: message.room) {
+                let count = platform.messageCount(for: reply)
+                lock.withLock { limiter.record(room: message.room, limit: limit, count: count, now: Date()) }
+            }
             try await store.write { tx in try tx.markSent(outboxID: id) }
             return true
         } catch let error as DeliveryError {
@@ -109,13 +140,15 @@ public final class OutboxService: Service, @unchecked Sendable {
                     if immediate { c.resume() }
                 }
             }
+            // The helpers wake the loop only when they fired, not when cancelled: a wake from a
+            // cancelled helper would leave `pendingWake` set and turn the loop into a busy loop.
             group.addTask {
                 try? await Task.sleep(nanoseconds: UInt64(max(0.01, seconds) * 1e9))
-                self.wake()
+                if !Task.isCancelled { self.wake() }
             }
             group.addTask {
                 try? await gracefulShutdown()
-                self.wake()
+                if !Task.isCancelled { self.wake() }
             }
             await group.next()
             group.cancelAll()

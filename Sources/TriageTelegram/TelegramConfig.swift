@@ -1,0 +1,135 @@
+import Foundation
+import TriageCore
+
+/// The `telegram:` section of Triage's config. Every key is documented in
+/// `config/telegram.example.yaml`.
+public struct TelegramConfig: Sendable {
+    /// The bot token (from the environment variable named by `token_env`). Never logged.
+    public var token: String
+    /// The name of the environment variable the token came from, for messages.
+    public var tokenEnv: String
+    /// `https://api.telegram.org`, or a self-hosted Bot API server (or a test stand-in).
+    public var apiURL: String
+    /// The bot's username without `@`; nil: learnt from `getMe` at start.
+    public var botUsername: String?
+    /// Long-poll timeout in seconds (0–50).
+    public var pollTimeout: Int
+    /// Chats the bot serves; messages from any other chat get no reply.
+    public var chats: Set<Int64>
+    /// Roles by Telegram user id.
+    public var users: [Int64: Role]
+    /// The role of users not listed in `users` (nil: they are ignored).
+    public var defaultRole: Role?
+    /// Seconds to establish a connection.
+    public var connectTimeout: Double
+    /// Seconds for calls other than `getUpdates`.
+    public var requestTimeout: Double
+    /// Seconds between two messages to the same chat.
+    public var chatInterval: Double
+    /// Messages per minute to one group or supergroup.
+    public var groupPerMinute: Int
+    /// Register the commands with `setMyCommands` at start.
+    public var registerCommands: Bool
+
+    public static let defaultAPIURL = "https://api.telegram.org"
+
+    public init(token: String, tokenEnv: String = "TRIAGE_TELEGRAM_TOKEN", apiURL: String = TelegramConfig.defaultAPIURL,
+                botUsername: String? = nil, pollTimeout: Int = 50, chats: Set<Int64>, users: [Int64: Role] = [:],
+                defaultRole: Role? = nil, connectTimeout: Double = 10, requestTimeout: Double = 30,
+                chatInterval: Double = 1, groupPerMinute: Int = 20, registerCommands: Bool = true) {
+        self.token = token
+        self.tokenEnv = tokenEnv
+        self.apiURL = apiURL
+        self.botUsername = botUsername
+        self.pollTimeout = pollTimeout
+        self.chats = chats
+        self.users = users
+        self.defaultRole = defaultRole
+        self.connectTimeout = connectTimeout
+        self.requestTimeout = requestTimeout
+        self.chatInterval = chatInterval
+        self.groupPerMinute = groupPerMinute
+        self.registerCommands = registerCommands
+    }
+
+    static let keys: Set<String> = ["token_env", "api_url", "bot_username", "poll_timeout", "chats", "users",
+                                    "default_role", "connect_timeout", "request_timeout", "rate_limit",
+                                    "register_commands"]
+
+    /// Reads the section. Every problem names the file, line and key.
+    /// - Parameters:
+    ///   - node: the `telegram:` mapping.
+    ///   - environment: where `token_env` is looked up.
+    public static func parse(_ node: YAMLNode, environment: [String: String]) throws -> TelegramConfig {
+        try node.checkKeys(keys)
+        let tokenKey = try node.required("token_env")
+        let tokenEnv = try tokenKey.string()
+        guard let token = environment[tokenEnv], !token.isEmpty else {
+            throw tokenKey.error("environment variable \(tokenEnv) (named by telegram.token_env) is not set")
+        }
+        guard token.range(of: #"^[0-9]+:[A-Za-z0-9_-]+$"#, options: .regularExpression) != nil else {
+            throw tokenKey.error("the value of \(tokenEnv) does not look like a bot token (digits:letters from @BotFather)")
+        }
+        var config = TelegramConfig(token: token, tokenEnv: tokenEnv, chats: [])
+        if let url = try node.string("api_url") {
+            guard let c = URLComponents(string: url), c.scheme == "https" || c.scheme == "http", c.host != nil else {
+                throw node["api_url"]!.error("expected an http(s) URL such as \(defaultAPIURL)")
+            }
+            config.apiURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        if let name = try node.string("bot_username") {
+            config.botUsername = name.hasPrefix("@") ? String(name.dropFirst()) : name
+        }
+        if let t = try node.int("poll_timeout") {
+            guard (0...50).contains(t) else { throw node["poll_timeout"]!.error("must be between 0 and 50 seconds (Telegram caps it at 50)") }
+            config.pollTimeout = t
+        }
+        let chatsNode = try node.required("chats")
+        for item in try chatsNode.list() {
+            guard let id = Int64(try item.string()) else { throw item.error("expected a chat id (a whole number, groups are negative)") }
+            config.chats.insert(id)
+        }
+        if config.chats.isEmpty { throw chatsNode.error("list at least one chat id: the bot answers only there") }
+        if let users = node["users"] {
+            for (key, value) in try users.entries() {
+                guard let id = Int64(key) else { throw value.error("keys are Telegram user ids (whole numbers), not '\(key)'") }
+                guard let role = Role(name: try value.string()) else { throw value.error("role must be viewer, responder or operator") }
+                config.users[id] = role
+            }
+        }
+        if let d = try node.string("default_role") {
+            if d == "none" {
+                config.defaultRole = nil
+            } else {
+                guard let r = Role(name: d) else { throw node["default_role"]!.error("role must be none, viewer, responder or operator") }
+                config.defaultRole = r
+            }
+        }
+        if let c = try node.double("connect_timeout") {
+            guard c > 0 else { throw node["connect_timeout"]!.error("must be positive") }
+            config.connectTimeout = c
+        }
+        if let r = try node.double("request_timeout") {
+            guard r > 0 else { throw node["request_timeout"]!.error("must be positive") }
+            config.requestTimeout = r
+        }
+        if let rl = node["rate_limit"] {
+            try rl.checkKeys(["chat_interval", "group_per_minute"])
+            if let i = try rl.double("chat_interval") {
+                guard i >= 0 else { throw rl["chat_interval"]!.error("must be zero or more seconds") }
+                config.chatInterval = i
+            }
+            if let g = try rl.int("group_per_minute") {
+                guard g > 0 else { throw rl["group_per_minute"]!.error("must be positive") }
+                config.groupPerMinute = g
+            }
+        }
+        if let b = try node.bool("register_commands") { config.registerCommands = b }
+        return config
+    }
+
+    /// The role of a Telegram user, or nil when they are not served.
+    public func role(of userID: Int64) -> Role? {
+        users[userID] ?? defaultRole
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import Logging
+import TriageApp
+import TriageCore
+import TriageHTTP
+import TriageStore
+
+/// Telegram as a ``ChatPlatform``: long-polls `getUpdates`, turns command messages from the
+/// configured chats into ``InboundMessage``s, and sends replies as HTML with `sendMessage`.
+///
+/// The cursor is the next `getUpdates` offset (`update_id + 1`), stored by the dispatcher in
+/// the transaction that handles the update; updates at or below the last one seen are ignored.
+public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
+    public let name = "telegram"
+    let config: TelegramConfig
+    let api: TelegramAPI
+    let renderer: TelegramHTMLRenderer
+    let logger: Logger
+
+    private let lock = NSLock()
+    private var botUsername: String?
+    /// Configured chats plus the supergroups they migrated to while running.
+    private var allowedChats: Set<Int64>
+    /// Chats that blocked or removed the bot: nothing more is sent there until they write again.
+    private var blockedChats: Set<Int64> = []
+    /// Parts already delivered of replies cut in several messages, by outbox key.
+    private var partsSent: [String: Int] = [:]
+
+    /// - Parameters:
+    ///   - config: the `telegram:` section.
+    ///   - http: the shared libcurl client.
+    public init(config: TelegramConfig, http: HTTPClient, logger: Logger) {
+        self.config = config
+        self.api = TelegramAPI(http: http, apiURL: config.apiURL, token: config.token,
+                               connectTimeout: config.connectTimeout, requestTimeout: config.requestTimeout)
+        self.renderer = TelegramHTMLRenderer()
+        self.botUsername = config.botUsername
+        self.allowedChats = config.chats
+        var log = logger
+        log[metadataKey: "chat.platform"] = "telegram"
+        self.logger = log
+    }
+
+    /// The bot's username (from config or `getMe`).
+    public var username: String? { lock.withLock { botUsername } }
+
+    // MARK: Start
+
+    public func start(registry: CommandRegistry) async throws {
+        var backoff = Backoff(base: 1, cap: 30)
+        while true {
+            do {
+                let me = try await api.getMe()
+                let name = lock.withLock { () -> String? in
+                    if botUsername == nil { botUsername = me.username }
+                    return botUsername
+                }
+                logger.info("telegram bot ready", metadata: ["telegram.bot": "\(name.map { "@" + $0 } ?? "?")",
+                                                              "telegram.chats": "\(config.chats.count)"])
+                break
+            } catch let e as TelegramAPIError {
+                try fatalIfUnauthorized(e)
+                guard e.isTransient else { throw e }
+                let delay = max(backoff.next(), e.retryAfter ?? 0)
+                logger.warning("getMe failed; retrying", metadata: ["error": "\(e.description)", "retry.seconds": "\(Self.format(delay))"])
+                try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+            }
+        }
+        guard config.registerCommands else { return }
+        let commands = TelegramCommandMenu.commands(from: registry)
+        do {
+            try await api.setMyCommands(commands)
+            logger.info("command menu registered", metadata: ["telegram.commands": "\(commands.count)"])
+        } catch let e as TelegramAPIError {
+            try fatalIfUnauthorized(e)
+            logger.warning("setMyCommands failed; the command menu is not updated", metadata: ["error": "\(e.description)"])
+        }
+    }
+
+    func fatalIfUnauthorized(_ e: TelegramAPIError) throws {
+        if e.code == .api && (e.status == 401 || e.status == 404) {
+            throw FatalPlatformError(platform: name, message: "Telegram rejected the bot token (\(e.status) \(e.message)): check the environment variable \(config.tokenEnv) named by telegram.token_env")
+        }
+    }
+
+    // MARK: Poll
+
+    public func poll(cursor: String?) async throws -> PollBatch {
+        let offset = cursor.flatMap { Int64($0) }
+        let batch: TelegramUpdateBatch
+        do {
+            batch = try await api.getUpdates(offset: offset, timeout: config.pollTimeout)
+        } catch let e as TelegramAPIError {
+            try fatalIfUnauthorized(e)
+            throw e
+        }
+        var highest = (offset ?? Int64.min + 1) - 1
+        var items: [PollItem] = []
+        for element in batch.elements {
+            switch element {
+            case .malformed(let id, let problem):
+                logger.error("malformed update skipped", metadata: ["telegram.update": "\(id.map(String.init) ?? "?")", "error": "\(problem)"])
+                if let id, id > highest {
+                    highest = id
+                    items.append(PollItem(message: nil, cursor: String(id + 1)))
+                }
+            case .update(let update):
+                guard update.update_id > highest else {
+                    logger.info("duplicate update ignored", metadata: ["telegram.update": "\(update.update_id)"])
+                    continue
+                }
+                highest = update.update_id
+                items.append(PollItem(message: inbound(update), cursor: String(update.update_id + 1)))
+            }
+        }
+        return PollBatch(items: items, cursor: nil)
+    }
+
+    /// The message to handle in `update`, or nil when it is not a command for us from a served chat.
+    func inbound(_ update: TelegramUpdate) -> InboundMessage? {
+        guard let message = update.message else { return nil }
+        let chat = message.chat.id
+        if let to = message.migrate_to_chat_id {
+            let allowed = lock.withLock { () -> Bool in
+                guard allowedChats.contains(chat) else { return false }
+                allowedChats.insert(to)
+                return true
+            }
+            if allowed {
+                logger.notice("group became a supergroup; serving it until restart — add its id to telegram.chats",
+                              metadata: ["chat.room": "\(chat)", "chat.new_room": "\(to)"])
+            }
+            return nil
+        }
+        guard let text = message.text, let from = message.from, from.is_bot != true else { return nil }
+        guard let command = TelegramCommandText.find(text: text, entities: message.entities ?? []) else { return nil }
+        let (allowed, ourName) = lock.withLock { () -> (Bool, String?) in
+            let ok = allowedChats.contains(chat)
+            if ok { blockedChats.remove(chat) }
+            return (ok, botUsername)
+        }
+        guard allowed else {
+            logger.notice("command from a chat not in telegram.chats ignored",
+                          metadata: ["chat.room": "\(chat)", "chat.title": "\(message.chat.title ?? message.chat.type)", "chat.sender": "\(from.id)"])
+            return nil
+        }
+        if let mention = command.mention, let ourName, mention.lowercased() != ourName.lowercased() {
+            logger.debug("command for another bot ignored", metadata: ["chat.room": "\(chat)", "telegram.mention": "\(mention)"])
+            return nil
+        }
+        guard let role = config.role(of: from.id) else {
+            logger.notice("command from a user not in telegram.users ignored (default_role is none)",
+                          metadata: ["chat.room": "\(chat)", "chat.sender": "\(from.id)"])
+            return nil
+        }
+        return InboundMessage(platform: name, room: String(chat), sender: String(from.id), senderName: from.displayName,
+                              text: command.line, messageID: "\(chat):\(message.message_id)", role: role)
+    }
+
+    // MARK: Send
+
+    public func sendRateLimit(room: String) -> SendRateLimit? {
+        let group = (Int64(room) ?? 0) < 0
+        return SendRateLimit(interval: config.chatInterval, perMinute: group ? config.groupPerMinute : nil)
+    }
+
+    public func messageCount(for reply: Reply) -> Int {
+        max(1, renderer.render(reply).count)
+    }
+
+    public func send(_ message: OutboxMessage, reply: Reply) async throws {
+        guard let chat = Int64(message.room) else {
+            throw DeliveryError(.drop, "not a Telegram chat id: \(message.room)")
+        }
+        if lock.withLock({ blockedChats.contains(chat) }) {
+            throw DeliveryError(.drop, "the bot was blocked or removed from chat \(chat); not sending")
+        }
+        let replyTo = message.replyTo.flatMap { $0.split(separator: ":").last }.flatMap { Int64($0) }
+        var parts = renderer.render(reply)
+        if parts.isEmpty { parts = ["(no output)"] }
+        try await sendParts(parts, key: message.key, chat: chat, replyTo: replyTo, attempts: message.attempts, plain: false, reply: reply)
+    }
+
+    func sendParts(_ parts: [String], key: String, chat: Int64, replyTo: Int64?, attempts: Int, plain: Bool, reply: Reply) async throws {
+        let progressKey = plain ? key + "#plain" : key
+        let first = lock.withLock { partsSent[progressKey] ?? 0 }
+        for index in first..<parts.count {
+            do {
+                _ = try await api.sendMessage(chatID: chat, html: parts[index], replyTo: index == 0 ? replyTo : nil, plain: plain)
+                lock.withLock { partsSent[progressKey] = index + 1 }
+            } catch let e as TelegramAPIError {
+                if !plain, e.code == .api, e.status == 400, e.message.contains("can't parse entities") {
+                    logger.error("Telegram rejected the reply's HTML; sending it as plain text", metadata: ["chat.room": "\(chat)", "error": "\(e.message)"])
+                    try await sendParts(renderer.renderPlain(reply), key: key, chat: chat, replyTo: replyTo, attempts: attempts, plain: true, reply: reply)
+                    lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }
+                    return
+                }
+                throw deliveryError(e, chat: chat, attempts: attempts)
+            }
+        }
+        lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }
+    }
+
+    /// What the outbox should do after a failed `sendMessage`.
+    func deliveryError(_ e: TelegramAPIError, chat: Int64, attempts: Int) -> DeliveryError {
+        if e.code != .api || e.status >= 500 {
+            let d = min(30, pow(2, Double(min(attempts, 5))))
+            return DeliveryError(.retry(after: Double.random(in: (d / 2)...d)), e.description)
+        }
+        switch e.status {
+        case 429:
+            return DeliveryError(.retry(after: max(1, e.retryAfter ?? 1)), e.description)
+        case 400 where e.migrateToChatID != nil:
+            let to = e.migrateToChatID!
+            lock.withLock { if allowedChats.contains(chat) { allowedChats.insert(to) } }
+            logger.notice("group became a supergroup; replies go there — add its id to telegram.chats",
+                          metadata: ["chat.room": "\(chat)", "chat.new_room": "\(to)"])
+            return DeliveryError(.moved(to: String(to)), e.description)
+        case 403:
+            lock.withLock { _ = blockedChats.insert(chat) }
+            logger.warning("the bot cannot write to this chat (blocked or removed); replies to it are dropped",
+                           metadata: ["chat.room": "\(chat)", "error": "\(e.message)"])
+            return DeliveryError(.drop, e.description)
+        case 401:
+            logger.critical("Telegram rejected the bot token; check \(config.tokenEnv) (telegram.token_env)")
+            return DeliveryError(.retry(after: 30), e.description)
+        default:
+            return DeliveryError(.drop, e.description)
+        }
+    }
+
+    static func format(_ d: Double) -> String { String(format: "%.1f", d) }
+}

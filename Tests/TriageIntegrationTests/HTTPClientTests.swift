@@ -1,0 +1,193 @@
+import Foundation
+import Logging
+import Testing
+@testable import TriageHTTP
+
+/// HTTPClient against a real loopback server (`Tests/Support/http_echo_server.py`).
+@Suite struct HTTPClientTests {
+    /// The echo server, started per test and stopped when the test ends.
+    final class EchoServer {
+        let process = Process()
+        /// Closing it (or this process dying) makes the server exit.
+        let stdin = Pipe()
+        let port: Int
+        var base: String { "http://127.0.0.1:\(port)" }
+
+        convenience init() throws {
+            try self.init(script: "Support/http_echo_server.py", arguments: [])
+        }
+
+        /// Starts a Python test server under `Tests/` that prints `PORT n` and exits when its stdin closes.
+        init(script relative: String, arguments: [String]) throws {
+            let python = ProcessInfo.processInfo.environment["TRIAGE_TEST_PYTHON"] ?? "/usr/bin/python3"
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent(relative).path
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = [script] + arguments
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardInput = stdin
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var line = Data()
+            while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+                line.append(byte)
+            }
+            let text = String(decoding: line, as: UTF8.self)
+            guard text.hasPrefix("PORT "), let p = Int(text.dropFirst(5)) else {
+                throw HTTPError(.network, message: "echo server did not start: \(text)", host: "127.0.0.1")
+            }
+            port = p
+        }
+
+        func stop() {
+            try? stdin.fileHandleForWriting.close()
+            if process.isRunning { process.terminate() }
+        }
+
+        deinit { stop() }
+    }
+
+    struct Echo: Decodable {
+        var method: String
+        var path: String
+        var body: String
+        var port: Int
+        var headers: [String: String]
+    }
+
+    struct Stats: Decodable {
+        var max_in_flight: Int
+        var connections: Int
+    }
+
+    static func client() -> HTTPClient {
+        HTTPClient(logger: Logger(label: "test"), userAgent: "TriageTest/1")
+    }
+
+    func json<T: Decodable>(_ r: HTTPResponse, _ type: T.Type) throws -> T {
+        try JSONDecoder().decode(T.self, from: r.body)
+    }
+
+    @Test func getAndPostRoundTrip() async throws {
+        let server = try EchoServer()
+        let http = Self.client()
+        defer { http.shutdown(); server.stop() }
+        let get = try await http.send(HTTPRequest(url: server.base + "/hello?x=1", headers: [("X-Token", "abc")]))
+        #expect(get.status == 200)
+        #expect(get.headers["x-echo"] == "yes")
+        let g = try json(get, Echo.self)
+        #expect(g.method == "GET" && g.path == "/hello")
+        #expect(g.headers["x-token"] == "abc")
+        #expect(g.headers["user-agent"] == "TriageTest/1")
+        let body = Data(#"{"a":"é<>&"}"#.utf8)
+        let post = try await http.send(.json("POST", server.base + "/post", body: body))
+        let p = try json(post, Echo.self)
+        #expect(p.method == "POST" && p.body == #"{"a":"é<>&"}"#)
+        #expect(p.headers["content-type"] == "application/json")
+        #expect(p.headers["expect"] == nil)
+        let put = try await http.send(HTTPRequest(method: "PUT", url: server.base + "/put", body: Data("x".utf8)))
+        #expect(try json(put, Echo.self).method == "PUT")
+        let empty = try await http.send(HTTPRequest(method: "POST", url: server.base + "/empty"))
+        #expect(try json(empty, Echo.self).body == "")
+    }
+
+    @Test func anyStatusIsAResponse() async throws {
+        let server = try EchoServer()
+        let http = Self.client()
+        defer { http.shutdown(); server.stop() }
+        for code in [400, 401, 409, 429, 502] {
+            let r = try await http.send(HTTPRequest(url: server.base + "/status?code=\(code)"))
+            #expect(r.status == code)
+        }
+    }
+
+    @Test func keepAliveReusesOneConnection() async throws {
+        let server = try EchoServer()
+        let http = Self.client()
+        defer { http.shutdown(); server.stop() }
+        var ports = Set<Int>()
+        for i in 0..<10 {
+            let r = try await http.send(HTTPRequest(method: i % 2 == 0 ? "GET" : "POST", url: server.base + "/n\(i)", body: i % 2 == 0 ? nil : Data("b".utf8)))
+            ports.insert(try json(r, Echo.self).port)
+        }
+        #expect(ports.count == 1)
+    }
+
+    @Test func concurrentTransfersRunTogether() async throws {
+        let server = try EchoServer()
+        let http = Self.client()
+        defer { http.shutdown(); server.stop() }
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask { try await http.send(HTTPRequest(url: server.base + "/delay?s=1")).status }
+            }
+            var all: [Int] = []
+            for try await s in group { all.append(s) }
+            return all
+        }
+        #expect(statuses == Array(repeating: 200, count: 8))
+        let stats = try json(try await http.send(HTTPRequest(url: server.base + "/stats")), Stats.self)
+        #expect(stats.max_in_flight >= 6)   // measured by the server (one at a time would be 1)
+    }
+
+    @Test func totalTimeoutIsAnHTTPErrorTimeout() async throws {
+        let server = try EchoServer()
+        let http = Self.client()
+        defer { http.shutdown(); server.stop() }
+        await #expect {
+            _ = try await http.send(HTTPRequest(url: server.base + "/delay?s=3", timeout: 0.3))
+        } throws: { error in
+            (error as? HTTPError)?.code == .timeout
+        }
+        // the client keeps working
+        #expect(try await http.send(HTTPRequest(url: server.base + "/after")).status == 200)
+    }
+
+    @Test func connectionRefusedIsANetworkError() async throws {
+        let http = Self.client()
+        defer { http.shutdown() }
+        await #expect {
+            _ = try await http.send(HTTPRequest(url: "http://127.0.0.1:9/bot123:secret/getMe", timeout: 2, connectTimeout: 1))
+        } throws: { error in
+            guard let e = error as? HTTPError else { return false }
+            return e.code == .network && !e.description.contains("secret")
+        }
+    }
+
+    @Test func cancellingTheTaskAbortsTheTransfer() async throws {
+        let server = try EchoServer()
+        let http = Self.client()
+        defer { http.shutdown(); server.stop() }
+        let task = Task { try await http.send(HTTPRequest(url: server.base + "/delay?s=20", timeout: 60)) }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        task.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+        #expect(try await http.send(HTTPRequest(url: server.base + "/after")).status == 200)
+    }
+
+    @Test func aTaskCancelledBeforeSendingNeverStarts() async throws {
+        let server = try EchoServer()
+        let http = Self.client()
+        defer { http.shutdown(); server.stop() }
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await http.send(HTTPRequest(url: server.base + "/delay?s=20", timeout: 60))
+        }
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+    }
+
+    @Test func afterShutdownSendsFail() async throws {
+        let server = try EchoServer()
+        defer { server.stop() }
+        let http = Self.client()
+        #expect(try await http.send(HTTPRequest(url: server.base + "/before")).status == 200)
+        let inflight = Task { try await http.send(HTTPRequest(url: server.base + "/delay?s=20", timeout: 60)) }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        http.shutdown()
+        await #expect(throws: (any Error).self) { _ = try await inflight.value }
+        await #expect {
+            _ = try await http.send(HTTPRequest(url: server.base + "/late"))
+        } throws: { ($0 as? HTTPError)?.code == .cancelled }
+    }
+}
