@@ -2,7 +2,7 @@
 # Round trip on Matrix as a person sees it: Alice sends `/ping` to a room, and her own client's
 # /sync long-poll receives Triage's reply. N sequential pings (default 100) against a real
 # Synapse on loopback; prints min, p50, p90, p99 and max in milliseconds.
-# usage: scripts/bench-matrix.sh [N]     env: TRIAGE_BINARY (default .build/release/triage, else
+# usage: scripts/bench-matrix.sh [N]     env: TRIAGE_BINARY (default .build-release/release/triage, else
 #        .build/debug/triage), TRIAGE_SYNAPSE_PORT (58208), TRIAGE_CACHE (Synapse venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ ROOT=$PWD
 N=${1:-100}
 BIN=${TRIAGE_BINARY:-}
 if [ -z "$BIN" ]; then
-  if [ -x .build/release/triage ]; then BIN=$ROOT/.build/release/triage; else swift build >/dev/null; BIN=$ROOT/.build/debug/triage; fi
+  if [ -x .build-release/release/triage ]; then BIN=$ROOT/.build-release/release/triage; else swift build >/dev/null; BIN=$ROOT/.build/debug/triage; fi
 fi
 WORK=$(mktemp -d /tmp/triage-bench-matrix.XXXXXX)
 BOT_PID=

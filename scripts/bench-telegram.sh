@@ -6,6 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ " $* " != *" --binary "* ]]; then
-  swift build -c release --product triage >/dev/null
+  swift build -c release --product triage --static-swift-stdlib --scratch-path .build-release >/dev/null
 fi
 exec python3 scripts/bench_telegram.py "$@"

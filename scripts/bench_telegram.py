@@ -54,7 +54,7 @@ def proc_stats(pid):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", default=os.path.join(ROOT, ".build/release/triage"))
+    ap.add_argument("--binary", default=os.path.join(ROOT, ".build-release/release/triage"))
     ap.add_argument("--pings", type=int, default=1000)
     ap.add_argument("--idle", type=float, default=60)
     ap.add_argument("--pg-url", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none"))
