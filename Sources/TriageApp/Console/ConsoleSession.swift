@@ -26,18 +26,18 @@ public struct ConsoleSession {
     public func run(input: FileHandle = .standardInput, interactive: Bool) async {
         let lines = LineReader.lines(from: input)
         var number = 0
-        if interactive { prompt() }
+        if interactive { await prompt() }
         for await line in lines {
             number += 1
             if let out = await handle(line: line, number: number) {
-                FileHandle.standardOutput.write(Data((out + "\n\n").utf8))
+                await ConsoleOutput.shared.out(out + "\n\n")
             }
-            if interactive { prompt() }
+            if interactive { await prompt() }
         }
     }
 
-    func prompt() {
-        FileHandle.standardError.write(Data("triage> ".utf8))
+    func prompt() async {
+        await ConsoleOutput.shared.err("triage> ")
     }
 }
 
