@@ -25,7 +25,7 @@ extension TriageApplication {
         }
         var problems: [String] = []
         func check(_ body: () throws -> Void) {
-            do { try body() } catch let e as PresentableError { problems.append(e.description) } catch { problems.append("\(error)") }
+            do { try body() } catch let e as PresentableError { problems.append(e.description) } catch { problems.append("unexpected \(type(of: error))") }
         }
         check { _ = try HealthCommand.checks(config: config.sections["health"]) }
         check { _ = try IntegrityCommand(database: NoDatabase(), config: config.sections["integrity"]) }

@@ -5,6 +5,9 @@ import TriageCore
 /// One libpq connection. Not thread-safe: used only from its session's thread.
 final class PostgresConnection {
     private(set) var handle: OpaquePointer?
+    /// libpq's cancel object, made on the session's thread when connecting; `PQcancel` with it
+    /// is thread-safe.
+    private var cancelHandle: OpaquePointer?
     let target: PostgresTarget
 
     /// Connects (blocking, bounded by `connect_timeout`).
@@ -27,10 +30,19 @@ final class PostgresConnection {
             throw PostgresError(.connection, target: target.name, message: Self.firstLine(message))
         }
         handle = conn
+        cancelHandle = PQgetCancel(conn)
     }
 
     deinit {
+        close()
+    }
+
+    /// Closes the connection (on the thread that owns it).
+    func close() {
+        if let cancelHandle { PQfreeCancel(cancelHandle) }
         if let handle { PQfinish(handle) }
+        cancelHandle = nil
+        handle = nil
     }
 
     var isHealthy: Bool {
@@ -85,12 +97,12 @@ final class PostgresConnection {
         return PostgresError(code, target: target.name, message: primary, sqlState: state, detail: detail.isEmpty ? nil : detail)
     }
 
-    /// Asks the server to cancel the running statement; safe to call from another thread.
+    /// Asks the server to cancel the running statement; safe to call from another thread, but
+    /// blocking (it opens a connection to the server): never call it on the cooperative pool.
     func cancel() {
-        guard let handle, let cancel = PQgetCancel(handle) else { return }
+        guard let cancelHandle else { return }
         var buffer = [CChar](repeating: 0, count: 256)
-        _ = PQcancel(cancel, &buffer, 256)
-        PQfreeCancel(cancel)
+        _ = PQcancel(cancelHandle, &buffer, 256)
     }
 
     static func read(_ result: OpaquePointer) -> QueryResult {

@@ -1,3 +1,4 @@
+import Foundation
 import TriageCore
 
 /// A failure talking to PostgreSQL. `description` is safe to post (no passwords, no
@@ -70,5 +71,3 @@ public struct PostgresError: PresentableError {
         code == .connection || (sqlState?.hasPrefix("08") ?? false) || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
     }
 }
-
-import Foundation

@@ -40,10 +40,13 @@ public final class PostgresSession: @unchecked Sendable {
         executor.shutdown()
     }
 
-    /// Cancels the statement in flight, if any.
+    /// Cancels the statement in flight, if any. Returns at once: `PQcancel` connects to the
+    /// server and waits for it, so it runs on a thread of its own (this is called from task
+    /// cancellation handlers, which may run on the cooperative pool).
     public func cancel() {
-        let conn = lock.withLock { connection }
-        conn?.cancel()
+        guard let conn = lock.withLock({ connection }) else { return }
+        let box = UncheckedBox(conn)
+        ThreadExecutor.detach(name: "triage-pg-cancel") { box.value.cancel() }
     }
 
     private func connected() throws -> PostgresConnection {
@@ -111,4 +114,10 @@ public final class PostgresSession: @unchecked Sendable {
         }
         return sql
     }
+}
+
+/// Carries a connection to the cancelling thread; only its thread-safe `cancel()` is used there.
+private struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -47,26 +47,22 @@ enum PlatformFactory {
     /// Problems in the platform sections of `config`, for `triage check-config`.
     static func check(config: TriageConfig) -> [String] {
         var problems: [String] = []
-        if let node = config.sections["matrix"] {
+        func check(_ section: String, _ body: () throws -> Void) {
             do {
-                _ = try MatrixConfig.parse(node, defaultRole: config.defaultRole)
+                try body()
             } catch let e as PresentableError {
                 problems.append(e.description)
             } catch {
-                problems.append("matrix: \(error)")
+                // Only presentable errors are shown: others may carry a secret from the section.
+                problems.append("\(section): unexpected \(type(of: error))")
             }
         }
-        do {
-            _ = try PagingSetup.make(config: config)
-        } catch {
-            problems.append("\(error)")
+        if let node = config.sections["matrix"] {
+            check("matrix") { _ = try MatrixConfig.parse(node, defaultRole: config.defaultRole) }
         }
+        check("paging") { _ = try PagingSetup.make(config: config) }
         if let section = config.sections["telegram"] {
-            do {
-                _ = try TelegramConfig.parse(section, environment: ProcessInfo.processInfo.environment)
-            } catch {
-                problems.append("\(error)")
-            }
+            check("telegram") { _ = try TelegramConfig.parse(section, environment: ProcessInfo.processInfo.environment) }
         }
         return problems
     }

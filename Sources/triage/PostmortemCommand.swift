@@ -4,7 +4,9 @@ import TriageApp
 import TriageCore
 import TriageStore
 
-struct PostmortemCommand: AsyncParsableCommand {
+/// Synchronous on purpose: it reads SQLite and writes files, which must not run on the
+/// cooperative pool.
+struct PostmortemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postmortem",
         abstract: "Write an incident's postmortem: Markdown with an SVG timeline beside it, or JSON.",
@@ -24,7 +26,7 @@ struct PostmortemCommand: AsyncParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: "Output file, or - for standard output.")
     var output: String?
 
-    func run() async throws {
+    func run() throws {
         guard let fmt = PostmortemWriter.Format(rawValue: format.lowercased()) else {
             throw ValidationError("--format must be markdown or json")
         }
@@ -34,7 +36,7 @@ struct PostmortemCommand: AsyncParsableCommand {
         let writer = PostmortemWriter(store: store, directory: settings.directory)
         let pm: Postmortem
         do {
-            pm = try writer.load(incident: id, generatedAt: Date())
+            pm = try writer.loadNow(incident: id, generatedAt: Date())
         } catch let e as TriageError {
             FileHandle.standardError.write(Data("\(e.description)\n".utf8))
             throw ExitCode(1)

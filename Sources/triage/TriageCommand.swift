@@ -81,14 +81,15 @@ struct ConsoleCommand: AsyncParsableCommand {
     }
 }
 
-struct CheckConfigCommand: AsyncParsableCommand {
+/// Synchronous on purpose: it only reads files.
+struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
         abstract: "Check the config file and every file in commands/; problems are listed with file and line.")
 
     @OptionGroup var options: ConfigOptions
 
-    func run() async throws {
+    func run() throws {
         var problems: [String] = []
         var config: TriageConfig?
         do {

@@ -2,10 +2,11 @@ import Foundation
 import Testing
 @testable import TriageApp
 import TriageCore
+@testable import TriagePostgres
 import TriageStore
 
 /// Database actions: preview, role, single-use expiring confirmation, effect, timeline.
-@Suite(.serialized, .enabled(if: hasRunbookPG))
+@Suite(.serialized, .enabled(if: TestEnvironment.hasPostgres))
 final class ActionTests {
     let h: RunbookHarness
 

@@ -5,7 +5,7 @@ import Testing
 /// `triage check-config` on good and bad files.
 @Suite(.enabled(if: TestEnvironment.hasPostgres && TestEnvironment.hasBinary))
 struct ConsoleBinaryTests {
-    @Test func scriptThroughThePipe() throws {
+    @Test func scriptThroughThePipe() async throws {
         let dir = TestEnvironment.scratch("console")
         let timeline = dir.appendingPathComponent("t.sqlite").path
         let script = """
@@ -19,7 +19,7 @@ struct ConsoleBinaryTests {
         /timeline
         /resolve
         """
-        let out = try ProcessRunner.run(TestEnvironment.binary!, ["console", "--timeline", timeline], input: script,
+        let out = try await ProcessRunner.run(TestEnvironment.binary!, ["console", "--timeline", timeline], input: script,
                                         environment: ["DATABASE_URL": TestEnvironment.postgresURL!],
                                         directory: TestEnvironment.repositoryRoot)
         #expect(out.status == 0, "\(out.stderr)")
@@ -31,20 +31,20 @@ struct ConsoleBinaryTests {
         #expect(out.stdout.contains("Noted in incident #1"))
         #expect(out.stdout.contains("Incident #1 resolved"))
 
-        let list = try ProcessRunner.run(TestEnvironment.binary!, ["incidents", "--timeline", timeline])
+        let list = try await ProcessRunner.run(TestEnvironment.binary!, ["incidents", "--timeline", timeline])
         #expect(list.stdout.contains("Primary DB at 100% connections"), "\(list.stdout)")
-        let timelineOut = try ProcessRunner.run(TestEnvironment.binary!, ["timeline", "1", "--timeline", timeline])
+        let timelineOut = try await ProcessRunner.run(TestEnvironment.binary!, ["timeline", "1", "--timeline", timeline])
         #expect(timelineOut.stdout.contains("/pg idle --older 0s"), "\(timelineOut.stdout)")
         #expect(timelineOut.stdout.contains("killed the reporting job"))
         #expect(timelineOut.stdout.contains(" UTC"))
-        let missing = try ProcessRunner.run(TestEnvironment.binary!, ["timeline", "99", "--timeline", timeline])
+        let missing = try await ProcessRunner.run(TestEnvironment.binary!, ["timeline", "99", "--timeline", timeline])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("No incident #99"))
     }
 
-    @Test func checkConfigPointsAtFileAndLine() throws {
+    @Test func checkConfigPointsAtFileAndLine() async throws {
         let dir = TestEnvironment.scratch("check")
-        let good = try ProcessRunner.run(TestEnvironment.binary!, ["check-config", "--config",
+        let good = try await ProcessRunner.run(TestEnvironment.binary!, ["check-config", "--config",
                                                                   TestEnvironment.repositoryRoot.appendingPathComponent("config/console.example.yaml").path],
                                          environment: ["DATABASE_URL": TestEnvironment.postgresURL!, "REPLICA_DATABASE_URL": TestEnvironment.postgresURL!],
                                          directory: TestEnvironment.repositoryRoot)
@@ -58,7 +58,7 @@ struct ConsoleBinaryTests {
             url_env: DATABASE_URL
             statment_timeout: 5s
         """.write(to: bad, atomically: true, encoding: .utf8)
-        let out = try ProcessRunner.run(TestEnvironment.binary!, ["check-config", "--config", bad.path],
+        let out = try await ProcessRunner.run(TestEnvironment.binary!, ["check-config", "--config", bad.path],
                                         environment: ["DATABASE_URL": "postgresql:///x"], directory: TestEnvironment.repositoryRoot)
         #expect(out.status == 1)
         #expect(out.stdout.contains("bad.yaml:4:"), "\(out.stdout)")
@@ -69,18 +69,18 @@ struct ConsoleBinaryTests {
         try "section: X\ncommands:\n  - name: pg x\n    summary: x\n    steps:\n      - sql: SELECT $1\n".write(to: cmds.appendingPathComponent("x.yaml"), atomically: true, encoding: .utf8)
         let cfg = dir.appendingPathComponent("c.yaml")
         try "commands: \(cmds.path)\n".write(to: cfg, atomically: true, encoding: .utf8)
-        let out2 = try ProcessRunner.run(TestEnvironment.binary!, ["check-config", "--config", cfg.path],
+        let out2 = try await ProcessRunner.run(TestEnvironment.binary!, ["check-config", "--config", cfg.path],
                                          environment: ["DATABASE_URL": "postgresql:///x"])
         #expect(out2.status == 1)
         #expect(out2.stdout.contains("x.yaml:6:"), "\(out2.stdout)")
     }
 
-    @Test func malformedCommandFilesDoNotStopTheConsole() throws {
+    @Test func malformedCommandFilesDoNotStopTheConsole() async throws {
         let dir = TestEnvironment.scratch("badcmds")
         let cmds = dir.appendingPathComponent("commands")
         try FileManager.default.createDirectory(at: cmds, withIntermediateDirectories: true)
         try "section: [broken\n".write(to: cmds.appendingPathComponent("broken.yaml"), atomically: true, encoding: .utf8)
-        let out = try ProcessRunner.run(TestEnvironment.binary!, ["console", "--timeline", dir.appendingPathComponent("t.sqlite").path],
+        let out = try await ProcessRunner.run(TestEnvironment.binary!, ["console", "--timeline", dir.appendingPathComponent("t.sqlite").path],
                                         input: "/ping\n",
                                         environment: ["DATABASE_URL": TestEnvironment.postgresURL!, "TRIAGE_COMMANDS": cmds.path])
         #expect(out.status == 0)

@@ -15,8 +15,15 @@ struct ConsoleCrashTests {
         var finished = false
     }
 
+    /// What happened to the console process.
+    struct Run: Sendable {
+        var acknowledged: [Int64]
+        var opened: Bool
+        var killed: Bool
+    }
+
     @Test("no acknowledged note is lost", arguments: [1, 150, 900])
-    func killDuringBurst(killAfter: Int) throws {
+    func killDuringBurst(killAfter: Int) async throws {
         signal(SIGPIPE, SIG_IGN)
         let env = ProcessInfo.processInfo.environment
         let base = URL(fileURLWithPath: env["TRIAGE_TEST_WORK"] ?? NSTemporaryDirectory())
@@ -24,7 +31,30 @@ struct ConsoleCrashTests {
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: base) }
         let storePath = base.appendingPathComponent("timeline.sqlite").path
+        // Waiting on the process and the pipes blocks: it happens on a thread of its own.
+        let run = try await ThreadExecutor.detached(name: "crash-test") {
+            try Self.burst(storePath: storePath, directory: base, killAfter: killAfter)
+        }
+        #expect(run.killed, "the console was killed, not finished")
+        #expect(run.opened)
+        let acknowledged = run.acknowledged
+        #expect(acknowledged.count >= killAfter)
+        let store = try TimelineStore(path: storePath)
+        let notes = try await store.read { tx in try tx.events(incident: 1, kind: .note) }
+        let byID = Dictionary(uniqueKeysWithValues: notes.map { ($0.id!, $0.text) })
+        for (n, id) in acknowledged.enumerated() {
+            #expect(byID[id] == "burst-\(n + 1)", "acknowledged note \(n + 1) (event \(id)) is missing or wrong")
+        }
+        #expect(notes.count >= acknowledged.count)
+        #expect(notes.count < Self.total, "killed mid-burst (else the test proves nothing); raise the burst size")
+        #expect(notes.map(\.text) == (0..<notes.count).map { "burst-\($0 + 1)" }, "notes are stored in order, with no gap")
+    }
 
+    static let total = 20_000
+
+    /// Starts the console, writes the burst, reads acknowledgements until `killAfter`, kills it.
+    static func burst(storePath: String, directory base: URL, killAfter: Int) throws -> Run {
+        let env = ProcessInfo.processInfo.environment
         let process = Process()
         process.executableURL = URL(fileURLWithPath: env["TRIAGE_BINARY"]!)
         process.arguments = ["console", "--timeline", storePath]
@@ -68,7 +98,6 @@ struct ConsoleCrashTests {
         }
         reader.start()
         // The writer never waits for replies: the burst goes in as fast as the pipe takes it.
-        let total = 20_000
         let writer = Thread {
             let handle = input.fileHandleForWriting
             var burst = "/incident open sev2 burst test\n"
@@ -85,24 +114,10 @@ struct ConsoleCrashTests {
         acks.condition.unlock()
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "the console was killed, not finished")
 
         acks.condition.lock()
         while !acks.finished { _ = acks.condition.wait(until: Date().addingTimeInterval(30)) }
-        let acknowledged = acks.eventIDs
-        let opened = acks.opened
-        acks.condition.unlock()
-
-        #expect(opened)
-        #expect(acknowledged.count >= killAfter)
-        let store = try TimelineStore(path: storePath)
-        let notes = try store.readNow { tx in try tx.events(incident: 1, kind: .note) }
-        let byID = Dictionary(uniqueKeysWithValues: notes.map { ($0.id!, $0.text) })
-        for (n, id) in acknowledged.enumerated() {
-            #expect(byID[id] == "burst-\(n + 1)", "acknowledged note \(n + 1) (event \(id)) is missing or wrong")
-        }
-        #expect(notes.count >= acknowledged.count)
-        #expect(notes.count < total, "killed mid-burst (else the test proves nothing); raise the burst size")
-        #expect(notes.map(\.text) == (0..<notes.count).map { "burst-\($0 + 1)" }, "notes are stored in order, with no gap")
+        defer { acks.condition.unlock() }
+        return Run(acknowledged: acks.eventIDs, opened: acks.opened, killed: process.terminationReason == .uncaughtSignal)
     }
 }

@@ -11,9 +11,9 @@ struct DatabaseOutageTests {
     @Test func downThenBackAgain() async throws {
         let dir = TestEnvironment.scratch("outage").appendingPathComponent("pg").path
         let port = String(56000 + Int.random(in: 0..<900))
-        let up = try ProcessRunner.pg(["up", dir, port])
+        let up = try await ProcessRunner.pg(["up", dir, port])
         #expect(up.status == 0, "\(up.stderr)")
-        defer { _ = try? ProcessRunner.pg(["down", dir]) }
+        defer { _ = try? ProcessRunner.runBlocking("/bin/bash", [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/pg.sh").path, "down", dir]) }
         let url = up.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
         var config = TriageConfig.defaults(environment: ["DATABASE_URL": url, "TRIAGE_COMMANDS": TestEnvironment.commandsDirectory])
@@ -24,7 +24,7 @@ struct DatabaseOutageTests {
         let first = await console.handle(line: "/pg connections", number: 1) ?? ""
         #expect(first.contains("max_connections"), "\(first)")
 
-        #expect(try ProcessRunner.pg(["stop", dir]).status == 0)
+        #expect(try await ProcessRunner.pg(["stop", dir]).status == 0)
         let started = Date()
         let down = await console.handle(line: "/pg connections", number: 2) ?? ""
         let elapsed = Date().timeIntervalSince(started)
@@ -34,7 +34,7 @@ struct DatabaseOutageTests {
         let ping = await console.handle(line: "/ping", number: 3) ?? ""
         #expect(ping.contains("pong"))
 
-        #expect(try ProcessRunner.pg(["start", dir]).status == 0)
+        #expect(try await ProcessRunner.pg(["start", dir]).status == 0)
         let back = await console.handle(line: "/pg connections", number: 4) ?? ""
         #expect(back.contains("max_connections"), "\(back)")
         await app.shutdown()

@@ -1,4 +1,5 @@
 import Foundation
+import TriageCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,16 +8,24 @@ import Glibc
 ///
 /// Uses posix_spawn and waitpid directly: output goes to files (a daemon started by the
 /// program, such as postgres from pg_ctl, would keep a pipe open forever), and waiting does
-/// not depend on a run loop.
+/// not depend on a run loop. The waiting happens on a thread of its own, never on the
+/// cooperative pool (``runBlocking(_:_:input:environment:directory:)`` is for `defer` blocks).
 struct ProcessRunner {
-    struct Output {
+    struct Output: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
     }
 
     static func run(_ executable: String, _ arguments: [String], input: String? = nil,
-                    environment: [String: String]? = nil, directory: URL? = nil) throws -> Output {
+                    environment: [String: String]? = nil, directory: URL? = nil) async throws -> Output {
+        try await ThreadExecutor.detached(name: "process-runner") {
+            try runBlocking(executable, arguments, input: input, environment: environment, directory: directory)
+        }
+    }
+
+    static func runBlocking(_ executable: String, _ arguments: [String], input: String? = nil,
+                            environment: [String: String]? = nil, directory: URL? = nil) throws -> Output {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("triage-run-\(UUID().uuidString)")
         let inFile = base.appendingPathExtension("in"), outFile = base.appendingPathExtension("out"), errFile = base.appendingPathExtension("err")
         try Data((input ?? "").utf8).write(to: inFile)
@@ -57,7 +66,7 @@ struct ProcessRunner {
     }
 
     /// `scripts/pg.sh ARGS` from the repository.
-    static func pg(_ arguments: [String]) throws -> Output {
-        try run("/bin/bash", [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/pg.sh").path] + arguments)
+    static func pg(_ arguments: [String]) async throws -> Output {
+        try await run("/bin/bash", [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/pg.sh").path] + arguments)
     }
 }

@@ -2,10 +2,11 @@ import Foundation
 import Testing
 @testable import TriageApp
 import TriageCore
+@testable import TriagePostgres
 
 /// Each diagnostic against an induced condition in a real PostgreSQL. Swift Testing makes a
 /// suite instance per test, so every test gets a fresh database of its own.
-@Suite(.serialized, .enabled(if: hasRunbookPG))
+@Suite(.serialized, .enabled(if: TestEnvironment.hasPostgres))
 final class RunbookDiagnosticsTests {
     let h: RunbookHarness
 

@@ -32,9 +32,16 @@ enum TestEnvironment {
     static func freshDatabase(_ prefix: String) throws -> String {
         let base = postgresURL!
         let name = "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
-        let admin = try PostgresConnection(target: PostgresTarget(name: "admin", connectionString: base, applicationName: "triage-test-admin"))
+        let admin = try session(base, app: "triage-test-admin")
         _ = try admin.execute("CREATE DATABASE \(try admin.quoteIdentifier(name))")
         return replaceDatabase(in: base, with: name)
+    }
+
+    /// Drops the database of `url`, ending its sessions (Triage's own too).
+    static func dropDatabase(_ url: String) {
+        guard let admin = try? session(postgresURL!, app: "triage-test-admin"),
+              let name = try? admin.quoteIdentifier(databaseName(in: url)) else { return }
+        _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 
     /// `postgresql://host:port/old` → `postgresql://host:port/name`
@@ -43,8 +50,21 @@ enum TestEnvironment {
         return String(url[..<slash.upperBound]) + name
     }
 
-    /// A plain libpq session for inducing conditions (idle sessions, locks).
-    static func session(_ url: String, app: String) throws -> PostgresConnection {
-        try PostgresConnection(target: PostgresTarget(name: "induce", connectionString: url, applicationName: app))
+    /// The database name at the end of `url`.
+    static func databaseName(in url: String) -> String {
+        url.range(of: "/", options: .backwards).map { String(url[$0.upperBound...]) } ?? url
+    }
+
+    /// A plain libpq session, as an application would hold one, for inducing conditions (idle
+    /// sessions, open transactions, lock chains): its own application_name and, optionally,
+    /// user; no statement or lock timeout, so it can wait behind a lock.
+    static func session(_ url: String, app: String, user: String? = nil) throws -> PostgresConnection {
+        var connection = url
+        if let user, var components = URLComponents(string: url) {
+            components.user = user
+            connection = components.string ?? url
+        }
+        return try PostgresConnection(target: PostgresTarget(name: "induce", connectionString: connection,
+                                                             statementTimeoutMs: 0, lockTimeoutMs: 0, applicationName: app))
     }
 }

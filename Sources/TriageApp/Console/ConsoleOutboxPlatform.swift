@@ -3,7 +3,7 @@ import TriageCore
 import TriageStore
 
 /// The console as an outbox destination: messages queued for the `console` room (page
-/// mentions, escalation notices) are printed to standard output as they are sent.
+/// mentions, escalation notices) are printed to standard output (``ConsoleOutput``) as they are sent.
 public struct ConsoleOutboxPlatform: ChatPlatform {
     public let name = "console"
     let renderer = TextRenderer()
@@ -19,6 +19,6 @@ public struct ConsoleOutboxPlatform: ChatPlatform {
     }
 
     public func send(_ message: OutboxMessage, reply: Reply) async throws {
-        FileHandle.standardOutput.write(Data((renderer.render(reply) + "\n\n").utf8))
+        await ConsoleOutput.shared.out(renderer.render(reply) + "\n\n")
     }
 }

@@ -21,29 +21,29 @@ public struct ConsoleSession {
         return renderer.render(reply)
     }
 
-    /// Reads lines until end of input. Reading happens on a thread of its own so the
+    /// Reads standard input until its end. Reading happens on a thread of its own so the
     /// cooperative pool is never blocked on stdin.
-    public func run(input: FileHandle = .standardInput, interactive: Bool) async {
-        let lines = LineReader.lines(from: input)
+    public func run(interactive: Bool) async {
+        let lines = LineReader.standardInput()
         var number = 0
-        if interactive { prompt() }
+        if interactive { await prompt() }
         for await line in lines {
             number += 1
             if let out = await handle(line: line, number: number) {
-                FileHandle.standardOutput.write(Data((out + "\n\n").utf8))
+                await ConsoleOutput.shared.out(out + "\n\n")
             }
-            if interactive { prompt() }
+            if interactive { await prompt() }
         }
     }
 
-    func prompt() {
-        FileHandle.standardError.write(Data("triage> ".utf8))
+    func prompt() async {
+        await ConsoleOutput.shared.err("triage> ")
     }
 }
 
-/// Lines of a file handle as an async stream, read on a dedicated thread.
+/// Lines of standard input as an async stream, read on a dedicated thread.
 enum LineReader {
-    static func lines(from handle: FileHandle) -> AsyncStream<String> {
+    static func standardInput() -> AsyncStream<String> {
         AsyncStream(bufferingPolicy: .unbounded) { continuation in
             let thread = Thread {
                 while let line = readLine(strippingNewline: true) {

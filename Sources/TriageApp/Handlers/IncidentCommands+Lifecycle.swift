@@ -157,9 +157,7 @@ extension IncidentCommands {
                          blocks: [.keyValues([
                             KeyValue("resolved", UTCTime.format(at)),
                             KeyValue("duration", DurationFormatter.format(seconds: at.timeIntervalSince(incident.openedAt))),
-                            KeyValue("time to acknowledge", KeyMoments.format(moments.timeToAcknowledge)),
-                            KeyValue("time to mitigate", KeyMoments.format(moments.timeToMitigate)),
-                            KeyValue("time to resolve", KeyMoments.format(moments.timeToResolve)),
+                         ] + moments.intervals.map { KeyValue($0.name, KeyMoments.format($0.seconds)) } + [
                             KeyValue("follow-ups", "\(followUps)"),
                             KeyValue("event", "\(e.id!)"),
                          ]), .text("Write the report with /postmortem.")],

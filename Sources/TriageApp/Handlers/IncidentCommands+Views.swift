@@ -77,24 +77,22 @@ extension IncidentCommands {
         guard let store else { throw TriageError(.config, "Postmortems need the timeline store.") }
         let m = context.message, now = context.now
         let requested = context.arguments.int("id").map(Int64.init)
-        let id: Int64 = try await store.read { tx in
+        let pm: Postmortem = try await store.read { tx in
             if let requested {
-                guard try tx.incident(id: requested) != nil else { throw TriageError(.notFound, "No incident #\(requested).") }
-                return requested
+                guard let pm = try PostmortemWriter.postmortem(in: tx, incident: requested, generatedAt: now) else {
+                    throw TriageError(.notFound, "No incident #\(requested).")
+                }
+                return pm
             }
-            guard let i = try tx.activeIncident(platform: m.platform, room: m.room) ?? tx.latestIncident(platform: m.platform, room: m.room) else {
+            guard let i = try tx.activeIncident(platform: m.platform, room: m.room) ?? tx.latestIncident(platform: m.platform, room: m.room),
+                  let pm = try PostmortemWriter.postmortem(in: tx, incident: i.id!, generatedAt: now) else {
                 throw TriageError(.notFound, "No incident in this room yet; /postmortem ID writes another room's.")
             }
-            return i.id!
+            return pm
         }
-        let writer = PostmortemWriter(store: store, directory: postmortems.directory)
-        // Loading, rendering and writing files are blocking work: keep them off the cooperative pool.
-        let written = try await withCheckedThrowingContinuation { (c: CheckedContinuation<PostmortemWriter.Written, Error>) in
-            DispatchQueue.global(qos: .utility).async {
-                c.resume(with: Result { try writer.writeAll(incident: id, generatedAt: now) })
-            }
-        }
-        let pm = written.postmortem
+        // Rendering and writing files are blocking work: they run on a thread of their own.
+        let files = try await PostmortemWriter(store: store, directory: postmortems.directory).writeAll(pm)
+        let id = pm.incident.id ?? 0
         var blocks: [ReplyBlock] = [.keyValues([
             KeyValue("title", pm.incident.title),
             KeyValue("severity", pm.incident.severity.rawValue),
@@ -111,9 +109,9 @@ extension IncidentCommands {
             blocks.append(.note("The incident is still open: the report covers it up to \(UTCTime.format(now)).", .warning))
         }
         blocks.append(.table(ReplyTable(title: "Written", columns: ["file", "what"],
-                                        rows: written.files.map { [ReplyCell($0.path), ReplyCell($0.what)] })))
+                                        rows: files.map { [ReplyCell($0.path), ReplyCell($0.what)] })))
         blocks.append(.text("Fill in impact, root cause and lessons in the Markdown file."))
         return CommandOutcome(reply: Reply(title: "Postmortem of incident #\(id)", blocks: blocks,
-                                           summary: "postmortem of incident \(id) written to \(written.files.first?.path ?? "")"))
+                                           summary: "postmortem of incident \(id) written to \(files.first?.path ?? "")"))
     }
 }

@@ -4,17 +4,14 @@ import TriageStore
 
 /// Loads an incident from the store, renders its postmortem and writes the files:
 /// `incident-N.md`, `incident-N-timeline.svg` (beside it) and `incident-N.json`.
-/// Synchronous: call it from a thread of your own, never from the cooperative pool.
+///
+/// Async code reads with ``postmortem(in:incident:generatedAt:)`` inside `store.read` and
+/// writes with ``writeAll(_:)`` (a thread of its own); the command-line tools use the
+/// synchronous ``loadNow(incident:generatedAt:)`` and ``write(_:format:to:)``.
 public struct PostmortemWriter: Sendable {
     /// One output format.
     public enum Format: String, Sendable, CaseIterable {
         case markdown, json
-    }
-
-    /// What was written.
-    public struct Written: Sendable {
-        public var postmortem: Postmortem
-        public var files: [(path: String, what: String)]
     }
 
     let store: TimelineStore
@@ -25,24 +22,27 @@ public struct PostmortemWriter: Sendable {
         self.directory = directory
     }
 
-    /// The postmortem of incident `id`.
-    public func load(incident id: Int64, generatedAt: Date) throws -> Postmortem {
-        let loaded: (Incident, [TimelineEvent])? = try store.readNow { tx in
-            guard let i = try tx.incident(id: id) else { return nil }
-            return (i, try tx.events(incident: id))
-        }
-        guard let (incident, events) = loaded else { throw TriageError(.notFound, "No incident #\(id) in \(store.path).") }
-        return PostmortemBuilder.build(incident: incident, events: events, generatedAt: generatedAt)
+    /// The postmortem of incident `id`, read in `tx`; nil when there is no such incident.
+    public static func postmortem(in tx: StoreTransaction, incident id: Int64, generatedAt: Date) throws -> Postmortem? {
+        guard let incident = try tx.incident(id: id) else { return nil }
+        return PostmortemBuilder.build(incident: incident, events: try tx.events(incident: id), generatedAt: generatedAt)
     }
 
-    /// Writes Markdown, SVG and JSON into ``directory``.
-    public func writeAll(incident id: Int64, generatedAt: Date) throws -> Written {
-        let pm = try load(incident: id, generatedAt: generatedAt)
+    /// The postmortem of incident `id`, synchronously: for the command-line tools only.
+    public func loadNow(incident id: Int64, generatedAt: Date) throws -> Postmortem {
+        guard let pm = try store.readNow({ tx in try Self.postmortem(in: tx, incident: id, generatedAt: generatedAt) }) else {
+            throw TriageError(.notFound, "No incident #\(id) in \(store.path).")
+        }
+        return pm
+    }
+
+    /// Writes Markdown, SVG and JSON into ``directory`` on a thread of its own; returns the files.
+    public func writeAll(_ pm: Postmortem) async throws -> [(path: String, what: String)] {
         let base = (directory as NSString).appendingPathComponent(pm.baseFileName)
-        var files: [(String, String)] = []
-        files.append(contentsOf: try write(pm, format: .markdown, to: base + ".md"))
-        files.append(contentsOf: try write(pm, format: .json, to: base + ".json"))
-        return Written(postmortem: pm, files: files)
+        let files = try await ThreadExecutor.detached(name: "triage-postmortem") { [self] in
+            try FilesWritten(list: write(pm, format: .markdown, to: base + ".md") + write(pm, format: .json, to: base + ".json"))
+        }
+        return files.list
     }
 
     /// Writes one format to `path` (Markdown also writes the SVG beside it); returns the files.
@@ -84,4 +84,9 @@ private final class RenderedPair: @unchecked Sendable {
 
     func set(_ i: Int, _ data: Data) { lock.withLock { values[i] = data } }
     func get(_ i: Int) -> Data { lock.withLock { values[i] } }
+}
+
+/// The files one thread wrote, handed back to async code.
+private struct FilesWritten: @unchecked Sendable {
+    var list: [(path: String, what: String)]
 }

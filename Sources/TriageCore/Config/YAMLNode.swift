@@ -24,28 +24,38 @@ public struct YAMLNode {
         } catch let error as ConfigError {
             throw error
         } catch let error as YamlError {
-            throw ConfigError(file: file, line: Self.line(of: error), message: "YAML syntax: " + Self.problem(of: error))
+            throw ConfigError(file: file, line: Self.line(of: error, in: text), message: "YAML syntax: " + Self.problem(of: error))
         } catch {
-            throw ConfigError(file: file, line: nil, message: "cannot read YAML: \(error)")
+            // Never the error's description: parsers quote the offending line, which may hold a secret.
+            throw ConfigError(file: file, line: nil, message: "cannot read YAML (\(type(of: error)))")
         }
     }
 
-    static func line(of error: YamlError) -> Int? {
+    static func line(of error: YamlError, in text: String) -> Int? {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
         case .duplicatedKeysInMapping(_, let context): context.mark.line
+        case .reader(_, let offset?, _, _):
+            // The offset counts characters; lines are counted up to it.
+            text.prefix(offset).reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
         default: nil
         }
     }
 
+    /// The problem in words, without the snippet of the file that Yams' descriptions quote
+    /// (the line may hold a password or a token).
     static func problem(of error: YamlError) -> String {
         switch error {
         case .scanner(let c, let p, _, _), .parser(let c, let p, _, _), .composer(let c, let p, _, _):
             return (c.map { $0.text + ": " } ?? "") + p
+        case .reader(let p, _, _, _), .writer(let p), .emitter(let p), .representer(let p):
+            return p
         case .duplicatedKeysInMapping(let d, _):
             return "duplicate keys: " + d.joined(separator: ", ")
-        default:
-            return "\(error)"
+        case .dataCouldNotBeDecoded:
+            return "the file is not UTF-8"
+        case .no, .memory:
+            return "the YAML reader failed"
         }
     }
 

@@ -27,6 +27,14 @@ public struct KeyMoments: Sendable, Equatable {
     /// Time to resolve, in seconds.
     public var timeToResolve: Double? { resolved.map { $0.timeIntervalSince(detected) } }
 
+    /// The times between detection and the other moments, in the order every report shows
+    /// them: the name people read (`time to acknowledge`), its abbreviation, the JSON key.
+    public var intervals: [(name: String, abbreviation: String?, key: String, seconds: Double?)] {
+        [("time to acknowledge", "TTA", "timeToAcknowledgeSeconds", timeToAcknowledge),
+         ("time to mitigate", nil, "timeToMitigateSeconds", timeToMitigate),
+         ("time to resolve", "TTR", "timeToResolveSeconds", timeToResolve)]
+    }
+
     /// The moments in order, as (name, time) pairs; missing ones have a nil time.
     public var list: [(name: String, at: Date?)] {
         [("detected", detected), ("acknowledged", acknowledged), ("mitigated", mitigated), ("resolved", resolved)]

@@ -41,12 +41,10 @@ public struct JSONPostmortem: Sendable {
             if let at { date(&out, at) } else { out.write("null") }
             out.write(", ")
         }
-        out.write("\"timeToAcknowledgeSeconds\": ")
-        optionalNumber(&out, pm.moments.timeToAcknowledge)
-        out.write(", \"timeToMitigateSeconds\": ")
-        optionalNumber(&out, pm.moments.timeToMitigate)
-        out.write(", \"timeToResolveSeconds\": ")
-        optionalNumber(&out, pm.moments.timeToResolve)
+        for (n, interval) in pm.moments.intervals.enumerated() {
+            out.write((n == 0 ? "" : ", ") + "\"\(interval.key)\": ")
+            optionalNumber(&out, interval.seconds)
+        }
         out.write("},\n  \"phases\": [")
         for (n, p) in pm.phases.enumerated() {
             out.write(n == 0 ? "\n    " : ",\n    ")

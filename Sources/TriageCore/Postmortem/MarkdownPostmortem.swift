@@ -39,9 +39,12 @@ public struct MarkdownPostmortem: Sendable {
             out.write(at.map { DurationFormatter.format(seconds: $0.timeIntervalSince(pm.moments.detected)) } ?? "-")
             out.write(" |\n")
         }
-        out.write("\n- **Time to acknowledge (TTA):** \(KeyMoments.format(pm.moments.timeToAcknowledge))\n")
-        out.write("- **Time to mitigate:** \(KeyMoments.format(pm.moments.timeToMitigate))\n")
-        out.write("- **Time to resolve (TTR):** \(KeyMoments.format(pm.moments.timeToResolve))\n\n")
+        out.write("\n")
+        for interval in pm.moments.intervals {
+            let label = interval.name.prefix(1).uppercased() + interval.name.dropFirst() + (interval.abbreviation.map { " (\($0))" } ?? "")
+            out.write("- **\(label):** \(KeyMoments.format(interval.seconds))\n")
+        }
+        out.write("\n")
 
         out.write("### Status phases\n\n| Status | From (UTC) | To (UTC) | Duration |\n|---|---|---|---|\n")
         for p in pm.phases {

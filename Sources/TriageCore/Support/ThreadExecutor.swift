@@ -54,6 +54,30 @@ public final class ThreadExecutor: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` on a new thread of its own (for rare blocking work such as writing files,
+    /// or a call that must not wait behind a busy executor) and returns its result.
+    /// - Parameters:
+    ///   - name: the thread's name, shown in debuggers and `top -H`.
+    ///   - body: the blocking work.
+    public static func detached<T>(name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+            let thread = Thread {
+                continuation.resume(with: Result { try body() })
+            }
+            thread.name = name
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    /// Starts `body` on a new thread of its own and returns at once (fire and forget).
+    public static func detach(name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
     /// Queues `job`; false when the executor has been shut down.
     @discardableResult
     public func submit(_ job: @escaping () -> Void) -> Bool {

@@ -111,10 +111,12 @@ public final class EscalationEngine: Sendable {
             let request = try provider.request(for: context)
             let response = try await http.send(request)
             verdict = provider.verdict(for: response)
-        } catch let e as HTTPError {
+        } catch let e as PresentableError {
             verdict = .retry(after: nil, reason: e.description)
         } catch {
-            verdict = .retry(after: nil, reason: "\(error)")
+            // The reason goes into the timeline, shown in chat: no raw error text there.
+            logger.error("page delivery could not be made", metadata: ["page.provider": "\(delivery.provider)", "error": "\(String(reflecting: error))"])
+            verdict = .retry(after: nil, reason: "could not build the request (\(type(of: error)))")
         }
         await record(delivery, verdict)
         return verdict

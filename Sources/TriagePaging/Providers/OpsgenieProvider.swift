@@ -16,7 +16,7 @@ public struct OpsgenieProvider: PagingProvider {
     public init(name: String = "opsgenie", apiKey: String, baseURL: String, timeout: Double = 10) {
         self.name = name
         self.apiKey = apiKey
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.baseURL = Self.withoutTrailingSlash(baseURL)
         self.timeout = timeout
     }
 
@@ -36,7 +36,6 @@ public struct OpsgenieProvider: PagingProvider {
         let alias = String(c.delivery.dedupKey.prefix(512))
         switch PageAction(rawValue: c.delivery.action) ?? .trigger {
         case .trigger:
-            let title = (c.page.incidentID.map { "Incident #\($0) " } ?? "") + "\(c.page.severity): \(c.page.summary)"
             let responders: [[String: String]] = c.recipients.map { p in
                 if let id = p.opsgenieID { return ["type": "user", "id": id] }
                 return ["type": "user", "username": p.email ?? p.name]
@@ -45,9 +44,9 @@ public struct OpsgenieProvider: PagingProvider {
                            "round": "\(c.delivery.round + 1)", "room": "\(c.page.platform):\(c.page.room)"]
             if let i = c.page.incidentID { details["incident"] = "\(i)" }
             let body: [String: Any] = [
-                "message": String(title.prefix(130)),
+                "message": String(c.title.prefix(130)),
                 "alias": alias,
-                "description": String("\(title)\nPaged: \(c.recipients.map(\.handle).joined(separator: ", "))\nAcknowledge in chat with /ack.".prefix(15000)),
+                "description": String("\(c.title)\nPaged: \(c.recipients.map(\.handle).joined(separator: ", "))\nAcknowledge in chat with /ack.".prefix(15000)),
                 "responders": responders,
                 "priority": Self.priority(c.page.severity),
                 "details": details,

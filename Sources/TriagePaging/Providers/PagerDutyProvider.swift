@@ -17,7 +17,7 @@ public struct PagerDutyProvider: PagingProvider {
     public init(name: String = "pagerduty", routingKey: String, baseURL: String, source: String = "triage", timeout: Double = 10) {
         self.name = name
         self.routingKey = routingKey
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.baseURL = Self.withoutTrailingSlash(baseURL)
         self.source = source
         self.timeout = timeout
     }
@@ -51,9 +51,8 @@ public struct PagerDutyProvider: PagingProvider {
             if let i = c.page.incidentID { details["incident"] = i }
             let ids = c.recipients.compactMap(\.pagerdutyID)
             if !ids.isEmpty { details["pagerduty_users"] = ids }
-            let summary = (c.page.incidentID.map { "Incident #\($0) " } ?? "") + "\(c.page.severity): \(c.page.summary)"
             body["payload"] = [
-                "summary": String(summary.prefix(1024)),
+                "summary": String(c.title.prefix(1024)),
                 "source": source,
                 "severity": Self.severity(c.page.severity),
                 "timestamp": UTCTime.iso(c.at),

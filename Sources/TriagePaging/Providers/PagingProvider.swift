@@ -17,6 +17,11 @@ public struct PageDeliveryContext: Sendable {
     public var actor: String?
     /// When the call is made.
     public var at: Date
+
+    /// `Incident #12 sev1: summary` (without the incident part for a page of a person).
+    public var title: String {
+        (page.incidentID.map { "Incident #\($0) " } ?? "") + "\(page.severity): \(page.summary)"
+    }
 }
 
 /// The outcome of one provider call.
@@ -56,6 +61,11 @@ extension PagingProvider {
         default:
             return .reject(reason: "HTTP \(response.status)" + bodyHint(response))
         }
+    }
+
+    /// `url` without a trailing slash, so paths can be appended.
+    static func withoutTrailingSlash(_ url: String) -> String {
+        url.hasSuffix("/") ? String(url.dropLast()) : url
     }
 
     /// A short excerpt of an error body (`message` or `errors` of a JSON body).
