@@ -56,13 +56,10 @@ public struct PostgresError: PresentableError {
     /// Removes anything that looks like a password from a libpq message.
     static func redact(_ text: String) -> String {
         var out = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        // URLs with user:password@
-        while let r = out.range(of: #"://[^:/@\s]+:[^@\s]+@"#, options: .regularExpression) {
-            out.replaceSubrange(r, with: "://***@")
-        }
-        while let r = out.range(of: #"password=\S+"#, options: [.regularExpression, .caseInsensitive]) {
-            out.replaceSubrange(r, with: "password=***")
-        }
+        // URLs with user:password@, and password=… in conninfo strings (quoted or not).
+        out = out.replacingOccurrences(of: #"://[^:/@\s]+:[^@\s]+@"#, with: "://***@", options: .regularExpression)
+        out = out.replacingOccurrences(of: #"(?i)password\s*=\s*('(?:[^'\\]|\\.|'')*'|\S+)"#, with: "password=***",
+                                       options: .regularExpression)
         return out
     }
 
