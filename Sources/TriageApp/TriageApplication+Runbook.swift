@@ -1,14 +1,15 @@
 import Foundation
+import Logging
 import TriageCore
 import TriageStore
 
 extension TriageApplication {
     /// The built-in runbook commands that need more than YAML steps (health, explain,
     /// integrity, migrations) and the confirmation commands of database actions.
-    static func runbookHandlers(config: TriageConfig, database: any SQLRunner, store: TimelineStore,
+    static func runbookHandlers(config: TriageConfig, logger: Logger, database: any SQLRunner, store: TimelineStore,
                                 actions: ConfirmationFlow, runbook: RunbookCommands) throws -> [any CommandHandler] {
         [
-            ConfirmCommands(flow: actions, store: store, actions: runbook.declarations),
+            ConfirmCommands(flow: actions, store: store, actions: runbook.declarations, logger: logger),
             HealthCommand(database: database, checks: try HealthCommand.checks(config: config.sections["health"])),
             ExplainCommand(database: database),
             try IntegrityCommand(database: database, config: config.sections["integrity"]),

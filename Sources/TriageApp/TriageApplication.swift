@@ -39,7 +39,7 @@ public final class TriageApplication: Sendable {
             runbook,
             incidentObservers.isEmpty ? incidents : IncidentLifecycleRelay(incidents, observers: incidentObservers),
         ]
-        handlers.append(contentsOf: try Self.runbookHandlers(config: config, database: database, store: store,
+        handlers.append(contentsOf: try Self.runbookHandlers(config: config, logger: logger, database: database, store: store,
                                                              actions: actions, runbook: runbook))
         handlers.append(contentsOf: extraHandlers)
         dispatcher = Dispatcher(handlers: handlers, store: store, logger: logger, parser: parser, botName: botName, now: now)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TriageCore
 import TriageStore
 
@@ -8,9 +9,11 @@ public struct ConfirmCommands: CommandHandler {
     let store: TimelineStore
     /// The action declarations, to re-bind a pending action's command line.
     let registry: CommandRegistry
+    let logger: Logger
     let parser = CommandLineParser()
 
-    public init(flow: ConfirmationFlow, store: TimelineStore, actions: [CommandDeclaration]) {
+    public init(flow: ConfirmationFlow, store: TimelineStore, actions: [CommandDeclaration], logger: Logger) {
+        self.logger = logger
         self.flow = flow
         self.store = store
         self.registry = CommandRegistry(actions.filter { $0.kind == .action })
@@ -90,7 +93,14 @@ public struct ConfirmCommands: CommandHandler {
             summary = "\(pending.line) done: \(text)"
         } catch {
             status = .failed
-            let message = (error as? PresentableError)?.description ?? "internal error"
+            let message: String
+            if let presentable = error as? PresentableError {
+                message = presentable.description
+            } else {
+                let ref = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+                logger.error("action failed", metadata: ["error.ref": "\(ref)", "error": "\(String(reflecting: error))"])
+                message = "Internal error (ref \(ref)). The details are in Triage's log."
+            }
             blocks = [.note(message, .critical)]
             summary = "\(pending.line) failed: \(message)"
         }
