@@ -118,9 +118,12 @@ public struct SVGTimeline: Sendable {
 
         // Key moments as vertical lines.
         out.write("<g class=\"moments\">\n")
-        for (name, at) in pm.moments.list {
+        for (index, (name, at)) in pm.moments.list.enumerated() {
             guard let at else { continue }
             let mx = x(at)
+            // Labels step up one line each so moments close in time stay readable; past the
+            // middle they sit left of their line so the last ones are not cut at the edge.
+            let rightHalf = mx > left + plotWidth / 2
             out.write("<line x1=\"")
             out.write(decimal: mx)
             out.write("\" x2=\"")
@@ -132,9 +135,10 @@ public struct SVGTimeline: Sendable {
             out.write("\" stroke=\"#212529\" stroke-dasharray=\"3,3\"><title>")
             out.write(xml: "\(name): \(UTCTime.format(at))")
             out.write("</title></line>\n<text x=\"")
-            out.write(decimal: mx + 3)
+            out.write(decimal: rightHalf ? mx - 3 : mx + 3)
             out.write("\" y=\"")
-            out.write(decimal: plotBottom - 3)
+            out.write(decimal: plotBottom - 3 - 11 * Double(index))
+            out.write(rightHalf ? "\" text-anchor=\"end" : "")
             out.write("\" font-size=\"10\" fill=\"#212529\">\(name)</text>\n")
         }
         out.write("</g>\n")
