@@ -17,24 +17,30 @@ public final class HTTPClient: @unchecked Sendable {
     private var nextID = 0
     private let logger: Logger
     private let userAgent: String
-    private let thread: Thread
+    /// The transfer thread, started by the first request (a client that is never used, such
+    /// as a pager's before anyone is paged, costs no thread).
+    private var thread: Thread?
 
     private static let globalInit: Void = {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))
     }()
 
-    /// Starts the transfer thread.
+    /// Prepares the client; its transfer thread starts with the first request.
     public init(logger: Logger, userAgent: String = "Triage") {
         _ = Self.globalInit
         self.logger = logger
         self.userAgent = userAgent
-        let multi = curl_multi_init()
-        self.multi = multi
+        self.multi = curl_multi_init()
+    }
+
+    /// Starts the transfer thread; called with `lock` held.
+    private func startThread() {
         let box = LoopBox()
-        thread = Thread { box.client?.loop() }
-        thread.name = "triage-http"
         box.client = self
-        thread.start()
+        let t = Thread { box.client?.loop() }
+        t.name = "triage-http"
+        thread = t
+        t.start()
     }
 
     deinit {
@@ -55,6 +61,7 @@ public final class HTTPClient: @unchecked Sendable {
                 let accepted: Bool? = lock.withLock {
                     if Task.isCancelled { return nil }
                     guard running else { return false }
+                    if thread == nil { startThread() }
                     queued.append(transfer)
                     return true
                 }
@@ -75,12 +82,21 @@ public final class HTTPClient: @unchecked Sendable {
 
     /// Aborts every transfer and stops the thread.
     public func shutdown() {
-        let stop: Bool = lock.withLock {
-            guard running else { return false }
+        let (stop, idle): (Bool, UnsafeMutableRawPointer?) = lock.withLock {
+            guard running else { return (false, nil) }
             running = false
-            return true
+            // Never started: nothing in flight, and no thread to clean the multi handle up.
+            if thread == nil, let m = multi {
+                multi = nil
+                return (true, m)
+            }
+            return (true, nil)
         }
-        if stop { wake() }
+        if let idle {
+            curl_multi_cleanup(idle)
+        } else if stop {
+            wake()
+        }
     }
 
     /// Wakes the transfer thread. Holds the lock so the multi handle cannot be cleaned up

@@ -34,6 +34,11 @@ public final class PostgresSession: @unchecked Sendable {
 
     /// Closes the connection (on the session's thread) and stops the thread.
     public func close() async {
+        // A session never used has no thread and no connection to close.
+        guard executor.isStarted else {
+            executor.shutdown()
+            return
+        }
         _ = try? await executor.run { [self] in
             self.lock.withLock { self.connection = nil }
         }

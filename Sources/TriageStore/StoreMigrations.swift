@@ -63,6 +63,7 @@ enum StoreMigrations {
         registerActionMigrations(&m)
         registerIncidentMigrations(&m)
         registerPagingMigrations(&m)
+        registerPlatformMigrations(&m)
         return m
     }
 }

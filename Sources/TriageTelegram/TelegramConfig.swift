@@ -28,6 +28,8 @@ public struct TelegramConfig: Sendable {
     public var chatInterval: Double
     /// Messages per minute to one group or supergroup.
     public var groupPerMinute: Int
+    /// Messages per second to all chats together (Telegram: about 30).
+    public var globalPerSecond: Int = 30
     /// Register the commands with `setMyCommands` at start.
     public var registerCommands: Bool
 
@@ -114,7 +116,7 @@ public struct TelegramConfig: Sendable {
             config.requestTimeout = r
         }
         if let rl = node["rate_limit"] {
-            try rl.checkKeys(["chat_interval", "group_per_minute"])
+            try rl.checkKeys(["chat_interval", "group_per_minute", "global_per_second"])
             if let i = try rl.double("chat_interval") {
                 guard i >= 0 else { throw rl["chat_interval"]!.error("must be zero or more seconds") }
                 config.chatInterval = i
@@ -122,6 +124,10 @@ public struct TelegramConfig: Sendable {
             if let g = try rl.int("group_per_minute") {
                 guard g > 0 else { throw rl["group_per_minute"]!.error("must be positive") }
                 config.groupPerMinute = g
+            }
+            if let g = try rl.int("global_per_second") {
+                guard g > 0 else { throw rl["global_per_second"]!.error("must be positive") }
+                config.globalPerSecond = g
             }
         }
         if let b = try node.bool("register_commands") { config.registerCommands = b }

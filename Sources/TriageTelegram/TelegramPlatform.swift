@@ -19,8 +19,13 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
 
     private let lock = NSLock()
     private var botUsername: String?
-    /// Configured chats plus the supergroups they migrated to while running.
+    /// Configured chats plus the supergroups they migrated to (kept in the store's
+    /// `roomMigration` table, so they are served after a restart too).
     private var allowedChats: Set<Int64>
+    /// Groups that became supergroups: old chat id → new chat id.
+    private var migratedTo: [Int64: Int64] = [:]
+    /// Where migrations are recorded; set by ``start(registry:store:)``.
+    private var store: TimelineStore?
     /// Chats that blocked or removed the bot: nothing more is sent there until they write again.
     private var blockedChats: Set<Int64> = []
     /// Parts already delivered of replies cut in several messages, by outbox key.
@@ -45,6 +50,61 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     public var username: String? { lock.withLock { botUsername } }
 
     // MARK: Start
+
+    /// Loads the group → supergroup migrations recorded earlier, then starts.
+    public func start(registry: CommandRegistry, store: TimelineStore) async throws {
+        let platform = name
+        let moves = try await store.read { tx in try tx.roomMigrations(platform: platform) }
+        let served: [(Int64, Int64)] = lock.withLock {
+            self.store = store
+            for (from, to) in moves {
+                if let f = Int64(from), let t = Int64(to) { migratedTo[f] = t }
+            }
+            // Follow chains (a → b → c) from every configured chat.
+            var added: [(Int64, Int64)] = []
+            var frontier = Array(allowedChats)
+            while let chat = frontier.popLast() {
+                if let to = migratedTo[chat], !allowedChats.contains(to) {
+                    allowedChats.insert(to)
+                    added.append((chat, to))
+                    frontier.append(to)
+                }
+            }
+            return added
+        }
+        for (from, to) in served {
+            logger.info("serving the supergroup a configured group became", metadata: ["chat.room": "\(from)", "chat.new_room": "\(to)"])
+        }
+        try await start(registry: registry)
+    }
+
+    /// Notes that `chat` became the supergroup `to`: serves it if `chat` was served and
+    /// records the move in the store. Returns true when `chat` is served.
+    @discardableResult
+    func noteMigration(from chat: Int64, to: Int64) async -> Bool {
+        let (allowed, isNew, recorder) = lock.withLock { () -> (Bool, Bool, TimelineStore?) in
+            guard allowedChats.contains(chat) else { return (false, false, nil) }
+            let isNew = migratedTo[chat] != to
+            allowedChats.insert(to)
+            migratedTo[chat] = to
+            return (true, isNew, self.store)
+        }
+        guard allowed, isNew else { return allowed }
+        logger.notice("group became a supergroup; serving it and sending its replies there",
+                      metadata: ["chat.room": "\(chat)", "chat.new_room": "\(to)"])
+        if let store = recorder {
+            let platform = name
+            do {
+                try await store.write { tx in
+                    try tx.recordRoomMigration(platform: platform, fromRoom: String(chat), toRoom: String(to))
+                }
+            } catch {
+                logger.error("could not record the supergroup migration; it is served until restart",
+                             metadata: ["chat.room": "\(chat)", "chat.new_room": "\(to)", "error": "\(error)"])
+            }
+        }
+        return true
+    }
 
     public func start(registry: CommandRegistry) async throws {
         var backoff = Backoff(base: 1, cap: 30)
@@ -110,6 +170,15 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
                     continue
                 }
                 highest = update.update_id
+                if let message = update.message {
+                    // Service messages of an upgrade: `migrate_to_chat_id` in the old group,
+                    // `migrate_from_chat_id` in the new supergroup.
+                    if let to = message.migrate_to_chat_id {
+                        await noteMigration(from: message.chat.id, to: to)
+                    } else if let from = message.migrate_from_chat_id {
+                        await noteMigration(from: from, to: message.chat.id)
+                    }
+                }
                 items.append(PollItem(message: inbound(update), cursor: String(update.update_id + 1)))
             }
         }
@@ -120,18 +189,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     func inbound(_ update: TelegramUpdate) -> InboundMessage? {
         guard let message = update.message else { return nil }
         let chat = message.chat.id
-        if let to = message.migrate_to_chat_id {
-            let allowed = lock.withLock { () -> Bool in
-                guard allowedChats.contains(chat) else { return false }
-                allowedChats.insert(to)
-                return true
-            }
-            if allowed {
-                logger.notice("group became a supergroup; serving it until restart — add its id to telegram.chats",
-                              metadata: ["chat.room": "\(chat)", "chat.new_room": "\(to)"])
-            }
-            return nil
-        }
+        if message.migrate_to_chat_id != nil || message.migrate_from_chat_id != nil { return nil }
         guard let text = message.text, let from = message.from, from.is_bot != true else { return nil }
         guard let command = TelegramCommandText.find(text: text, entities: message.entities ?? []) else { return nil }
         let (allowed, ourName) = lock.withLock { () -> (Bool, String?) in
@@ -161,7 +219,8 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
 
     public func sendRateLimit(room: String) -> SendRateLimit? {
         let group = (Int64(room) ?? 0) < 0
-        return SendRateLimit(interval: config.chatInterval, perMinute: group ? config.groupPerMinute : nil)
+        return SendRateLimit(interval: config.chatInterval, perMinute: group ? config.groupPerMinute : nil,
+                             globalPerSecond: config.globalPerSecond)
     }
 
     public func messageCount(for reply: Reply) -> Int {
@@ -172,7 +231,12 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
         guard let chat = Int64(message.room) else {
             throw DeliveryError(.drop, "not a Telegram chat id: \(message.room)")
         }
-        if lock.withLock({ blockedChats.contains(chat) }) {
+        let (blocked, moved) = lock.withLock { (blockedChats.contains(chat), migratedTo[chat]) }
+        if let moved {
+            // Known from an earlier 400 or service message: no need to be told again.
+            throw DeliveryError(.moved(to: String(moved)), "chat \(chat) became the supergroup \(moved)")
+        }
+        if blocked {
             throw DeliveryError(.drop, "the bot was blocked or removed from chat \(chat); not sending")
         }
         let replyTo = message.replyTo.flatMap { $0.split(separator: ":").last }.flatMap { Int64($0) }
@@ -195,6 +259,9 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
                     lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }
                     return
                 }
+                if e.code == .api, e.status == 400, let to = e.migrateToChatID {
+                    await noteMigration(from: chat, to: to)
+                }
                 throw deliveryError(e, chat: chat, attempts: attempts)
             }
         }
@@ -212,9 +279,6 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
             return DeliveryError(.retry(after: max(1, e.retryAfter ?? 1)), e.description)
         case 400 where e.migrateToChatID != nil:
             let to = e.migrateToChatID!
-            lock.withLock { if allowedChats.contains(chat) { allowedChats.insert(to) } }
-            logger.notice("group became a supergroup; replies go there — add its id to telegram.chats",
-                          metadata: ["chat.room": "\(chat)", "chat.new_room": "\(to)"])
             return DeliveryError(.moved(to: String(to)), e.description)
         case 403:
             lock.withLock { _ = blockedChats.insert(chat) }

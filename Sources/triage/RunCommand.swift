@@ -14,6 +14,9 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
+        // Few malloc arenas: a bot that idles for hours should not keep one per thread it
+        // ever ran on (each holding freed memory). Set before the bot's threads start.
+        MallocTuning.limitArenas(2)
         let logger = Log.bootstrap(defaultLevel: .info)
         guard options.config != nil else {
             throw ValidationError("triage run needs --config FILE (see config/*.example.yaml)")

@@ -100,7 +100,7 @@ class Person:
 class Bot:
     """`triage run` with a Matrix config, on its own timeline store."""
 
-    def __init__(self, tmp_path, rooms, users=None, default_role="none"):
+    def __init__(self, tmp_path, rooms, users=None, default_role="none", homeserver=None):
         self.dir = tmp_path
         self.log_path = tmp_path / "bot.log"
         users = users or {"@alice:localhost": "operator", "@bob:localhost": "viewer"}
@@ -112,7 +112,7 @@ class Bot:
             f"commands: {ROOT}/commands\n"
             f"roles: {{default: {default_role}}}\n"
             "matrix:\n"
-            f"  homeserver: {HS}\n"
+            f"  homeserver: {homeserver or HS}\n"
             f"  user_id: \"{BOT}\"\n"
             "  password_env: MATRIX_BOT_PASSWORD\n"
             f"  rooms: {json.dumps(rooms)}\n"
@@ -333,3 +333,38 @@ def test_revoked_token_logs_in_again_with_the_same_device(bot, ops):
     assert "logging in again" in bot.logs()
     logins = [line for line in bot.logs().splitlines() if "matrix login" in line]
     assert len(logins) == 2 and all(f"matrix.device={device}" in line for line in logins)
+
+
+def closed_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_sigterm_while_the_homeserver_is_unreachable_stops_promptly(tmp_path, ops):
+    b = Bot(tmp_path, [ops], homeserver="http://127.0.0.1:%d" % closed_port())
+    b.start(wait_for="matrix login failed; retrying")
+    time.sleep(2.5)                     # well into the login backoff (0.5 s doubling)
+    started = time.monotonic()
+    b.proc.send_signal(signal.SIGTERM)
+    rc = b.proc.wait(timeout=20)
+    took = time.monotonic() - started
+    assert rc == 0, b.logs()[-2000:]
+    assert took < 3.0, "took %.1fs:\n%s" % (took, b.logs()[-2000:])
+    assert "triage stopped" in b.logs()
+
+
+def test_sigterm_while_parked_in_sync_exits_promptly(bot, ops):
+    bot.start()
+    alice = Person("ALICE")
+    ping_answered(alice, ops)
+    time.sleep(1.0)                     # parked in /sync
+    started = time.monotonic()
+    bot.proc.send_signal(signal.SIGTERM)
+    rc = bot.proc.wait(timeout=20)
+    took = time.monotonic() - started
+    assert rc == 0
+    assert took < 3.0, "took %.1fs:\n%s" % (took, bot.logs()[-2000:])

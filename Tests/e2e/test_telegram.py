@@ -285,6 +285,72 @@ def test_group_migrated_to_supergroup_gets_the_reply_there(bot, standin):
     assert b.stop() == 0
 
 
+def test_supergroup_migration_learned_from_a_400_survives_a_restart(bot, standin):
+    old, new = -3004, -1003004
+    b = bot(chats=(PRIVATE, old))
+    standin.call("migrate", {"chat_id": old, "new_chat_id": new})
+    standin.message(old, OPERATOR, "/ping")
+    standin.wait_sent(1, chat=new)
+    assert standin.state()["errors_sent"].get("400") == 1
+    assert b.stop() == 0
+    # After a restart the supergroup is still served (its id is not in telegram.chats) …
+    b2 = bot(chats=(PRIVATE, old))
+    m2 = standin.message(new, OPERATOR, "/ping")
+    sent = standin.wait_sent(2, chat=new)
+    assert len(replies_to(sent, new, m2["message_id"])) == 1, b2.output()
+    # … roles still apply there (a viewer cannot run an operator command) …
+    v = standin.message(new, VIEWER, "/incident open sev2 replica lag")
+    sent = standin.wait_sent(3, chat=new)
+    assert "needs the responder role" in replies_to(sent, new, v["message_id"])[0]["text"]
+    # … and a late update from the old group is answered in the supergroup, without a 400.
+    m3 = standin.message(old, OPERATOR, "/ping")
+    sent = standin.wait_sent(4, chat=new)
+    assert [m["text"][:4] for m in sent[3:]] == ["pong"], sent
+    assert standin.state()["errors_sent"].get("400") == 1
+    assert standin.sent(old) == []
+    assert b2.stop() == 0
+
+
+def test_supergroup_service_message_is_remembered_across_restarts(bot, standin, tmp_path):
+    old, new = -3005, -1003005
+    b = bot(chats=(PRIVATE, old))
+    # Telegram's service message in the old group when it is upgraded.
+    standin.message(old, OPERATOR, "", migrate_to_chat_id=new)
+    standin.call("migrate", {"chat_id": old, "new_chat_id": new})
+    ping = standin.message(PRIVATE, OPERATOR, "/ping")      # a marker: the update above was handled
+    standin.wait_sent(1, chat=PRIVATE)
+    assert b.stop() == 0
+    db = sqlite3.connect(str(tmp_path / "triage.sqlite"))
+    try:
+        rows = db.execute("SELECT platform, fromRoom, toRoom FROM roomMigration").fetchall()
+    finally:
+        db.close()
+    assert rows == [("telegram", str(old), str(new))]
+    b2 = bot(chats=(PRIVATE, old))
+    m = standin.message(new, OPERATOR, "/ping")
+    sent = standin.wait_sent(1, chat=new)
+    assert len(replies_to(sent, new, m["message_id"])) == 1, b2.output()
+    assert b2.stop() == 0
+    # A service message about a group that is not served changes nothing.
+    b3 = bot(chats=(PRIVATE,))
+    standin.message(-4004, OPERATOR, "", migrate_to_chat_id=-1004004)
+    x = standin.message(-1004004, OPERATOR, "/ping")
+    standin.message(PRIVATE, OPERATOR, "/ping")
+    standin.wait_sent(2, chat=PRIVATE)
+    assert standin.sent(-1004004) == []
+    assert b3.stop() == 0
+
+
+def test_sigterm_exits_promptly(bot, standin):
+    b = bot()
+    standin.message(PRIVATE, OPERATOR, "/ping")
+    standin.wait_sent(1, chat=PRIVATE)
+    time.sleep(1.0)                     # parked in a long poll
+    started = time.monotonic()
+    assert b.stop() == 0
+    assert time.monotonic() - started < 3.0, b.output()
+
+
 def test_403_blocked_chat_stops_sending_there_and_others_are_served(bot, standin):
     b = bot()
     standin.call("block", {"chat_id": PRIVATE})

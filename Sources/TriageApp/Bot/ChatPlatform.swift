@@ -75,10 +75,14 @@ public struct SendRateLimit: Sendable, Equatable {
     public var interval: Double
     /// At most this many messages in any 60 seconds (Telegram groups: 20), if limited.
     public var perMinute: Int?
+    /// At most this many messages in any second to all rooms of the platform together
+    /// (Telegram: about 30), if limited.
+    public var globalPerSecond: Int?
 
-    public init(interval: Double, perMinute: Int? = nil) {
+    public init(interval: Double, perMinute: Int? = nil, globalPerSecond: Int? = nil) {
         self.interval = interval
         self.perMinute = perMinute
+        self.globalPerSecond = globalPerSecond
     }
 }
 

@@ -19,6 +19,8 @@ public final class OutboxService: Service, @unchecked Sendable {
     private var limiter = RoomRateLimiter()
     /// Seconds to keep sending after shutdown begins, for rooms that must wait.
     let drainTimeout: Double
+    /// Seconds of an empty outbox after a send before freed heap memory is given back.
+    static let trimAfterIdle: Double = 2
 
     public init(platform: any ChatPlatform, store: TimelineStore, logger: Logger, drainTimeout: Double = 10) {
         self.platform = platform
@@ -40,6 +42,8 @@ public final class OutboxService: Service, @unchecked Sendable {
     public func run() async throws {
         let name = platform.name
         var drainDeadline: Date?
+        var sentSinceTrim = false
+        var idleSince: Date?
         // Drain what is queued even while shutting down (up to `drainTimeout` for rooms that
         // must wait), then stop; anything left is sent after the next start.
         while true {
@@ -71,6 +75,21 @@ public final class OutboxService: Service, @unchecked Sendable {
                 }
             }
             if pending.count >= 100 && blockedRooms.isEmpty { nextWake = 0 }
+            if !pending.isEmpty { sentSinceTrim = true; idleSince = nil }
+            // After a burst, once the outbox has stayed empty for a moment, hand the memory
+            // the burst freed back to the system (a bot idles far longer than it works).
+            if pending.isEmpty && sentSinceTrim {
+                let since = idleSince ?? Date()
+                idleSince = since
+                let left = Self.trimAfterIdle - Date().timeIntervalSince(since)
+                if left <= 0 {
+                    MallocTuning.trim()
+                    sentSinceTrim = false
+                    idleSince = nil
+                } else {
+                    nextWake = min(nextWake, left)
+                }
+            }
             if Task.isShuttingDownGracefully || Task.isCancelled {
                 if pending.isEmpty { break }
                 let deadline = drainDeadline ?? Date().addingTimeInterval(drainTimeout)

@@ -1,10 +1,13 @@
 import Foundation
 
-/// Per-room send pacing for the outbox: a minimum interval between messages and an optional
-/// cap per 60 seconds. A value type fed with times, so tests need no clock.
+/// Send pacing for the outbox: per room a minimum interval between messages and an optional
+/// cap per 60 seconds, and across all rooms an optional cap per second. A value type fed
+/// with times, so tests need no clock.
 public struct RoomRateLimiter: Sendable {
     private var nextAt: [String: Date] = [:]
     private var history: [String: [Date]] = [:]
+    /// Send times of the last second, all rooms together (only kept when a global cap is set).
+    private var recentAll: [Date] = []
 
     public init() {}
 
@@ -15,6 +18,12 @@ public struct RoomRateLimiter: Sendable {
             let recent = sent.filter { now.timeIntervalSince($0) < 60 }
             if recent.count >= perMinute {
                 wait = max(wait, 60 - now.timeIntervalSince(recent[recent.count - perMinute]))
+            }
+        }
+        if let perSecond = limit.globalPerSecond {
+            let recent = recentAll.filter { now.timeIntervalSince($0) < 1 }
+            if recent.count >= perSecond {
+                wait = max(wait, 1 - now.timeIntervalSince(recent[recent.count - perSecond]))
             }
         }
         return max(0, wait)
@@ -28,6 +37,15 @@ public struct RoomRateLimiter: Sendable {
             var sent = (history[room] ?? []).filter { now.timeIntervalSince($0) < 60 }
             sent.append(contentsOf: Array(repeating: now, count: n))
             history[room] = sent
+        }
+        if limit.globalPerSecond != nil {
+            recentAll.removeAll { now.timeIntervalSince($0) >= 1 }
+            recentAll.append(contentsOf: Array(repeating: now, count: n))
+        }
+        // Forget rooms whose pacing is over, so the maps do not grow with every chat ever seen.
+        if nextAt.count > 1024 {
+            nextAt = nextAt.filter { $0.value > now }
+            history = history.filter { $0.value.contains { now.timeIntervalSince($0) < 60 } }
         }
     }
 }

@@ -7,6 +7,9 @@ public final class ThreadExecutor: @unchecked Sendable {
         let condition = NSCondition()
         var jobs: [() -> Void] = []
         var stopped = false
+        /// The thread is started by the first job, so an executor that is never used (a
+        /// database target no command touched) costs no thread, stack or malloc arena.
+        var started = false
 
         func loop() {
             while true {
@@ -24,10 +27,17 @@ public final class ThreadExecutor: @unchecked Sendable {
     }
 
     private let queue = Queue()
+    private let name: String
 
-    /// Starts the thread.
+    /// Prepares the executor; its thread starts with the first job.
     /// - Parameter name: the thread's name, shown in debuggers and `top -H`.
     public init(name: String) {
+        self.name = name
+    }
+
+    /// Starts the thread; called with `queue.condition` held.
+    private func startThread() {
+        queue.started = true
         let thread = Thread { [queue] in queue.loop() }
         thread.name = name
         thread.stackSize = 1 << 20
@@ -84,9 +94,17 @@ public final class ThreadExecutor: @unchecked Sendable {
         queue.condition.lock()
         defer { queue.condition.unlock() }
         guard !queue.stopped else { return false }
+        if !queue.started { startThread() }
         queue.jobs.append(job)
         queue.condition.signal()
         return true
+    }
+
+    /// Whether the thread was ever started (a job was submitted).
+    public var isStarted: Bool {
+        queue.condition.lock()
+        defer { queue.condition.unlock() }
+        return queue.started
     }
 
     /// Lets queued jobs finish, then ends the thread.
