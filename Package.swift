@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Triage",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "triage", targets: ["triage"]),
     ],
@@ -21,7 +21,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
                        providers: [.apt(["libpq-dev"])]),
 
-        // Core: commands, replies, rendering, incidents and paging logic. No C imports.
+        // Core: commands, replies, rendering, incidents, access policy, HTTP values. No C imports.
         .target(name: "TriageCore", dependencies: [
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
@@ -41,50 +41,82 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        // Wiring: config, dispatcher, handlers, services.
-        .target(name: "TriageApp", dependencies: [
-            "TriageCore", "TriagePostgres", "TriageStore", "TriageHTTP",
+        // Ports for chat platforms: source, sink, inbound message, platform host, plug-in. Core only.
+        .target(name: "TriageChat", dependencies: [
+            "TriageCore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Ports for features: command handlers, actions, incident events, config, plug-in.
+        .target(name: "TriageHandlers", dependencies: [
+            "TriageCore", "TriageChat", "TriageStore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
-        // Telegram Bot API platform (long-poll over libcurl).
-        .target(name: "TriageTelegram", dependencies: [
-            "TriageCore", "TriageApp", "TriageHTTP", "TriageStore",
+        // Features, each a plug-in.
+        .target(name: "TriageRunbook", dependencies: [
+            "TriageCore", "TriageHandlers",
             .product(name: "Logging", package: "swift-log"),
         ]),
-
-        // Matrix client-server API: /sync long-poll, replies as m.notice with HTML.
-        .target(name: "TriageMatrix", dependencies: [
-            "TriageCore", "TriageApp", "TriageHTTP", "TriageStore",
-            .product(name: "Logging", package: "swift-log"),
+        .target(name: "TriageIncidents", dependencies: [
+            "TriageCore", "TriageHandlers", "TriageStore",
         ]),
-
         // Paging: on-call schedules, escalation policies, provider deliveries.
         .target(name: "TriagePaging", dependencies: [
-            "TriageCore", "TriageApp", "TriageStore", "TriageHTTP",
+            "TriageCore", "TriageHandlers", "TriageStore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // Platforms, each a plug-in: they see the chat ports and the core, nothing else.
+        // Telegram Bot API (long-poll getUpdates).
+        .target(name: "TriageTelegram", dependencies: [
+            "TriageCore", "TriageChat",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Matrix client-server API: /sync long-poll, replies as m.notice with HTML.
+        .target(name: "TriageMatrix", dependencies: [
+            "TriageCore", "TriageChat",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Runtime and composition: dispatcher (with the confirmation stage), pollers, outbox,
+        // console, and the one composition root that walks the plug-in list.
+        .target(name: "TriageRuntime", dependencies: [
+            "TriageCore", "TriageChat", "TriageHandlers", "TriageStore", "TriageHTTP", "TriagePostgres",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         .executableTarget(name: "triage", dependencies: [
-            "TriageApp", "TriageTelegram", "TriageMatrix", "TriagePaging",
+            "TriageRuntime", "TriageRunbook", "TriageIncidents", "TriagePaging", "TriageTelegram", "TriageMatrix",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // Test doubles and helpers: the standard plug-in list, an in-memory chat platform, stores on temp files.
+        .target(name: "TriageTesting", dependencies: [
+            "TriageCore", "TriageChat", "TriageStore", "TriageRuntime",
+            "TriageRunbook", "TriageIncidents", "TriagePaging", "TriageTelegram", "TriageMatrix",
+        ]),
+
         .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore"], exclude: ["Golden"]),
         .testTarget(name: "TriageIntegrationTests", dependencies: [
-            "TriageCore", "TriagePostgres", "TriageStore", "TriageHTTP", "TriageApp", "TriageTelegram",
+            "TriageCore", "TriagePostgres", "TriageStore", "TriageHTTP", "TriageChat", "TriageHandlers",
+            "TriageRunbook", "TriageIncidents", "TriageRuntime", "TriageTelegram", "TriageTesting",
         ]),
         .testTarget(name: "TriageMatrixTests", dependencies: [
-            "TriageCore", "TriageApp", "TriageStore", "TriageMatrix",
+            "TriageCore", "TriageChat", "TriageHandlers", "TriageRuntime", "TriageStore", "TriageMatrix", "TriageHTTP", "TriageTesting",
         ]),
         .testTarget(name: "TriagePagingTests", dependencies: [
-            "TriageCore", "TriageStore", "TriageHTTP", "TriageApp", "TriagePaging",
+            "TriageCore", "TriageStore", "TriageHTTP", "TriageHandlers", "TriageRuntime", "TriagePaging", "TriageTesting", "TriageRunbook", "TriageIncidents",
         ]),
-        .testTarget(name: "TriageTelegramTests", dependencies: ["TriageCore", "TriageApp", "TriageTelegram"]),
+        .testTarget(name: "TriageRuntimeTests", dependencies: [
+            "TriageCore", "TriageChat", "TriageHandlers", "TriageRuntime", "TriageStore", "TriageTesting",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .testTarget(name: "TriageTelegramTests", dependencies: ["TriageCore", "TriageChat", "TriageRuntime", "TriageTelegram"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -7,7 +7,7 @@ import TriageCore
 /// so blocking never reaches Swift's cooperative pool; connections are kept alive and reused;
 /// proxies come from the usual environment variables (`https_proxy`, `no_proxy`, …), which
 /// libcurl reads itself. Cancelling the calling task aborts the transfer.
-public final class HTTPClient: @unchecked Sendable {
+public final class HTTPClient: HTTPTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var multi: UnsafeMutableRawPointer?
     private var queued: [Transfer] = []

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import TriageCore
 
 /// One request in flight: its easy handle, buffers, and the continuation to resume.
 final class Transfer {

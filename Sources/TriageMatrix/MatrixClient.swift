@@ -1,8 +1,7 @@
 import Foundation
 import Logging
-import TriageApp
+import TriageChat
 import TriageCore
-import TriageHTTP
 
 /// The client-server API calls Triage makes, over libcurl: login, whoami, sync, join, send.
 ///
@@ -11,7 +10,7 @@ import TriageHTTP
 /// the fresh token is rejected too, or there is no password to log in with, it throws
 /// ``FatalPlatformError``.
 public final class MatrixClient: @unchecked Sendable {
-    let http: HTTPClient
+    let http: any HTTPTransport
     let homeserver: String
     let userID: String
     let password: String?
@@ -29,7 +28,7 @@ public final class MatrixClient: @unchecked Sendable {
     ///   - userID: the bot's user id (for login and logs).
     ///   - password: for `m.login.password`; nil when only an access token is given.
     ///   - accessToken: a token to start with (from the environment), if any.
-    public init(http: HTTPClient, homeserver: String, userID: String, password: String?, accessToken: String?,
+    public init(http: any HTTPTransport, homeserver: String, userID: String, password: String?, accessToken: String?,
                 deviceName: String = "Triage", logger: Logger) {
         self.http = http
         self.homeserver = homeserver

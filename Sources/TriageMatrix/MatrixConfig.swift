@@ -43,9 +43,14 @@ public struct MatrixConfig: Sendable {
         self.commandPrefixes = commandPrefixes
     }
 
+    /// Rooms and roles as one policy.
+    public var access: AccessPolicy {
+        AccessPolicy(rooms: rooms, users: users, defaultRole: defaultRole)
+    }
+
     /// The role of `userID`, or nil when that person gets no answer at all.
     public func role(of userID: String) -> Role? {
-        users[userID] ?? defaultRole
+        access.role(of: userID)
     }
 
     static let keys: Set<String> = ["homeserver", "user_id", "password_env", "access_token_env", "device_name",
@@ -92,25 +97,8 @@ public struct MatrixConfig: Sendable {
             }
         }
         guard !rooms.isEmpty else { throw node.error("list at least one room id under rooms") }
-        var users: [String: Role] = [:]
-        if let map = node["users"] {
-            for (id, value) in try map.entries() {
-                guard Self.isUserID(id) else { throw value.error("'\(id)' is not a Matrix user id such as @alice:example.org") }
-                guard let role = Role(name: try value.string()) else {
-                    throw value.error("role must be viewer, responder or operator")
-                }
-                users[id] = role
-            }
-        }
-        var fallback = defaultRole
-        if let d = try node.string("default_role") {
-            if d == "none" {
-                fallback = nil
-            } else {
-                guard let r = Role(name: d) else { throw node["default_role"]!.error("role must be none, viewer, responder or operator") }
-                fallback = r
-            }
-        }
+        let access = try AccessPolicy.parse(node, rooms: rooms, inherited: defaultRole, isUserID: Self.isUserID,
+                                            userIDHint: "a Matrix user id such as @alice:example.org")
         var timeout = 30
         if let t = node["sync_timeout"] {
             // A bare number is seconds here (the long-poll timeout), unlike DurationParser's minutes.
@@ -131,8 +119,8 @@ public struct MatrixConfig: Sendable {
             prefixes = Set(list.map { $0.first! })
         }
         return MatrixConfig(homeserver: homeserver, userID: userID, password: password, accessToken: token,
-                            deviceName: try node.string("device_name") ?? "Triage", rooms: rooms, users: users,
-                            defaultRole: fallback, syncTimeout: timeout, timelineLimit: limit, commandPrefixes: prefixes)
+                            deviceName: try node.string("device_name") ?? "Triage", rooms: rooms, users: access.users,
+                            defaultRole: access.defaultRole, syncTimeout: timeout, timelineLimit: limit, commandPrefixes: prefixes)
     }
 
     static func isUserID(_ s: String) -> Bool {

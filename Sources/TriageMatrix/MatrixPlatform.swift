@@ -1,9 +1,7 @@
 import Foundation
 import Logging
-import TriageApp
+import TriageChat
 import TriageCore
-import TriageHTTP
-import TriageStore
 
 /// Matrix as a ``ChatPlatform``: long-polls `/sync`, joins invites to allowed rooms, and
 /// sends replies as `m.notice` events with HTML, idempotently (txnId from the command).
@@ -11,7 +9,6 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
     public let name = "matrix"
     public let config: MatrixConfig
     let client: MatrixClient
-    let http: HTTPClient
     let reader: MatrixSyncReader
     let splitter = MatrixReplySplitter()
     let logger: Logger
@@ -20,38 +17,31 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
     /// Invites already turned down (logged once each).
     private var declined = Set<String>()
 
-    /// The cursor-table key where the device id is kept across restarts.
-    public static let deviceKey = "matrix.device"
+    /// The platform-state key where the device id is kept across restarts.
+    public static let deviceKey = "device"
 
-    public init(config: MatrixConfig, logger: Logger) {
+    /// - Parameters:
+    ///   - http: the process's one HTTP client.
+    public init(config: MatrixConfig, http: any HTTPTransport, logger: Logger) {
         self.config = config
         self.logger = logger
-        http = HTTPClient(logger: logger, userAgent: "Triage (Matrix)")
         client = MatrixClient(http: http, homeserver: config.homeserver, userID: config.userID, password: config.password,
                               accessToken: config.accessToken, deviceName: config.deviceName, logger: logger)
         reader = MatrixSyncReader(config: config)
         filter = reader.filterJSON()
     }
 
-    deinit {
-        http.shutdown()
-    }
-
-    public func start(registry: CommandRegistry) async throws {
-        try await connect(store: nil)
-    }
-
-    public func start(registry: CommandRegistry, store: TimelineStore) async throws {
-        try await connect(store: store)
+    public func start(host: any PlatformHost) async throws {
+        try await connect(host: host)
     }
 
     /// Logs in (or checks the token) with the stored device id, retrying while the
     /// homeserver is unreachable; stores the device id.
-    func connect(store: TimelineStore?) async throws {
+    func connect(host: (any PlatformHost)?) async throws {
         var backoff = Backoff()
         while true {
             do {
-                let stored = try await store?.read { tx in try tx.cursor(platform: Self.deviceKey) }
+                let stored = try await host?.state(Self.deviceKey)
                 let device: String?
                 if config.accessToken != nil {
                     let who = try await client.whoami()
@@ -62,8 +52,8 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
                 } else {
                     device = try await client.login(deviceID: stored ?? Self.newDeviceID())
                 }
-                if let device, device != stored, let store {
-                    try await store.write { tx in try tx.setCursor(device, platform: Self.deviceKey) }
+                if let device, device != stored, let host {
+                    try await host.setState(Self.deviceKey, device)
                 }
                 logger.info("matrix connected", metadata: ["matrix.user": "\(config.userID)", "matrix.device": "\(device ?? "?")",
                                                            "matrix.rooms": "\(config.rooms.count)"])
@@ -139,7 +129,8 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
 
     // MARK: Sending
 
-    public func send(_ message: OutboxMessage, reply: Reply) async throws {
+    public func send(_ message: OutgoingMessage) async throws {
+        let reply = message.reply
         guard client.isReady else { throw DeliveryError(.retry(after: 1), "matrix: not logged in yet") }
         let parts = splitter.split(reply)
         for (i, part) in parts.enumerated() {

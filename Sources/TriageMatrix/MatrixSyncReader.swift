@@ -1,5 +1,5 @@
 import Foundation
-import TriageApp
+import TriageChat
 import TriageCore
 
 /// Turns a `/sync` answer into the messages Triage should handle, the invites to consider,

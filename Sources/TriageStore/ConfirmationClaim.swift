@@ -8,6 +8,8 @@ public enum ConfirmationClaim: Sendable, Equatable {
     case otherRoom
     /// The token was already used, cancelled, or superseded.
     case used(PendingAction)
+    /// This person already confirmed this action; another person must give the next confirmation.
+    case sameConfirmer(PendingAction)
     /// The token expired before this confirmation (now marked expired).
     case expired(PendingAction)
     /// One more confirmation is needed: the old token is spent, here is the new one.

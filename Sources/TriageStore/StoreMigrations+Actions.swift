@@ -24,5 +24,16 @@ extension StoreMigrations {
             }
             try db.create(index: "pendingAction_room", on: "pendingAction", columns: ["platform", "room", "status", "createdAt"])
         }
+    
+        // A pending action keeps its resolved command and bound arguments (so /confirm needs
+        // no re-parsing of the typed line, whatever its prefix), and who asked and confirmed
+        // by platform id (so a two-person action gets two different people).
+        m.registerMigration("v8-action-arguments") { db in
+            try db.alter(table: "pendingAction") { t in
+                t.add(column: "arguments", .text).notNull().defaults(to: "{}")
+                t.add(column: "requestedByID", .text).notNull().defaults(to: "")
+                t.add(column: "confirmerIDs", .text).notNull().defaults(to: "[]")
+            }
+        }
     }
 }

@@ -20,7 +20,12 @@ extension StoreTransaction {
 
     /// Applies one confirmation to `token`.
     /// - Parameter newToken: the token issued when another confirmation is still needed.
-    public func claim(token: String, platform: String, room: String, by person: String, at now: Date,
+    /// - Parameters:
+    ///   - person: the confirmer's readable name; `personID` their platform id.
+    ///   - samePersonMayRepeat: whether this person may give another confirmation of an
+    ///     action they already confirmed (break-glass, written down in config).
+    public func claim(token: String, platform: String, room: String, by person: String, personID: String = "",
+                      samePersonMayRepeat: Bool = false, at now: Date,
                       newToken: String, expiresAt: Date) throws -> ConfirmationClaim {
         guard var action = try pendingAction(token: token) else { return .unknown }
         guard action.platform == platform, action.room == room else { return .otherRoom }
@@ -30,6 +35,12 @@ extension StoreTransaction {
             try action.update(db)
             return .expired(action)
         }
+        var confirmers = action.confirmers
+        if !samePersonMayRepeat, confirmers.contains(personID) {
+            return .sameConfirmer(action)
+        }
+        confirmers.append(personID)
+        action.confirmerIDs = String(decoding: (try? JSONEncoder().encode(confirmers)) ?? Data("[]".utf8), as: UTF8.self)
         action.confirmationsGiven += 1
         action.confirmedBy = [action.confirmedBy, person].compactMap { $0 }.joined(separator: ", ")
         if action.confirmationsGiven < action.confirmationsNeeded {

@@ -27,4 +27,19 @@ extension StoreTransaction {
         }
         return moves
     }
+
+    // MARK: Platform state
+
+    /// A value a platform stored under `key`.
+    public func platformState(platform: String, key: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM platformState WHERE platform = ? AND key = ?", arguments: [platform, key])
+    }
+
+    /// Stores `value` under `key` for `platform`.
+    public func setPlatformState(_ value: String, platform: String, key: String, at date: Date = Date()) throws {
+        try db.execute(sql: """
+            INSERT INTO platformState(platform, key, value, updatedAt) VALUES (?, ?, ?, ?)
+            ON CONFLICT(platform, key) DO UPDATE SET value = excluded.value, updatedAt = excluded.updatedAt
+            """, arguments: [platform, key, value, date])
+    }
 }

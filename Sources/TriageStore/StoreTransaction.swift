@@ -5,6 +5,12 @@ import TriageCore
 /// The operations available inside one store transaction.
 public struct StoreTransaction {
     let db: Database
+    let signals: CommitSignals?
+
+    init(db: Database, signals: CommitSignals? = nil) {
+        self.db = db
+        self.signals = signals
+    }
 
     // MARK: Incidents
 
@@ -106,6 +112,10 @@ public struct StoreTransaction {
     public func enqueue(_ message: OutboxMessage) throws -> OutboxMessage {
         var copy = message
         try copy.insert(db, onConflict: .ignore)
+        if let signals, db.changesCount > 0 {
+            let platform = message.platform
+            db.afterNextTransaction { _ in signals.enqueued(platform: platform) }
+        }
         return copy
     }
 

@@ -1,12 +1,12 @@
 import Foundation
 import Logging
-import TriageHTTP
+import TriageCore
 
 /// The Bot API methods Triage calls, over ``HTTPClient``. Each call posts JSON to
 /// `<api_url>/bot<token>/<method>` and unwraps `{"ok":true,"result":…}`; anything else
 /// becomes a ``TelegramAPIError``.
 public struct TelegramAPI: Sendable {
-    let http: HTTPClient
+    let http: any HTTPTransport
     let base: String
     let token: String
     public var connectTimeout: Double
@@ -16,7 +16,7 @@ public struct TelegramAPI: Sendable {
     ///   - http: the shared libcurl client.
     ///   - apiURL: `https://api.telegram.org` or a self-hosted server.
     ///   - token: the bot token; it appears only in request URLs, never in errors or logs.
-    public init(http: HTTPClient, apiURL: String, token: String, connectTimeout: Double = 10, requestTimeout: Double = 30) {
+    public init(http: any HTTPTransport, apiURL: String, token: String, connectTimeout: Double = 10, requestTimeout: Double = 30) {
         self.http = http
         self.base = apiURL
         self.token = token

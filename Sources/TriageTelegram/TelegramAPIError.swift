@@ -1,4 +1,4 @@
-import TriageApp
+import TriageChat
 import TriageCore
 
 /// A Bot API call that failed: Telegram's `error_code` and `description` (or a transport

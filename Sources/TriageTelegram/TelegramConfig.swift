@@ -16,10 +16,9 @@ public struct TelegramConfig: Sendable {
     public var pollTimeout: Int
     /// Chats the bot serves; messages from any other chat get no reply.
     public var chats: Set<Int64>
-    /// Roles by Telegram user id.
-    public var users: [Int64: Role]
-    /// The role of users not listed in `users` (nil: they are ignored).
-    public var defaultRole: Role?
+    /// Who may do what: roles by Telegram user id (as text), and the role of anyone unlisted
+    /// (`default_role`, else the config's `roles.default`, else nobody).
+    public var access: AccessPolicy
     /// Seconds to establish a connection.
     public var connectTimeout: Double
     /// Seconds for calls other than `getUpdates`.
@@ -45,8 +44,9 @@ public struct TelegramConfig: Sendable {
         self.botUsername = botUsername
         self.pollTimeout = pollTimeout
         self.chats = chats
-        self.users = users
-        self.defaultRole = defaultRole
+        self.access = AccessPolicy(rooms: Set(chats.map(String.init)),
+                                   users: Dictionary(uniqueKeysWithValues: users.map { (String($0.key), $0.value) }),
+                                   defaultRole: defaultRole)
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
         self.chatInterval = chatInterval
@@ -61,8 +61,9 @@ public struct TelegramConfig: Sendable {
     /// Reads the section. Every problem names the file, line and key.
     /// - Parameters:
     ///   - node: the `telegram:` mapping.
+    ///   - defaultRole: the config's `roles.default`, used unless the section sets `default_role`.
     ///   - environment: where `token_env` is looked up.
-    public static func parse(_ node: YAMLNode, environment: [String: String]) throws -> TelegramConfig {
+    public static func parse(_ node: YAMLNode, defaultRole: Role?, environment: [String: String]) throws -> TelegramConfig {
         try node.checkKeys(keys)
         let tokenKey = try node.required("token_env")
         let tokenEnv = try tokenKey.string()
@@ -92,21 +93,9 @@ public struct TelegramConfig: Sendable {
             config.chats.insert(id)
         }
         if config.chats.isEmpty { throw chatsNode.error("list at least one chat id: the bot answers only there") }
-        if let users = node["users"] {
-            for (key, value) in try users.entries() {
-                guard let id = Int64(key) else { throw value.error("keys are Telegram user ids (whole numbers), not '\(key)'") }
-                guard let role = Role(name: try value.string()) else { throw value.error("role must be viewer, responder or operator") }
-                config.users[id] = role
-            }
-        }
-        if let d = try node.string("default_role") {
-            if d == "none" {
-                config.defaultRole = nil
-            } else {
-                guard let r = Role(name: d) else { throw node["default_role"]!.error("role must be none, viewer, responder or operator") }
-                config.defaultRole = r
-            }
-        }
+        config.access = try AccessPolicy.parse(node, rooms: Set(config.chats.map(String.init)), inherited: defaultRole,
+                                               isUserID: { Int64($0) != nil },
+                                               userIDHint: "a Telegram user id (a whole number)")
         if let c = try node.double("connect_timeout") {
             guard c > 0 else { throw node["connect_timeout"]!.error("must be positive") }
             config.connectTimeout = c
@@ -132,10 +121,5 @@ public struct TelegramConfig: Sendable {
         }
         if let b = try node.bool("register_commands") { config.registerCommands = b }
         return config
-    }
-
-    /// The role of a Telegram user, or nil when they are not served.
-    public func role(of userID: Int64) -> Role? {
-        users[userID] ?? defaultRole
     }
 }

@@ -1,9 +1,7 @@
 import Foundation
 import Logging
-import TriageApp
+import TriageChat
 import TriageCore
-import TriageHTTP
-import TriageStore
 
 /// Telegram as a ``ChatPlatform``: long-polls `getUpdates`, turns command messages from the
 /// configured chats into ``InboundMessage``s, and sends replies as HTML with `sendMessage`.
@@ -19,13 +17,13 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
 
     private let lock = NSLock()
     private var botUsername: String?
-    /// Configured chats plus the supergroups they migrated to (kept in the store's
-    /// `roomMigration` table, so they are served after a restart too).
+    /// Configured chats plus the supergroups they migrated to (recorded through the
+    /// ``PlatformHost``, so they are served after a restart too).
     private var allowedChats: Set<Int64>
     /// Groups that became supergroups: old chat id → new chat id.
     private var migratedTo: [Int64: Int64] = [:]
-    /// Where migrations are recorded; set by ``start(registry:store:)``.
-    private var store: TimelineStore?
+    /// Where migrations are recorded; set by ``start(host:)``.
+    private var host: (any PlatformHost)?
     /// Chats that blocked or removed the bot: nothing more is sent there until they write again.
     private var blockedChats: Set<Int64> = []
     /// Parts already delivered of replies cut in several messages, by outbox key.
@@ -34,7 +32,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     /// - Parameters:
     ///   - config: the `telegram:` section.
     ///   - http: the shared libcurl client.
-    public init(config: TelegramConfig, http: HTTPClient, logger: Logger) {
+    public init(config: TelegramConfig, http: any HTTPTransport, logger: Logger) {
         self.config = config
         self.api = TelegramAPI(http: http, apiURL: config.apiURL, token: config.token,
                                connectTimeout: config.connectTimeout, requestTimeout: config.requestTimeout)
@@ -52,11 +50,10 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     // MARK: Start
 
     /// Loads the group → supergroup migrations recorded earlier, then starts.
-    public func start(registry: CommandRegistry, store: TimelineStore) async throws {
-        let platform = name
-        let moves = try await store.read { tx in try tx.roomMigrations(platform: platform) }
+    public func start(host: any PlatformHost) async throws {
+        let moves = try await host.roomMoves()
         let served: [(Int64, Int64)] = lock.withLock {
-            self.store = store
+            self.host = host
             for (from, to) in moves {
                 if let f = Int64(from), let t = Int64(to) { migratedTo[f] = t }
             }
@@ -75,29 +72,26 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
         for (from, to) in served {
             logger.info("serving the supergroup a configured group became", metadata: ["chat.room": "\(from)", "chat.new_room": "\(to)"])
         }
-        try await start(registry: registry)
+        try await start(registry: host.registry)
     }
 
     /// Notes that `chat` became the supergroup `to`: serves it if `chat` was served and
     /// records the move in the store. Returns true when `chat` is served.
     @discardableResult
     func noteMigration(from chat: Int64, to: Int64) async -> Bool {
-        let (allowed, isNew, recorder) = lock.withLock { () -> (Bool, Bool, TimelineStore?) in
+        let (allowed, isNew, recorder) = lock.withLock { () -> (Bool, Bool, (any PlatformHost)?) in
             guard allowedChats.contains(chat) else { return (false, false, nil) }
             let isNew = migratedTo[chat] != to
             allowedChats.insert(to)
             migratedTo[chat] = to
-            return (true, isNew, self.store)
+            return (true, isNew, self.host)
         }
         guard allowed, isNew else { return allowed }
         logger.notice("group became a supergroup; serving it and sending its replies there",
                       metadata: ["chat.room": "\(chat)", "chat.new_room": "\(to)"])
-        if let store = recorder {
-            let platform = name
+        if let host = recorder {
             do {
-                try await store.write { tx in
-                    try tx.recordRoomMigration(platform: platform, fromRoom: String(chat), toRoom: String(to))
-                }
+                try await host.recordRoomMove(from: String(chat), to: String(to))
             } catch {
                 logger.error("could not record the supergroup migration; it is served until restart",
                              metadata: ["chat.room": "\(chat)", "chat.new_room": "\(to)", "error": "\(error)"])
@@ -106,6 +100,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
         return true
     }
 
+    /// Checks the token with `getMe` (retrying transient failures) and registers the command menu.
     public func start(registry: CommandRegistry) async throws {
         var backoff = Backoff(base: 1, cap: 30)
         while true {
@@ -206,8 +201,8 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
             logger.debug("command for another bot ignored", metadata: ["chat.room": "\(chat)", "telegram.mention": "\(mention)"])
             return nil
         }
-        guard let role = config.role(of: from.id) else {
-            logger.notice("command from a user not in telegram.users ignored (default_role is none)",
+        guard let role = config.access.role(of: String(from.id)) else {
+            logger.notice("command from a user not in telegram.users ignored (no default role)",
                           metadata: ["chat.room": "\(chat)", "chat.sender": "\(from.id)"])
             return nil
         }
@@ -227,7 +222,8 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
         max(1, renderer.render(reply).count)
     }
 
-    public func send(_ message: OutboxMessage, reply: Reply) async throws {
+    public func send(_ message: OutgoingMessage) async throws {
+        let reply = message.reply
         guard let chat = Int64(message.room) else {
             throw DeliveryError(.drop, "not a Telegram chat id: \(message.room)")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import TriageApp
+import TriageHandlers
+import TriageIncidents
 import TriageCore
 import TriageStore
 
@@ -32,7 +33,7 @@ struct PostmortemCommand: ParsableCommand {
         }
         let config = try options.load()
         let settings = try config.postmortemSettings()
-        let store = try TimelineStore(path: config.timelinePath)
+        let store = try BotStore(path: config.timelinePath)
         let writer = PostmortemWriter(store: store, directory: settings.directory)
         let pm: Postmortem
         do {

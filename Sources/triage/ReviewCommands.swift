@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
-import TriageApp
+import TriageHandlers
+import TriageIncidents
 import TriageCore
+import TriageRuntime
 import TriageStore
 
 struct IncidentsCommand: ParsableCommand {
@@ -14,7 +16,7 @@ struct IncidentsCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let store = try TimelineStore(path: config.timelinePath)
+        let store = try BotStore(path: config.timelinePath)
         let incidents = try store.readNow { tx in try tx.incidents(activeOnly: active, limit: 1000) }
         let now = Date()
         let rows = incidents.map { i in
@@ -41,7 +43,7 @@ struct TimelineCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let store = try TimelineStore(path: config.timelinePath)
+        let store = try BotStore(path: config.timelinePath)
         let found: (Incident, [TimelineEvent])? = try store.readNow { tx in
             guard let i = try tx.incident(id: id) else { return nil }
             return (i, try tx.events(incident: id))

@@ -2,9 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
-import TriageApp
 import TriageCore
-import TriagePaging
+import TriageRuntime
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,38 +21,17 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("triage run needs --config FILE (see config/*.example.yaml)")
         }
         let config = try options.load()
-        let built = try PlatformFactory.make(config: config, logger: logger)
-        let app = try TriageApplication(config: config, logger: logger, botName: built.botName,
-                                        extraHandlers: built.handlers, incidentObservers: built.incidentObservers,
-                                        parser: CommandLineParser(prefixes: built.commandPrefixes))
-        for e in app.commandErrors {
-            logger.error("runbook file problem", metadata: ["config.error": "\(e.description)"])
-        }
-        var services: [any Service] = []
-        var outboxes: [OutboxService] = []
-        for platform in built.platforms {
-            let outbox = OutboxService(platform: platform, store: app.store, logger: logger)
-            // The group stops services in reverse order: the poller first (it finishes the
-            // commands in flight), then the outbox (it sends their replies).
-            services.append(outbox)
-            services.append(ChatBotService(platform: platform, dispatcher: app.dispatcher, store: app.store, outbox: outbox, logger: logger))
-            outboxes.append(outbox)
-        }
-        let extra = try built.services(app)
-        // Chat mentions queued by escalation timers go out at once, not at the outbox's next poll.
-        for case let escalation as EscalationService in extra {
-            escalation.onPass { [outboxes] in outboxes.forEach { $0.wake() } }
-        }
-        services.append(contentsOf: extra)
-        guard !services.isEmpty else {
-            throw ValidationError("no chat platform configured in \(options.config!): add a telegram or matrix section")
+        let app = try TriageApplication(config: config, plugins: plugins, logger: logger)
+        let services = app.botServices()
+        guard !app.platforms.isEmpty else {
+            throw ValidationError("no chat platform configured in \(options.config ?? "the config"): add a telegram or matrix section")
         }
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
                                            failureTerminationBehavior: .gracefullyShutdownGroup) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        logger.info("triage running", metadata: ["platforms": "\(built.platforms.map(\.name))"])
+        logger.info("triage running", metadata: ["platforms": "\(app.platforms.map(\.platform.name))"])
         do {
             try await group.run()
         } catch {

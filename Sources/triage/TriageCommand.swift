@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
-import TriageApp
 import TriageCore
-import TriagePaging
+import TriageHandlers
+import TriageRuntime
+import TriageStore
 
 @main
 struct TriageCommand: AsyncParsableCommand {
@@ -25,7 +26,7 @@ struct ConfigOptions: ParsableArguments {
     var timeline: String?
 
     func load() throws -> TriageConfig {
-        var c = try config.map { try TriageConfig.load(path: $0) } ?? TriageConfig.defaults(timeline: timeline)
+        var c = try config.map { try TriageConfig.load(path: $0, sections: plugins.sections) } ?? TriageConfig.defaults(timeline: timeline)
         if let timeline { c.timelinePath = timeline }
         return c
     }
@@ -54,20 +55,13 @@ struct ConsoleCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Log.bootstrap(defaultLevel: .warning)
         let config = try options.load()
-        let built = try PlatformFactory.make(config: config, logger: logger)
-        let app = try TriageApplication(config: config, logger: logger, extraHandlers: built.handlers,
-                                        incidentObservers: built.incidentObservers)
-        for e in app.commandErrors {
+        let app = try TriageApplication(config: config, plugins: plugins, logger: logger)
+        for e in app.problems {
             FileHandle.standardError.write(Data("warning: \(e.description)\n".utf8))
         }
         // Background services (escalation timers) run while the console does; messages they
         // queue for the console room are printed.
-        var services = try built.services(app)
-        if !services.isEmpty {
-            let outbox = OutboxService(platform: ConsoleOutboxPlatform(), store: app.store, logger: logger)
-            for case let escalation as EscalationService in services { escalation.onPass { outbox.wake() } }
-            services.append(outbox)
-        }
+        let services = app.consoleServices()
         let group = services.isEmpty ? nil : ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
         let background = Task { try await group?.run() }
         let interactive = isatty(0) == 1
@@ -98,19 +92,36 @@ struct CheckConfigCommand: ParsableCommand {
             problems.append(e.description)
         }
         let commandsDir = config?.commandsDirectory ?? "commands"
-        let loaded = RunbookLoader().load(directory: commandsDir)
-        problems.append(contentsOf: loaded.errors.map(\.description))
+        let environment = ProcessInfo.processInfo.environment
+        var policies: [String] = []
+        var commandCount = 0
         if let config {
-            problems.append(contentsOf: PlatformFactory.check(config: config))
-            problems.append(contentsOf: TriageApplication.runbookConfigProblems(config))
+            for feature in plugins.features {
+                problems.append(contentsOf: feature.check(config, environment: environment))
+            }
+            // Build everything as `run` does, on a store in memory, connecting to nothing:
+            // platform sections, their access policies, and command names taken twice.
             do {
-                _ = try config.postmortemSettings()
+                let app = try TriageApplication(config: config, plugins: plugins, logger: Logger(label: "check-config", factory: { _ in SwiftLogNoOpLogHandler() }),
+                                                environment: environment, store: try BotStore.inMemory())
+                problems.append(contentsOf: app.dispatcher.registryProblems.map(\.description))
+                commandCount = app.dispatcher.registry.declarations.count
+                policies.append("console: \(config.consoleUser) is \(config.consoleRole)")
+                for parts in app.platforms {
+                    policies.append(parts.platform.name + ":")
+                    policies.append(contentsOf: parts.access.summary.map { "  " + $0 })
+                }
+                app.http.shutdown()
             } catch let e as PresentableError {
-                problems.append(e.description)
+                if !problems.contains(e.description) { problems.append(e.description) }
+            } catch {
+                problems.append("unexpected \(type(of: error))")
             }
         }
         if problems.isEmpty {
-            print("ok: \(options.config ?? "defaults"), \(loaded.declarations.count) runbook commands in \(commandsDir)")
+            print("ok: \(options.config ?? "defaults"), \(commandCount) commands (runbook files in \(commandsDir))")
+            print("who may do what:")
+            for line in policies { print("  " + line) }
         } else {
             for p in problems { print("error: \(p)") }
             throw ExitCode(1)

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import TriageApp
+@testable import TriageRuntime
+@testable import TriageRunbook
+@testable import TriageIncidents
+import TriageHandlers
+import TriageChat
 import TriageCore
 @testable import TriagePostgres
 import TriageStore
@@ -131,8 +135,13 @@ final class ActionTests {
         #expect(first.title?.hasPrefix("Confirmation 1 of 2") == true)
         #expect(try size() == before)
         let second = try #require(first.allText.components(separatedBy: "/confirm ").last?.prefix(8)).description
-        let run = await h.send("/confirm \(second)")
+        // The two-person rule: the same person cannot give the second confirmation.
+        let again = await h.send("/confirm \(second)")
+        #expect(again.allText.contains("needs a confirmation from another person"))
+        #expect(try size() == before)
+        let run = await h.send("/confirm \(second)", sender: "bob")
         #expect(run.title?.hasPrefix("Done") == true)
+        #expect(run.value("confirmed by") == "@alice, @bob")
         #expect(try size() != before)   // rewritten
     }
 

@@ -1,13 +1,17 @@
 import Foundation
 import Testing
-@testable import TriageApp
+@testable import TriageRuntime
+@testable import TriageRunbook
+@testable import TriageIncidents
+import TriageHandlers
+import TriageChat
 import TriageStore
 
 /// The token rules on a real SQLite file: single use, expiry, rooms, second confirmation.
 @Suite struct ConfirmationStoreTests {
-    func store() throws -> TimelineStore {
+    func store() throws -> BotStore {
         let dir = ProcessInfo.processInfo.environment["TRIAGE_TEST_WORK"] ?? NSTemporaryDirectory()
-        return try TimelineStore(path: (dir as NSString).appendingPathComponent("confirm-\(UUID().uuidString).sqlite"))
+        return try BotStore(path: (dir as NSString).appendingPathComponent("confirm-\(UUID().uuidString).sqlite"))
     }
 
     func pending(_ token: String, needed: Int = 1, at t0: Date) -> PendingAction {
@@ -21,7 +25,7 @@ import TriageStore
         let t0 = Date(timeIntervalSince1970: 1_000_000)
         try s.writeNow { try $0.insert(pending("aaaa", at: t0)) }
         func claim(_ token: String, room: String = "r", at t: Date) throws -> ConfirmationClaim {
-            try s.writeNow { try $0.claim(token: token, platform: "p", room: room, by: "@b", at: t, newToken: "next", expiresAt: t.addingTimeInterval(300)) }
+            try s.writeNow { try $0.claim(token: token, platform: "p", room: room, by: "@b", personID: "@b", at: t, newToken: "next", expiresAt: t.addingTimeInterval(300)) }
         }
         #expect(try claim("nope", at: t0) == .unknown)
         #expect(try claim("aaaa", room: "x", at: t0) == .otherRoom)
@@ -38,11 +42,11 @@ import TriageStore
             try tx.insert(pending("old", at: t0))
             try tx.insert(pending("gone", at: t0))
         }
-        let late = try s.writeNow { try $0.claim(token: "old", platform: "p", room: "r", by: "@b", at: t0.addingTimeInterval(300), newToken: "n", expiresAt: t0) }
+        let late = try s.writeNow { try $0.claim(token: "old", platform: "p", room: "r", by: "@b", personID: "@b", at: t0.addingTimeInterval(300), newToken: "n", expiresAt: t0) }
         guard case .expired = late else { Issue.record("expired token ran"); return }
         #expect(try s.writeNow { try $0.cancel(token: "gone", at: t0) })
         #expect(!(try s.writeNow { try $0.cancel(token: "gone", at: t0) }))
-        let after = try s.writeNow { try $0.claim(token: "gone", platform: "p", room: "r", by: "@b", at: t0, newToken: "n", expiresAt: t0) }
+        let after = try s.writeNow { try $0.claim(token: "gone", platform: "p", room: "r", by: "@b", personID: "@b", at: t0, newToken: "n", expiresAt: t0) }
         guard case .used(let a) = after else { Issue.record("cancelled token ran"); return }
         #expect(a.status == .cancelled)
     }
@@ -51,13 +55,13 @@ import TriageStore
         let s = try store()
         let t0 = Date(timeIntervalSince1970: 1_000_000)
         try s.writeNow { try $0.insert(pending("full", needed: 2, at: t0)) }
-        let first = try s.writeNow { try $0.claim(token: "full", platform: "p", room: "r", by: "@b", at: t0, newToken: "again", expiresAt: t0.addingTimeInterval(300)) }
+        let first = try s.writeNow { try $0.claim(token: "full", platform: "p", room: "r", by: "@b", personID: "@b", at: t0, newToken: "again", expiresAt: t0.addingTimeInterval(300)) }
         guard case .needsAnother(let next) = first else { Issue.record("ran after one confirmation"); return }
         #expect(next.token == "again" && next.confirmationsGiven == 1)
-        guard case .used = try s.writeNow({ try $0.claim(token: "full", platform: "p", room: "r", by: "@b", at: t0, newToken: "x", expiresAt: t0) }) else {
+        guard case .used = try s.writeNow({ try $0.claim(token: "full", platform: "p", room: "r", by: "@b", personID: "@b", at: t0, newToken: "x", expiresAt: t0) }) else {
             Issue.record("first token reusable"); return
         }
-        guard case .run(let a) = try s.writeNow({ try $0.claim(token: "again", platform: "p", room: "r", by: "@c", at: t0, newToken: "x", expiresAt: t0) }) else {
+        guard case .run(let a) = try s.writeNow({ try $0.claim(token: "again", platform: "p", room: "r", by: "@c", personID: "@c", at: t0, newToken: "x", expiresAt: t0) }) else {
             Issue.record("second confirmation did not run"); return
         }
         #expect(a.confirmedBy == "@b, @c")
@@ -66,7 +70,7 @@ import TriageStore
     @Test func arrayLiteralsQuoteEveryElement() {
         #expect(ConfirmationFlow.arrayLiteral(["1", nil, "a\"b", "c\\d", "x,y"]) == #"{"1",NULL,"a\"b","c\\d","x,y"}"#)
         #expect(ConfirmationFlow.arrayLiteral([]) == "{}")
-        let token = ConfirmationFlow.newToken()
+        let token = ConfirmationStage.newToken()
         #expect(token.count == 8 && token.allSatisfy { "abcdefghjkmnpqrstuvwxyz23456789".contains($0) })
     }
 }

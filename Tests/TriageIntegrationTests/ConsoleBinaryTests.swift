@@ -73,6 +73,17 @@ struct ConsoleBinaryTests {
                                          environment: ["DATABASE_URL": "postgresql:///x"])
         #expect(out2.status == 1)
         #expect(out2.stdout.contains("x.yaml:6:"), "\(out2.stdout)")
+
+        // A YAML command named like a built-in is an error with file and line.
+        let clash = dir.appendingPathComponent("clash")
+        try FileManager.default.createDirectory(at: clash, withIntermediateDirectories: true)
+        try "section: X\ncommands:\n  - name: pg health\n    summary: x\n    steps:\n      - sql: SELECT 1 AS one\n"
+            .write(to: clash.appendingPathComponent("site.yaml"), atomically: true, encoding: .utf8)
+        try "commands: \(clash.path)\n".write(to: cfg, atomically: true, encoding: .utf8)
+        let out3 = try await ProcessRunner.run(TestEnvironment.binary!, ["check-config", "--config", cfg.path],
+                                               environment: ["DATABASE_URL": "postgresql:///x"])
+        #expect(out3.status == 1)
+        #expect(out3.stdout.contains("site.yaml:3: command 'pg health' is already declared"), "\(out3.stdout)")
     }
 
     @Test func malformedCommandFilesDoNotStopTheConsole() async throws {

@@ -39,7 +39,7 @@ struct ConsoleCrashTests {
         #expect(run.opened)
         let acknowledged = run.acknowledged
         #expect(acknowledged.count >= killAfter)
-        let store = try TimelineStore(path: storePath)
+        let store = try BotStore(path: storePath)
         let notes = try await store.read { tx in try tx.events(incident: 1, kind: .note) }
         let byID = Dictionary(uniqueKeysWithValues: notes.map { ($0.id!, $0.text) })
         for (n, id) in acknowledged.enumerated() {

@@ -1,8 +1,13 @@
 import Foundation
 import Testing
-@testable import TriageApp
+@testable import TriageRuntime
+@testable import TriageRunbook
+@testable import TriageIncidents
+import TriageHandlers
+import TriageChat
 @testable import TriagePostgres
 import TriageCore
+import TriageTesting
 
 /// The database going away and coming back: a clear reply within the connect timeout, the
 /// bot keeps answering, and the connection is re-established after the server restarts.
@@ -19,7 +24,7 @@ struct DatabaseOutageTests {
         var config = TriageConfig.defaults(environment: ["DATABASE_URL": url, "TRIAGE_COMMANDS": TestEnvironment.commandsDirectory])
         config.databases[0].connectTimeout = 2
         config.timelinePath = TestEnvironment.scratch("outage").appendingPathComponent("t.sqlite").path
-        let app = try TriageApplication(config: config, logger: TestEnvironment.logger)
+        let app = try TriageApplication(config: config, plugins: StandardPlugins.all, logger: TestEnvironment.logger)
         let console = ConsoleSession(app: app)
         let first = await console.handle(line: "/pg connections", number: 1) ?? ""
         #expect(first.contains("max_connections"), "\(first)")

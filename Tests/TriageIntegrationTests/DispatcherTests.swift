@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import TriageApp
+@testable import TriageRuntime
+@testable import TriageRunbook
+@testable import TriageIncidents
+import TriageHandlers
+import TriageChat
 import TriageCore
 import TriageStore
 
@@ -19,11 +23,11 @@ import TriageStore
         }
     }
 
-    let store: TimelineStore
+    let store: BotStore
     let dispatcher: Dispatcher
 
     init() throws {
-        store = try TimelineStore(path: TestEnvironment.scratch("dispatch").appendingPathComponent("t.sqlite").path)
+        store = try BotStore(path: TestEnvironment.scratch("dispatch").appendingPathComponent("t.sqlite").path)
         dispatcher = Dispatcher(handlers: [Refuser()], store: store, logger: TestEnvironment.logger, botName: "TriageBot")
     }
 

@@ -1,8 +1,13 @@
 import Foundation
 import Testing
-@testable import TriageApp
+@testable import TriageRuntime
+@testable import TriageRunbook
+@testable import TriageIncidents
+import TriageHandlers
+import TriageChat
 @testable import TriagePostgres
 import TriageCore
+import TriageTesting
 import TriageStore
 
 /// The foundation against a real PostgreSQL: induced idle sessions and dead tuples are
@@ -18,7 +23,7 @@ struct FoundationPostgresTests {
         var config = TriageConfig.defaults(environment: ["DATABASE_URL": url, "TRIAGE_COMMANDS": TestEnvironment.commandsDirectory])
         config.timelinePath = TestEnvironment.scratch("found").appendingPathComponent("t.sqlite").path
         config.databases.append(PostgresTarget(name: "other", connectionString: TestEnvironment.postgresURL!))
-        app = try TriageApplication(config: config, logger: TestEnvironment.logger)
+        app = try TriageApplication(config: config, plugins: StandardPlugins.all, logger: TestEnvironment.logger)
         console = ConsoleSession(app: app)
     }
 

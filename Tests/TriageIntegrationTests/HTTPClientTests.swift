@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TriageCore
 @testable import TriageHTTP
 
 /// HTTPClient against a real loopback server (`Tests/Support/http_echo_server.py`).
@@ -119,8 +120,9 @@ import Testing
         let http = Self.client()
         defer { http.shutdown(); server.stop() }
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            let base = server.base
             for _ in 0..<8 {
-                group.addTask { try await http.send(HTTPRequest(url: server.base + "/delay?s=1")).status }
+                group.addTask { try await http.send(HTTPRequest(url: base + "/delay?s=1")).status }
             }
             var all: [Int] = []
             for try await s in group { all.append(s) }
@@ -159,7 +161,8 @@ import Testing
         let server = try EchoServer()
         let http = Self.client()
         defer { http.shutdown(); server.stop() }
-        let task = Task { try await http.send(HTTPRequest(url: server.base + "/delay?s=20", timeout: 60)) }
+        let base = server.base
+        let task = Task { try await http.send(HTTPRequest(url: base + "/delay?s=20", timeout: 60)) }
         try await Task.sleep(nanoseconds: 200_000_000)
         task.cancel()
         await #expect(throws: CancellationError.self) { _ = try await task.value }
@@ -170,9 +173,10 @@ import Testing
         let server = try EchoServer()
         let http = Self.client()
         defer { http.shutdown(); server.stop() }
+        let base = server.base
         let task = Task {
             withUnsafeCurrentTask { $0?.cancel() }
-            return try await http.send(HTTPRequest(url: server.base + "/delay?s=20", timeout: 60))
+            return try await http.send(HTTPRequest(url: base + "/delay?s=20", timeout: 60))
         }
         await #expect(throws: CancellationError.self) { _ = try await task.value }
     }
@@ -182,7 +186,8 @@ import Testing
         defer { server.stop() }
         let http = Self.client()
         #expect(try await http.send(HTTPRequest(url: server.base + "/before")).status == 200)
-        let inflight = Task { try await http.send(HTTPRequest(url: server.base + "/delay?s=20", timeout: 60)) }
+        let base = server.base
+        let inflight = Task { try await http.send(HTTPRequest(url: base + "/delay?s=20", timeout: 60)) }
         try await Task.sleep(nanoseconds: 200_000_000)
         http.shutdown()
         await #expect(throws: (any Error).self) { _ = try await inflight.value }

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-import TriageApp
+import TriageChat
+import TriageHandlers
+import TriageRuntime
 import TriageCore
 import TriageStore
 

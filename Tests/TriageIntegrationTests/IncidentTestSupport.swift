@@ -1,7 +1,10 @@
 import Foundation
 import Logging
-import TriageApp
+import TriageChat
+import TriageHandlers
+import TriageRuntime
 import TriageCore
+import TriageTesting
 import TriageStore
 
 /// A clock the tests move by hand (shared by the incident and runbook tests).
@@ -48,10 +51,10 @@ final class IncidentHarness: @unchecked Sendable {
         let clock = self.clock
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        app = try TriageApplication(config: config, logger: logger, now: { clock.now })
+        app = try TriageApplication(config: config, plugins: StandardPlugins.all, logger: logger, now: { clock.now })
     }
 
-    var store: TimelineStore { app.store }
+    var store: BotStore { app.store }
 
     /// Sends `text` as `who` with `role` in `room` and returns the reply rendered as text.
     @discardableResult

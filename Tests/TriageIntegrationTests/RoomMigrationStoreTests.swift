@@ -11,7 +11,7 @@ import TriageCore
     @Test func moveIsKeptAndCarriesOutboxAndIncident() async throws {
         let now = Date()
         do {
-            let store = try TimelineStore(path: path)
+            let store = try BotStore(path: path)
             try await store.write { tx in
                 try tx.enqueue(OutboxMessage(platform: "telegram", room: "-5", replyTo: "-5:1", key: "k1", reply: .text("a"), createdAt: now))
                 try tx.enqueue(OutboxMessage(platform: "matrix", room: "-5", replyTo: nil, key: "k2", reply: .text("b"), createdAt: now))
@@ -20,7 +20,7 @@ import TriageCore
                 try tx.recordRoomMigration(platform: "telegram", fromRoom: "-5", toRoom: "-1005")
             }
         }
-        let store = try TimelineStore(path: path)
+        let store = try BotStore(path: path)
         let (moves, telegram, matrix, incident) = try await store.read { tx in
             (try tx.roomMigrations(platform: "telegram"), try tx.pendingOutbox(platform: "telegram"),
              try tx.pendingOutbox(platform: "matrix"), try tx.activeIncident(platform: "telegram", room: "-1005"))
@@ -33,7 +33,7 @@ import TriageCore
     }
 
     @Test func incidentStaysWhenTheNewRoomHasOne() async throws {
-        let store = try TimelineStore(path: path)
+        let store = try BotStore(path: path)
         let now = Date()
         try await store.write { tx in
             _ = try tx.insert(Incident(platform: "telegram", room: "-6", title: "old", severity: .sev2, openedBy: "x", openedAt: now))

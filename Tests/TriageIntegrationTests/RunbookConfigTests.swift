@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import TriageApp
+@testable import TriageRuntime
+@testable import TriageRunbook
+@testable import TriageIncidents
+import TriageHandlers
+import TriageChat
 import TriageCore
 
 /// The config sections read by the built-in runbook commands.

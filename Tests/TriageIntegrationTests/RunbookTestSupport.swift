@@ -1,8 +1,13 @@
 import Foundation
 import Logging
 import Testing
-@testable import TriageApp
+@testable import TriageRuntime
+@testable import TriageRunbook
+@testable import TriageIncidents
+import TriageHandlers
+import TriageChat
 import TriageCore
+import TriageTesting
 @testable import TriagePostgres
 import TriageStore
 
@@ -34,7 +39,7 @@ final class RunbookHarness: @unchecked Sendable {
         let clock = self.clock
         var logger = Logger(label: "triage-test")
         logger.logLevel = .warning
-        app = try TriageApplication(config: c, logger: logger, now: { clock.now })
+        app = try TriageApplication(config: c, plugins: StandardPlugins.all, logger: logger, now: { clock.now })
     }
 
     /// Opens a session that stays open until ``shutdown()``.

@@ -10,14 +10,14 @@ import TriageCore
 
     @Test func cursorsAndProcessedMessagesSurviveReopening() async throws {
         do {
-            let store = try TimelineStore(path: path)
+            let store = try BotStore(path: path)
             try await store.write { tx in
                 try tx.setCursor("41", platform: "telegram")
                 #expect(try tx.markProcessed(platform: "telegram", messageID: "7"))
                 #expect(try tx.markProcessed(platform: "telegram", messageID: "7") == false)
             }
         }
-        let reopened = try TimelineStore(path: path)
+        let reopened = try BotStore(path: path)
         let (cursor, seen) = try await reopened.read { tx in
             (try tx.cursor(platform: "telegram"), try tx.wasProcessed(platform: "telegram", messageID: "7"))
         }
@@ -26,7 +26,7 @@ import TriageCore
     }
 
     @Test func outboxIsOrderedAndKeyedOnce() async throws {
-        let store = try TimelineStore(path: path)
+        let store = try BotStore(path: path)
         let now = Date()
         try await store.write { tx in
             for i in 1...3 {
@@ -44,7 +44,7 @@ import TriageCore
     }
 
     @Test func oneActiveIncidentPerRoom() async throws {
-        let store = try TimelineStore(path: path)
+        let store = try BotStore(path: path)
         let now = Date()
         let id = try await store.write { tx in
             try tx.insert(Incident(platform: "console", room: "a", title: "one", severity: .sev2, openedBy: "x", openedAt: now)).id!
@@ -69,7 +69,7 @@ import TriageCore
     }
 
     @Test func eventsKeepOrderAndDates() async throws {
-        let store = try TimelineStore(path: path)
+        let store = try BotStore(path: path)
         let t0 = Date(timeIntervalSince1970: 1_795_000_000)
         let id = try await store.write { tx in
             let i = try tx.insert(Incident(platform: "console", room: "c", title: "t", severity: .sev2, openedBy: "x", openedAt: t0))
@@ -84,6 +84,6 @@ import TriageCore
     }
 
     @Test func anUnwritablePathIsAClearError() {
-        #expect(throws: TriageError.self) { try TimelineStore(path: "/proc/nope/t.sqlite") }
+        #expect(throws: TriageError.self) { try BotStore(path: "/proc/nope/t.sqlite") }
     }
 }

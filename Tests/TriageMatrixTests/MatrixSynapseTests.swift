@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import Testing
-import TriageApp
+import TriageChat
+import TriageHandlers
+import TriageRuntime
 import TriageCore
 import TriageHTTP
 import TriageStore
@@ -16,22 +18,27 @@ struct MatrixSynapseTests {
     var hs: String { env["MATRIX_HS"]! }
     var ops: String { env["MATRIX_ROOM_OPS"]! }
     let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+    static let http = HTTPClient(logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+
+    func host(_ store: BotStore) -> StorePlatformHost {
+        StorePlatformHost(platform: "matrix", store: store, registry: CommandRegistry())
+    }
 
     func platform(token: String? = nil, password: String? = "botpass") -> MatrixPlatform {
         MatrixPlatform(config: MatrixConfig(homeserver: hs, userID: "@bot:localhost", password: password, accessToken: token,
-                                            rooms: [ops], users: [:]), logger: logger)
+                                            rooms: [ops], users: [:]), http: Self.http, logger: logger)
     }
 
-    func store() throws -> TimelineStore {
+    func store() throws -> BotStore {
         let dir = env["TRIAGE_TEST_WORK"] ?? NSTemporaryDirectory()
-        return try TimelineStore(path: "\(dir)/matrix-\(UUID().uuidString).sqlite")
+        return try BotStore(path: "\(dir)/matrix-\(UUID().uuidString).sqlite")
     }
 
     /// Sends until delivered, honouring the platform's retry advice (the bot is rate-limited).
     func deliver(_ p: MatrixPlatform, _ m: OutboxMessage, _ reply: Reply) async throws {
         for _ in 0..<60 {
             do {
-                try await p.send(m, reply: reply)
+                try await p.send(OutgoingMessage(room: m.room, replyTo: m.replyTo, key: m.key, reply: reply, attempts: m.attempts))
                 return
             } catch let e as DeliveryError {
                 guard case .retry(let after) = e.disposition else { throw e }
@@ -58,7 +65,7 @@ struct MatrixSynapseTests {
     @Test func retriedAndRestartedSendsPostOnce() async throws {
         let s = try store()
         let p = platform()
-        try await p.start(registry: CommandRegistry(), store: s)
+        try await p.start(host: host(s))
         _ = try await p.poll(cursor: nil)   // joins the ops room if only invited
         let replyTo = "$fake-\(UUID().uuidString)"
         let m = try OutboxMessage(platform: "matrix", room: ops, replyTo: replyTo, key: "matrix:\(ops):\(replyTo)",
@@ -66,7 +73,7 @@ struct MatrixSynapseTests {
         try await deliver(p, m, Reply.text("once"))
         try await deliver(p, m, Reply.text("once"))          // a retry after a lost answer
         let again = platform()                                 // a restart: same stored device
-        try await again.start(registry: CommandRegistry(), store: s)
+        try await again.start(host: host(s))
         try await deliver(again, m, Reply.text("once"))
         let seen = try await replies(to: replyTo)
         #expect(seen.count == 1)
@@ -75,7 +82,7 @@ struct MatrixSynapseTests {
 
     @Test func longOutputIsSplitIntoAcceptedEvents() async throws {
         let p = platform()
-        try await p.start(registry: CommandRegistry(), store: try store())
+        try await p.start(host: host(try store()))
         _ = try await p.poll(cursor: nil)
         let rows = (0..<2500).map { i in [ReplyCell("\(i)"), ReplyCell("select <x> from pg_stat_activity where pid = \(i) -- padding padding")] }
         let reply = Reply(title: "Big", blocks: [.table(ReplyTable(columns: ["n", "query"], rows: rows))])
@@ -96,7 +103,7 @@ struct MatrixSynapseTests {
     @Test func rejectedTokenWithoutPasswordStopsClearly() async throws {
         let p = platform(token: "syt_not_a_real_token", password: nil)
         await #expect {
-            try await p.start(registry: CommandRegistry(), store: try store())
+            try await p.start(host: host(try store()))
         } throws: { error in
             "\(error)".contains("M_UNKNOWN_TOKEN") && "\(error)".contains("no password_env")
         }

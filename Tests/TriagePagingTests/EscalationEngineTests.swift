@@ -7,7 +7,7 @@ import TriageStore
 /// The escalation engine against the provider receivers on loopback and a real SQLite file,
 /// driven by a test clock.
 @Suite(.serialized) struct EscalationEngineTests {
-    func events(_ store: TimelineStore, _ incident: Int64) async throws -> [TimelineEvent] {
+    func events(_ store: BotStore, _ incident: Int64) async throws -> [TimelineEvent] {
         try await store.read { tx in try tx.events(incident: incident) }
     }
 

@@ -1,9 +1,14 @@
 import Foundation
 import Logging
 import Testing
-import TriageApp
+import TriageChat
+import TriageHandlers
+import TriageRuntime
 import TriageCore
+import TriageTesting
 import TriageStore
+import TriageRunbook
+import TriageIncidents
 @testable import TriagePaging
 
 /// The paging commands through the real dispatcher and incident commands, on SQLite; the
@@ -23,8 +28,17 @@ import TriageStore
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let clock = f.clock
-            app = try TriageApplication(config: config, logger: logger, extraHandlers: [setup.handler],
-                                        incidentObservers: [setup.observer], now: { clock.now })
+            // Paging's handler and observer as a plug-in of the test's, so the test drives the engine.
+            struct TestPaging: FeaturePlugin {
+                let setup: PagingSetup
+                var name: String { "paging" }
+                var sections: [String] { ["paging"] }
+                func makeFeature(_ context: FeatureContext) throws -> FeatureParts {
+                    FeatureParts(handlers: [setup.handler], observers: [setup.observer])
+                }
+            }
+            let plugins = PluginList(features: [RunbookPlugin(), IncidentsPlugin(), TestPaging(setup: setup)], platforms: [])
+            app = try TriageApplication(config: config, plugins: plugins, logger: logger, now: { clock.now })
             engine = EscalationEngine(pager: setup.pager, store: app.store, http: f.receivers.http, logger: logger, now: { clock.now })
         }
 

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
-import TriageApp
+import TriageChat
+import TriageHandlers
+import TriageRuntime
 import TriageCore
 import TriageHTTP
 import TriagePaging
@@ -84,8 +86,8 @@ struct PagingFixture {
     }
 
     /// A fresh store connection and engine (a "process") on the same SQLite file.
-    func engine() throws -> (TimelineStore, EscalationEngine) {
-        let store = try TimelineStore(path: storePath)
+    func engine() throws -> (BotStore, EscalationEngine) {
+        let store = try BotStore(path: storePath)
         let clock = self.clock
         let engine = EscalationEngine(pager: Pager(config: config), store: store, http: receivers.http,
                                       logger: { var l = Logger(label: "test"); l.logLevel = .critical; return l }(), now: { clock.now })
@@ -98,7 +100,7 @@ struct PagingFixture {
     }
 
     /// Opens an incident directly in the store and starts its page, like `/incident open`.
-    func openIncident(_ store: TimelineStore, severity: Severity = .sev1, room: String = "ops", policy: String = "default") async throws -> (Incident, PageRecord) {
+    func openIncident(_ store: BotStore, severity: Severity = .sev1, room: String = "ops", policy: String = "default") async throws -> (Incident, PageRecord) {
         let pager = Pager(config: config)
         let at = clock.now
         let p = config.policies[policy]!

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-import TriageApp
+import TriageChat
+import TriageHandlers
+import TriageRuntime
 
 @Suite struct RoomRateLimiterTests {
     let t0 = Date(timeIntervalSince1970: 1_000_000)

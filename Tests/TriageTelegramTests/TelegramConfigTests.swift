@@ -1,12 +1,14 @@
 import Foundation
 import Testing
-import TriageApp
+import TriageChat
+import TriageHandlers
+import TriageRuntime
 import TriageCore
 @testable import TriageTelegram
 
 @Suite struct TelegramConfigTests {
-    func parse(_ yaml: String, env: [String: String] = ["TOK": "123:abc-DEF_g"]) throws -> TelegramConfig {
-        try TelegramConfig.parse(try YAMLNode.parse(yaml, file: "t.yaml"), environment: env)
+    func parse(_ yaml: String, env: [String: String] = ["TOK": "123:abc-DEF_g"], inherited: Role? = nil) throws -> TelegramConfig {
+        try TelegramConfig.parse(try YAMLNode.parse(yaml, file: "t.yaml"), defaultRole: inherited, environment: env)
     }
 
     @Test func readsEveryKey() throws {
@@ -26,14 +28,14 @@ import TriageCore
         #expect(c.token == "123:abc-DEF_g" && c.apiURL == "http://127.0.0.1:8081")
         #expect(c.botUsername == "triage_bot" && c.pollTimeout == 20)
         #expect(c.chats == [-1001, 42])
-        #expect(c.role(of: 42) == .operator && c.role(of: 99) == .viewer)
+        #expect(c.access.role(of: "42") == .operator && c.access.role(of: "99") == .viewer)
         #expect(c.chatInterval == 0.5 && c.groupPerMinute == 10 && !c.registerCommands)
     }
 
     @Test func defaultsAreSafe() throws {
         let c = try parse("token_env: TOK\nchats: [1]")
         #expect(c.apiURL == "https://api.telegram.org" && c.pollTimeout == 50)
-        #expect(c.role(of: 5) == nil)
+        #expect(c.access.role(of: "5") == nil)
     }
 
     @Test func problemsNameTheKey() {

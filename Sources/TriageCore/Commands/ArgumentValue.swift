@@ -1,5 +1,5 @@
 /// A checked argument value.
-public enum ArgumentValue: Equatable, Sendable, CustomStringConvertible {
+public enum ArgumentValue: Equatable, Sendable, Codable, CustomStringConvertible {
     case string(String)
     case integer(Int)
     /// A duration in whole seconds.
@@ -40,7 +40,7 @@ public enum ArgumentValue: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// The arguments of one invocation, checked against the declaration.
-public struct BoundArguments: Equatable, Sendable {
+public struct BoundArguments: Equatable, Sendable, Codable {
     public var values: [String: ArgumentValue]
 
     public init(_ values: [String: ArgumentValue] = [:]) {

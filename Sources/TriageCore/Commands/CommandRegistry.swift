@@ -1,6 +1,9 @@
 /// All declared commands, and the matching of typed lines to them.
 public struct CommandRegistry: Sendable {
     public private(set) var declarations: [CommandDeclaration] = []
+    /// Every name and alias, longest first, with its declaration: sorted once per change,
+    /// not per command.
+    private var namesLongestFirst: [([String], CommandDeclaration)] = []
 
     public init(_ declarations: [CommandDeclaration] = []) {
         for d in declarations { register(d) }
@@ -10,18 +13,30 @@ public struct CommandRegistry: Sendable {
     public mutating func register(_ declaration: CommandDeclaration) {
         declarations.removeAll { $0.words == declaration.words }
         declarations.append(declaration)
+        reindex()
+    }
+
+    /// Adds a declaration unless one of its names or aliases is taken.
+    /// - Returns: the declaration already holding the name, or nil when added.
+    public mutating func add(_ declaration: CommandDeclaration) -> CommandDeclaration? {
+        let names = [declaration.words] + declaration.aliases
+        if let taken = declarations.first(where: { d in names.contains { $0 == d.words || d.aliases.contains($0) } }) {
+            return taken
+        }
+        declarations.append(declaration)
+        reindex()
+        return nil
+    }
+
+    private mutating func reindex() {
+        namesLongestFirst = declarations.flatMap { d in ([d.words] + d.aliases).map { ($0, d) } }
+            .sorted { $0.0.count > $1.0.count }
     }
 
     /// The declaration named exactly `name` ("pg connections").
     public func declaration(named name: String) -> CommandDeclaration? {
         let words = name.lowercased().split(separator: " ").map(String.init)
         return declarations.first { $0.words == words || $0.aliases.contains(words) }
-    }
-
-    /// Every name and alias, longest first, with its declaration.
-    private var namesLongestFirst: [([String], CommandDeclaration)] {
-        declarations.flatMap { d in ([d.words] + d.aliases).map { ($0, d) } }
-            .sorted { $0.0.count > $1.0.count }
     }
 
     /// Matches a parsed line to a declaration and checks its arguments.

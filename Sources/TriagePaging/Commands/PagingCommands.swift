@@ -1,5 +1,6 @@
 import Foundation
-import TriageApp
+import TriageHandlers
+import TriageChat
 import TriageCore
 import TriageStore
 

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import TriageCore
-import TriageHTTP
 import TriageStore
 
 /// Runs paging from the store: fires escalation timers that are due and makes the provider
@@ -10,12 +9,12 @@ import TriageStore
 /// ``EscalationService`` calls ``runDue()`` in a loop in production.
 public final class EscalationEngine: Sendable {
     public let pager: Pager
-    let store: TimelineStore
-    let http: HTTPClient
+    let store: BotStore
+    let http: any HTTPTransport
     let logger: Logger
     let now: @Sendable () -> Date
 
-    public init(pager: Pager, store: TimelineStore, http: HTTPClient, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(pager: Pager, store: BotStore, http: any HTTPTransport, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
         self.pager = pager
         self.store = store
         self.http = http

@@ -1,6 +1,5 @@
 import Foundation
 import TriageCore
-import TriageHTTP
 
 /// A generic webhook posting Alertmanager's notification shape (`version: "4"`): `firing`
 /// when a level is paged, `resolved` when the incident is. It has no acknowledge.

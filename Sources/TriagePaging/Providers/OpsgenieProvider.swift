@@ -1,6 +1,5 @@
 import Foundation
 import TriageCore
-import TriageHTTP
 
 /// Opsgenie Alert API v2: create an alert with the page's key as `alias`, then
 /// acknowledge or close it by alias. Responses are 202 and processed asynchronously.

@@ -1,6 +1,5 @@
 import Foundation
 import TriageCore
-import TriageHTTP
 
 /// PagerDuty Events API v2: `POST /v2/enqueue` with trigger, acknowledge and resolve events
 /// that share the page's `dedup_key`. 202 is success, 400 is never retried, 429 and 5xx are.

@@ -1,6 +1,5 @@
 import Foundation
 import TriageCore
-import TriageHTTP
 import TriageStore
 
 /// What a provider call is for.

@@ -1,0 +1,134 @@
+import Foundation
+import TriageCore
+
+/// Triage's configuration: databases, timeline store, commands folder, roles, and the
+/// sections that the chat platforms and paging read for themselves.
+public struct TriageConfig: Sendable {
+    /// The file it came from, if any.
+    public var file: String?
+    public var databases: [PostgresTarget]
+    public var timelinePath: String
+    public var commandsDirectory: String
+    /// `roles.default`: the role of people no platform section lists (nil: they are ignored).
+    /// Never granted unless the file writes it down.
+    public var defaultRole: Role?
+    /// `roles.break_glass`: people (platform user ids) who may give every confirmation of a
+    /// two-person action alone. Empty unless the file lists them.
+    public var breakGlass: Set<String>
+    /// The name and role of the person at the terminal in `triage console`.
+    public var consoleUser: String
+    public var consoleRole: Role
+    /// Platform and feature sections (`telegram`, `matrix`, `paging`, `integrity`), parsed by their owners.
+    public var sections: [String: YAMLNode]
+
+    /// Sections owned by plug-ins (`telegram`, `paging`, …); set by the composition root
+    /// before a file is parsed, so an unknown key is still an error.
+    public static let builtinSections: Set<String> = ["telegram", "matrix", "paging", "integrity", "migrations", "postmortems", "health", "alerts"]
+
+    /// The configuration used without a file: `DATABASE_URL` and defaults.
+    public static func defaults(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                timeline: String? = nil) -> TriageConfig {
+        let url = environment["DATABASE_URL"] ?? "postgresql:///postgres"
+        return TriageConfig(file: nil,
+                            databases: [PostgresTarget(name: "default", connectionString: url)],
+                            timelinePath: timeline ?? "triage.sqlite",
+                            commandsDirectory: CommandsLocator.find(environment: environment),
+                            defaultRole: nil,
+                            breakGlass: [],
+                            consoleUser: environment["USER"] ?? "console",
+                            consoleRole: .operator,
+                            sections: [:])
+    }
+
+    /// Reads and checks a config file. Every problem names the file and line.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            sections: Set<String> = builtinSections) throws -> TriageConfig {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, line: nil, message: "cannot read the config file")
+        }
+        return try parse(text, file: path, environment: environment, sections: sections)
+    }
+
+    public static func parse(_ text: String, file: String, environment: [String: String],
+                             sections knownSections: Set<String> = builtinSections) throws -> TriageConfig {
+        let root = try YAMLNode.parse(text, file: file)
+        try root.checkKeys(Set(["databases", "timeline", "commands", "roles", "console"]).union(knownSections))
+        var config = defaults(environment: environment)
+        config.file = file
+        config.databases = []
+        if let dbs = root["databases"] {
+            for (i, node) in try dbs.list().enumerated() {
+                config.databases.append(try database(node, index: i, environment: environment))
+            }
+        }
+        if config.databases.isEmpty {
+            guard let url = environment["DATABASE_URL"] else {
+                throw root.error("no databases configured and DATABASE_URL is not set")
+            }
+            config.databases = [PostgresTarget(name: "default", connectionString: url)]
+        }
+        let names = config.databases.map(\.name)
+        if Set(names).count != names.count { throw root["databases"]!.error("database names must be unique") }
+        if let t = try root.string("timeline") { config.timelinePath = t }
+        if let c = try root.string("commands") { config.commandsDirectory = c }
+        if let roles = root["roles"] {
+            try roles.checkKeys(["default", "break_glass"])
+            if let d = roles["default"] { config.defaultRole = try Role.parse(d, allowNone: true) }
+            if let b = roles["break_glass"] { config.breakGlass = Set(try b.strings()) }
+        }
+        if let console = root["console"] {
+            try console.checkKeys(["user", "role"])
+            if let u = try console.string("user") { config.consoleUser = u }
+            if let r = try console.string("role") {
+                if let role = try Role.parse(console.required("role"), allowNone: false) { config.consoleRole = role }
+            }
+        }
+        for key in knownSections {
+            if let node = root[key] { config.sections[key] = node }
+        }
+        return config
+    }
+
+    static func database(_ node: YAMLNode, index: Int, environment: [String: String]) throws -> PostgresTarget {
+        try node.checkKeys(["name", "url", "url_env", "connect_timeout", "statement_timeout", "lock_timeout"])
+        let name = try node.string("name") ?? (index == 0 ? "default" : "db\(index)")
+        let url: String
+        if let env = try node.string("url_env") {
+            guard let value = environment[env], !value.isEmpty else {
+                throw node["url_env"]!.error("environment variable \(env) is not set")
+            }
+            url = value
+        } else if let u = try node.string("url") {
+            url = u
+        } else {
+            throw node.error("give url_env (an environment variable holding the URL) or url")
+        }
+        func millis(_ key: String, _ def: Int) throws -> Int {
+            guard let n = node[key] else { return def }
+            let text = try n.string()
+            if let ms = Int(text) { return ms }
+            guard let s = DurationParser.seconds(text) else { throw n.error("expected a duration such as 10s") }
+            return s * 1000
+        }
+        let connect = try millis("connect_timeout", 5000) / 1000
+        return PostgresTarget(name: name, connectionString: url, connectTimeout: max(2, connect),
+                              statementTimeoutMs: try millis("statement_timeout", 10_000),
+                              lockTimeoutMs: try millis("lock_timeout", 2_000))
+    }
+}
+
+/// Finds the `commands/` folder: `TRIAGE_COMMANDS`, the working directory, or beside the binary.
+public enum CommandsLocator {
+    public static func find(environment: [String: String]) -> String {
+        if let c = environment["TRIAGE_COMMANDS"] { return c }
+        let fm = FileManager.default
+        if fm.fileExists(atPath: "commands") { return "commands" }
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            let candidate = dir.appendingPathComponent("commands").path
+            if fm.fileExists(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return "commands"
+    }
+}

@@ -1,0 +1,17 @@
+import Foundation
+import TriageChat
+import TriageCore
+
+/// The terminal as a reply sink: messages queued for the `console` room (page mentions,
+/// escalation notices) are printed to standard output (``ConsoleOutput``) as they are sent.
+/// The console needs no source to poll: ``ConsoleSession`` reads standard input.
+public struct ConsoleSink: ChatSink {
+    public let name = "console"
+    let renderer = TextRenderer()
+
+    public init() {}
+
+    public func send(_ message: OutgoingMessage) async throws {
+        await ConsoleOutput.shared.out(renderer.render(message.reply) + "\n\n")
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import Logging
+import TriageChat
+import TriageCore
+import TriageHandlers
+import TriageStore
+
+/// The guard around every action, whoever implements it: a read-only preview, a single-use
+/// token that expires, and on `/confirm` a run of exactly what was previewed (the stored
+/// declaration and bound arguments, never the re-parsed text). Two-confirmation actions need
+/// two different people unless the config names a break-glass person.
+struct ConfirmationStage: CommandHandler {
+    let settings: ConfirmationSettings
+    let store: BotStore
+    let logger: Logger
+
+    var declarations: [CommandDeclaration] {
+        let section = "Actions"
+        return [
+            CommandDeclaration(words: ["confirm"], summary: "Run a previewed database action (single-use token, valid 5 minutes).",
+                               section: section,
+                               arguments: [ArgumentDeclaration(name: "token", type: .string, isRequired: true,
+                                                               help: "the token shown by the preview")],
+                               role: .operator),
+            CommandDeclaration(words: ["cancel"], summary: "Drop a previewed action (the latest in this room when no token is given).",
+                               section: section,
+                               arguments: [ArgumentDeclaration(name: "token", type: .string, help: "the token shown by the preview")],
+                               role: .operator),
+        ]
+    }
+
+    /// `/cancel`; `/confirm` is routed to ``confirm(_:handlers:registry:)`` by the dispatcher.
+    func handle(_ context: CommandContext) async throws -> CommandOutcome {
+        try await cancel(context)
+    }
+
+    // MARK: Preview
+
+    func preview(_ context: CommandContext, handler: any ActionHandler) async throws -> CommandOutcome {
+        let preview = try await handler.preview(context)
+        let name = context.declaration.name
+        var blocks = preview.blocks
+        if preview.nothingToDo {
+            return CommandOutcome(reply: Reply(title: "Nothing to do: \(context.parsed.line)", blocks: blocks, mark: .ok,
+                                               summary: "nothing to do: " + (preview.summary ?? name)),
+                                  recordsCommand: true)
+        }
+        let extra = preview.needsExtraConfirmation
+        let needed = max(1, context.declaration.confirmations) + (extra ? 1 : 0)
+        let token = Self.newToken()
+        let expires = context.now.addingTimeInterval(settings.lifetime)
+        let people = needed > 1 ? "; each by a different person" : ""
+        var facts = (preview.lockLevel.map { [KeyValue("lock", $0)] } ?? []) + [
+                     KeyValue("confirmations needed", "\(needed)" + (extra ? " (this one rewrites or blocks; a second /confirm is asked for)" : "") + people),
+                     KeyValue("token", token),
+                     KeyValue("expires", UTCTime.format(expires) + " (in \(DurationFormatter.format(seconds: settings.lifetime)))")]
+        if let t = preview.target { facts.insert(KeyValue("database", t), at: 0) }
+        blocks.append(.keyValues(facts))
+        if let warning = preview.warning { blocks.append(.note(warning, .warning)) }
+        blocks.append(.note("To run exactly this: /confirm \(token) (operator). To drop it: /cancel \(token).", .warning))
+        let summary = "preview " + (preview.summary ?? name) + "; confirm with /confirm \(token)"
+        let reply = Reply(title: "Preview (nothing has run yet): \(context.parsed.line)", blocks: blocks, mark: .warning, summary: summary)
+        let m = context.message
+        let pending = PendingAction(token: token, platform: m.platform, room: m.room, command: name, line: context.parsed.line,
+                                    arguments: context.arguments, target: preview.target,
+                                    requestedBy: m.senderName, requestedByID: m.sender, captured: preview.captured,
+                                    confirmationsNeeded: needed, createdAt: context.now, expiresAt: expires)
+        let line = context.parsed.line
+        return CommandOutcome(reply: reply, recordsCommand: false) { tx, reply in
+            try tx.insert(pending)
+            if let incident = try tx.activeIncident(platform: m.platform, room: m.room), let id = incident.id {
+                try tx.append(TimelineEvent(incidentID: id, at: context.now, actor: m.senderName, kind: .preview,
+                                            command: line, text: summary,
+                                            output: TextRenderer(maxCellWidth: 4000).render(reply)))
+            }
+            return reply
+        }
+    }
+
+    // MARK: Confirm
+
+    func confirm(_ context: CommandContext, handlers: [String: any CommandHandler], registry: CommandRegistry) async throws -> CommandOutcome {
+        let m = context.message
+        let now = context.now
+        let token = (context.arguments.string("token") ?? "").lowercased()
+        let newToken = Self.newToken()
+        let expires = now.addingTimeInterval(settings.lifetime)
+        let line = context.parsed.line
+        let mayRepeat = settings.breakGlass.contains(m.sender)
+        let claim = try await store.write { tx -> ConfirmationClaim in
+            let claim = try tx.claim(token: token, platform: m.platform, room: m.room, by: m.senderName, personID: m.sender,
+                                     samePersonMayRepeat: mayRepeat, at: now, newToken: newToken, expiresAt: expires)
+            switch claim {
+            case .run(let a), .needsAnother(let a):
+                if let incident = try tx.activeIncident(platform: m.platform, room: m.room), let id = incident.id {
+                    try tx.append(TimelineEvent(incidentID: id, at: now, actor: m.senderName, kind: .confirmation,
+                                                command: line,
+                                                text: "\(m.senderName) confirmed \(a.line) (requested by \(a.requestedBy))"))
+                }
+            default: break
+            }
+            return claim
+        }
+        switch claim {
+        case .unknown:
+            throw TriageError(.notFound, "No action with token '\(token.prefix(20))'. Nothing was run.")
+        case .otherRoom:
+            throw TriageError(.forbidden, "That token was issued in another room. Nothing was run.")
+        case .used(let a):
+            let how = a.status == .cancelled ? "was cancelled" : "was already used (\(a.status)" + (a.confirmedBy.map { ", confirmed by \($0)" } ?? "") + ")"
+            throw TriageError(.conflict, "Token \(a.token) \(how). Nothing was run again; run the command for a new preview.")
+        case .expired(let a):
+            throw TriageError(.conflict, "Token \(a.token) expired at \(UTCTime.format(a.expiresAt)). Nothing was run; run \(a.line) again for a fresh preview.")
+        case .sameConfirmer(let a):
+            throw TriageError(.forbidden, "You already confirmed \(a.line); this action needs a confirmation from another person. "
+                                          + "Nothing has run yet; the token \(a.token) is still valid for them.")
+        case .needsAnother(let a):
+            let reply = Reply(title: "Confirmation \(a.confirmationsGiven) of \(a.confirmationsNeeded) recorded: \(a.line)",
+                              blocks: [.note("This action rewrites or blocks (see the preview). Nothing has run yet. "
+                                             + "To really run it, another person types: /confirm \(a.token) (valid until \(UTCTime.format(a.expiresAt))).", .warning)],
+                              mark: .warning, summary: "confirmation \(a.confirmationsGiven) of \(a.line); next: /confirm \(a.token) by another person")
+            return CommandOutcome(reply: reply)
+        case .run(let pending):
+            return await run(pending, context: context, handlers: handlers, registry: registry)
+        }
+    }
+
+    func run(_ pending: PendingAction, context: CommandContext, handlers: [String: any CommandHandler],
+             registry: CommandRegistry) async -> CommandOutcome {
+        let m = context.message
+        var blocks: [ReplyBlock] = []
+        var status = PendingAction.Status.done
+        var summary: String
+        var mark = Mark.ok
+        do {
+            guard let declaration = registry.declaration(named: pending.command), declaration.kind == .action,
+                  let handler = handlers[declaration.name] as? any ActionHandler else {
+                throw TriageError(.notFound, "/\(pending.command) is no longer an action Triage knows; nothing was run.")
+            }
+            var actionContext = context
+            actionContext.declaration = declaration
+            actionContext.arguments = pending.boundArguments
+            let result = try await handler.execute(actionContext, captured: pending.capturedValues, target: pending.target)
+            blocks = result.blocks
+            summary = "\(pending.line) done: \(result.summary)"
+            if !result.hadEffect { mark = .warning }
+        } catch {
+            status = .failed
+            mark = .critical
+            let message: String
+            if let presentable = error as? PresentableError {
+                message = presentable.description
+            } else {
+                let ref = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+                logger.error("action failed", metadata: ["error.ref": "\(ref)", "error": "\(String(reflecting: error))"])
+                message = "Internal error (ref \(ref)). The details are in Triage's log."
+            }
+            blocks = [.note(message, .critical)]
+            summary = "\(pending.line) failed: \(message)"
+        }
+        let finishedAt = Date(timeIntervalSince1970: max(context.now.timeIntervalSince1970, Date().timeIntervalSince1970))
+        let title = status == .done ? (mark == .ok ? "Done: " : "Done, with no effect: ") : "Failed: "
+        let reply = Reply(title: title + pending.line,
+                          blocks: blocks + [.keyValues([KeyValue("requested by", pending.requestedBy),
+                                                        KeyValue("confirmed by", pending.confirmedBy ?? m.senderName)])],
+                          mark: mark, summary: summary)
+        let token = pending.token
+        let (finalStatus, finalSummary) = (status, summary)
+        return CommandOutcome(reply: reply) { tx, reply in
+            try tx.finish(token: token, status: finalStatus, result: finalSummary, at: finishedAt)
+            if let incident = try tx.activeIncident(platform: m.platform, room: m.room), let id = incident.id {
+                try tx.append(TimelineEvent(incidentID: id, at: context.now, actor: m.senderName, kind: .action,
+                                            command: pending.line, text: finalSummary,
+                                            output: TextRenderer(maxCellWidth: 4000).render(reply)))
+            }
+            return reply
+        }
+    }
+
+    // MARK: Cancel
+
+    func cancel(_ context: CommandContext) async throws -> CommandOutcome {
+        let m = context.message
+        let now = context.now
+        let token = context.arguments.string("token")?.lowercased()
+        let line = context.parsed.line
+        let cancelled: PendingAction = try await store.write { tx in
+            let found: PendingAction?
+            if let token {
+                found = try tx.pendingAction(token: token)
+            } else {
+                found = try tx.latestPendingAction(platform: m.platform, room: m.room, at: now)
+            }
+            guard let action = found, action.platform == m.platform, action.room == m.room else {
+                throw TriageError(.notFound, token == nil ? "No pending action in this room." : "No action with that token in this room.")
+            }
+            guard try tx.cancel(token: action.token, at: now) else {
+                throw TriageError(.conflict, "Token \(action.token) is not pending (\(action.status)); nothing to cancel.")
+            }
+            if let incident = try tx.activeIncident(platform: m.platform, room: m.room), let id = incident.id {
+                try tx.append(TimelineEvent(incidentID: id, at: now, actor: m.senderName, kind: .action,
+                                            command: line, text: "cancelled \(action.line) (token \(action.token))"))
+            }
+            return action
+        }
+        return CommandOutcome(reply: Reply.text("Cancelled \(cancelled.line) (token \(cancelled.token)). Nothing was run.", mark: .ok))
+    }
+
+    static let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
+
+    /// A short random token that is easy to type on a phone.
+    static func newToken() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return String((0..<8).map { _ in alphabet[Int(rng.next(upperBound: UInt64(alphabet.count)))] })
+    }
+}

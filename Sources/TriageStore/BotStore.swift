@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+import TriageCore
+
+/// Triage's durable state in one SQLite file: incidents and their timelines, platform
+/// cursors and processed messages, the outbox, pending actions, pages and escalations,
+/// platform state. WAL mode; every change goes through ``write(_:)`` as one transaction.
+public final class BotStore: Sendable {
+    let pool: any DatabaseWriter
+    /// The file, or `:memory:`.
+    public let path: String
+    let signals = CommitSignals()
+
+    /// Calls `body` after every commit that queued a reply for `platform` (the outbox's wake-up).
+    public func onEnqueue(platform: String, _ body: @escaping @Sendable () -> Void) {
+        signals.onEnqueue(platform: platform, body)
+    }
+
+    /// Opens (or creates) the store at `path` and migrates it.
+    public convenience init(path: String) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch let error as DatabaseError {
+            throw TriageError(.config, "Cannot open the timeline store at \(path): \(error.message ?? "\(error.resultCode)")")
+        }
+        try self.init(pool, path: path)
+    }
+
+    /// A store on `writer` (a pool on a file; a `DatabaseQueue()` in memory for checks and tests), migrated.
+    public init(_ writer: any DatabaseWriter, path: String = ":memory:") throws {
+        do {
+            try StoreMigrations.migrator.migrate(writer)
+        } catch let error as DatabaseError {
+            throw TriageError(.config, "Cannot migrate the timeline store at \(path): \(error.message ?? "\(error.resultCode)")")
+        }
+        self.pool = writer
+        self.path = path
+    }
+
+    /// A store in memory, for `check-config` and tests.
+    public static func inMemory() throws -> BotStore {
+        try BotStore(DatabaseQueue(), path: ":memory:")
+    }
+
+    /// Runs `body` in one write transaction, off Swift's cooperative pool (GRDB's writer queue).
+    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await pool.write { db in try body(StoreTransaction(db: db, signals: signals)) }
+    }
+
+    /// Reads a consistent snapshot.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await pool.read { db in try body(StoreTransaction(db: db, signals: signals)) }
+    }
+
+    /// Synchronous variants for the command-line tools (not for async code).
+    public func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try pool.write { db in try body(StoreTransaction(db: db, signals: signals)) }
+    }
+
+    public func readNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try pool.read { db in try body(StoreTransaction(db: db, signals: signals)) }
+    }
+}
+
+/// The store's name before it held more than timelines.
+@available(*, deprecated, renamed: "BotStore")
+public typealias TimelineStore = BotStore
