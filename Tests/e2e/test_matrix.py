@@ -101,6 +101,7 @@ class Bot:
     """`triage run` with a Matrix config, on its own timeline store."""
 
     def __init__(self, tmp_path, rooms, users=None, default_role="none", homeserver=None):
+        """default_role=None writes no `roles:` key at all."""
         self.dir = tmp_path
         self.log_path = tmp_path / "bot.log"
         users = users or {"@alice:localhost": "operator", "@bob:localhost": "viewer"}
@@ -110,8 +111,8 @@ class Bot:
             "  - {name: main, url_env: TRIAGE_TEST_PG_URL}\n"
             f"timeline: {tmp_path / 'timeline.sqlite'}\n"
             f"commands: {ROOT}/commands\n"
-            f"roles: {{default: {default_role}}}\n"
-            "matrix:\n"
+            + (f"roles: {{default: {default_role}}}\n" if default_role is not None else "")
+            + "matrix:\n"
             f"  homeserver: {homeserver or HS}\n"
             f"  user_id: \"{BOT}\"\n"
             "  password_env: MATRIX_BOT_PASSWORD\n"
@@ -248,6 +249,43 @@ def test_people_rooms_and_notices_without_a_role_get_nothing(bot, ops):
                  env("MATRIX_ALICE_TOKEN"))
     assert member["membership"] == "invite"
     assert "matrix invite ignored: room not in config" in bot.logs()
+
+
+def test_without_a_roles_key_strangers_get_nothing_and_bang_actions_confirm_once(tmp_path, ops):
+    """No `roles:` key: a member listed nowhere gets no preview and no confirmation; an action
+    typed with `!` is confirmed with its stored arguments and runs exactly once."""
+    url = env("TRIAGE_TEST_PG_URL")
+    subprocess.run(["psql", url, "-qc", "CREATE TABLE IF NOT EXISTS e2e_bang(id int); INSERT INTO e2e_bang VALUES (1)"], check=True)
+
+    def analyzed():
+        out = subprocess.run(["psql", url, "-tAc", "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'e2e_bang'"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+        return int(out or 0)
+
+    b = Bot(tmp_path, [ops], default_role=None)
+    try:
+        b.start(wait_for="matrix first sync")
+        alice, carol = Person("ALICE"), Person("CAROL")
+        stranger = carol.send(ops, "!pg terminate 4242")
+        stranger_confirm = carol.send(ops, "/confirm abcdefgh")
+        preview = alice.wait_reply(alice.send(ops, "!pg analyze e2e_bang"))["content"]["body"]
+        assert "Preview (nothing has run yet): !pg analyze e2e_bang" in preview
+        token = preview.split("/confirm ")[1][:8]
+        before = analyzed()
+        done = alice.wait_reply(alice.send(ops, f"!confirm {token}"))["content"]["body"]
+        assert done.startswith("Done: !pg analyze e2e_bang"), done
+        deadline = time.time() + 10
+        while analyzed() == before and time.time() < deadline:
+            time.sleep(0.2)   # the statistics collector reports the ANALYZE a moment later
+        assert analyzed() == before + 1
+        replay = alice.wait_reply(alice.send(ops, f"/confirm {token}"))["content"]["body"]
+        assert "already used" in replay
+        alice.settle()
+        assert alice.replies_to(stranger) == [] and alice.replies_to(stranger_confirm) == []
+        time.sleep(1)
+        assert analyzed() == before + 1
+    finally:
+        b.stop()
 
 
 def test_invites_to_allowed_rooms_are_joined_without_running_history(tmp_path):
