@@ -2,7 +2,7 @@ import Foundation
 import TriageCore
 
 /// A chat message from any platform, already checked against the platform's room list.
-public struct InboundMessage: Sendable {
+public struct InboundMessage: Sendable, Codable {
     /// `console`, `telegram`, `matrix`.
     public var platform: String
     /// The room (chat id, room id).

@@ -18,10 +18,12 @@ public struct CommandContext: Sendable {
     public var logger: Logger
     /// Where a handler that opens or resolves an incident says so, in its commit.
     public var incidentEvents: IncidentEvents
+    /// Posts an interim message to the room at once ("waiting for …"), before the result.
+    public var notify: @Sendable (Reply) async -> Void
 
     public init(message: InboundMessage, declaration: CommandDeclaration, arguments: BoundArguments,
                 parsed: ParsedCommand, now: Date, registry: CommandRegistry, logger: Logger,
-                incidentEvents: IncidentEvents = IncidentEvents()) {
+                incidentEvents: IncidentEvents = IncidentEvents(), notify: @escaping @Sendable (Reply) async -> Void = { _ in }) {
         self.message = message
         self.declaration = declaration
         self.arguments = arguments
@@ -30,6 +32,7 @@ public struct CommandContext: Sendable {
         self.registry = registry
         self.logger = logger
         self.incidentEvents = incidentEvents
+        self.notify = notify
     }
 }
 

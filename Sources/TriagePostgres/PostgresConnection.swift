@@ -14,10 +14,14 @@ final class PostgresConnection {
     init(target: PostgresTarget) throws {
         self.target = target
         // expand_dbname lets `dbname` hold a URL or a conninfo string; later keys override it.
-        let keys = ["dbname", "application_name", "connect_timeout", "options", "keepalives", "keepalives_idle", "tcp_user_timeout"]
+        // TCP keepalives (idle 10 s, then every 5 s, 3 misses) and tcp_user_timeout notice a dead
+        // host or network; Triage's own deadline (PostgresSession) covers a server that is alive
+        // at the TCP level but does not answer.
+        let keys = ["dbname", "application_name", "connect_timeout", "options", "keepalives", "keepalives_idle",
+                    "keepalives_interval", "keepalives_count", "tcp_user_timeout"]
         let options = "-c statement_timeout=\(target.statementTimeoutMs) -c lock_timeout=\(target.lockTimeoutMs) -c idle_in_transaction_session_timeout=60000"
         let values = [target.connectionString, target.applicationName, String(max(2, target.connectTimeout)), options, "1", "10",
-                      String(max(2, target.connectTimeout) * 1000 + target.statementTimeoutMs)]
+                      "5", "3", String(max(2, target.connectTimeout) * 1000 + target.statementTimeoutMs)]
         let conn = Self.withCStrings(keys) { k in
             Self.withCStrings(values) { v in PQconnectdbParams(k, v, 1) }
         }

@@ -10,6 +10,8 @@ public struct PostgresError: PresentableError {
         public static let query = Code(raw: "query")
         public static let timeout = Code(raw: "timeout")
         public static let cancelled = Code(raw: "cancelled")
+        /// The server did not answer within Triage's own deadline (frozen host, lost network).
+        public static let deadline = Code(raw: "deadline")
         public var description: String { raw }
     }
 
@@ -44,6 +46,9 @@ public struct PostgresError: PresentableError {
             return "Database '\(target)': the query was cancelled after the statement timeout (\(message))."
         case .cancelled:
             return "Database '\(target)': the query was cancelled."
+        case .deadline:
+            return "Database '\(target)' did not answer: \(message). Triage gave up waiting and keeps answering; "
+                + "check the server (frozen, overloaded or unreachable) before retrying."
         default:
             return "Database '\(target)' error" + (sqlState.map { " \($0)" } ?? "") + ": \(message)"
         }

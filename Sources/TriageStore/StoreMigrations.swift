@@ -64,6 +64,7 @@ enum StoreMigrations {
         registerIncidentMigrations(&m)
         registerPagingMigrations(&m)
         registerPlatformMigrations(&m)
+        registerInboundMigrations(&m)
         return m
     }
 }

@@ -2,10 +2,12 @@ import Foundation
 
 /// Runs blocking work (libpq, libcurl) on one thread that Triage owns, never on Swift's
 /// cooperative pool, and hands the result back to async code.
-public final class ThreadExecutor: @unchecked Sendable {
+public final class ThreadExecutor: Sendable {
+    // @unchecked: every field is read and written only with `condition` held (a condition
+    // variable, which Mutex does not offer, is what lets the thread sleep until a job comes).
     private final class Queue: @unchecked Sendable {
         let condition = NSCondition()
-        var jobs: [() -> Void] = []
+        var jobs: [@Sendable () -> Void] = []
         var stopped = false
         /// The thread is started by the first job, so an executor that is never used (a
         /// database target no command touched) costs no thread, stack or malloc arena.
@@ -49,7 +51,7 @@ public final class ThreadExecutor: @unchecked Sendable {
     }
 
     /// Runs `body` on the executor's thread and returns its result.
-    public func run<T>(_ body: @escaping () throws -> T) async throws -> T {
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
             let accepted = submit {
                 do {
@@ -69,7 +71,7 @@ public final class ThreadExecutor: @unchecked Sendable {
     /// - Parameters:
     ///   - name: the thread's name, shown in debuggers and `top -H`.
     ///   - body: the blocking work.
-    public static func detached<T>(name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    public static func detached<T: Sendable>(name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
             let thread = Thread {
                 continuation.resume(with: Result { try body() })
@@ -90,7 +92,7 @@ public final class ThreadExecutor: @unchecked Sendable {
 
     /// Queues `job`; false when the executor has been shut down.
     @discardableResult
-    public func submit(_ job: @escaping () -> Void) -> Bool {
+    public func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
         queue.condition.lock()
         defer { queue.condition.unlock() }
         guard !queue.stopped else { return false }

@@ -1,24 +1,39 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import TriageChat
 import TriageCore
 import TriageStore
 
-/// Polls a platform and hands each message to the dispatcher (which commits the cursor with
-/// the handling and queues the reply; the commit wakes the outbox). Stops gracefully: the
-/// command in flight finishes first.
+/// Polls a platform and runs each command in a task of its own: a slow command never delays
+/// another (commands in one room keep their order unless one runs long, see ``RoomLanes``).
+///
+/// Exactly once across crashes: every command of a batch is journaled, with the platform
+/// cursor past it, in one transaction before it runs; its handling commit (reply in the
+/// outbox, processed mark) closes the journal entry. At start-up, an entry that never closed
+/// is retried once; one that started twice is quarantined with a reply, so no input can keep
+/// the bot down.
+///
+/// Stops gracefully: polling stops, commands in flight get `shutdownGrace` seconds to finish,
+/// then are cut (and say so).
 public final class ChatBotService: Service, Sendable {
     let platform: any ChatSource
     let dispatcher: Dispatcher
     let store: BotStore
     let logger: Logger
+    let shutdownGrace: Double
+    let lanes: RoomLanes
+    private let inFlight = InFlight()
 
-    public init(platform: any ChatSource, dispatcher: Dispatcher, store: BotStore, logger: Logger) {
+    public init(platform: any ChatSource, dispatcher: Dispatcher, store: BotStore, logger: Logger,
+                shutdownGrace: Double = 3, headStart: Double = 0.5) {
         self.platform = platform
         self.dispatcher = dispatcher
         self.store = store
         self.logger = logger
+        self.shutdownGrace = shutdownGrace
+        self.lanes = RoomLanes(headStart: headStart)
     }
 
     public func run() async throws {
@@ -31,41 +46,167 @@ public final class ChatBotService: Service, Sendable {
         }
         let name = platform.name
         var cursor = try await store.read { tx in try tx.cursor(platform: name) }
-        var backoff = Backoff()
-        // The poll is cancelled on shutdown; handling of a batch already received is not.
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let batch: PollBatch
+        var failure: Error?
+        await withDiscardingTaskGroup { group in
             do {
-                let since = cursor
-                batch = try await cancelWhenGracefulShutdown { try await self.platform.poll(cursor: since) }
-                backoff.reset()
-            } catch is CancellationError {
-                break
-            } catch let fatal as FatalPlatformError {
-                logger.critical("platform stopped", metadata: ["chat.platform": "\(name)", "error": "\(fatal.description)"])
-                throw fatal
-            } catch {
-                if Task.isShuttingDownGracefully || Task.isCancelled { break }
-                // Never sooner than the server asked (429 retry_after), never a hot loop.
-                let delay = max(backoff.next(), (error as? RetryAfterHinting)?.retryAfter ?? 0)
-                logger.warning("poll failed; retrying", metadata: ["chat.platform": "\(name)", "error": "\(error)",
-                                                                     "retry.seconds": "\(String(format: "%.1f", delay))"])
-                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
-                continue
-            }
-            for item in batch.items {
-                if let message = item.message {
-                    _ = await dispatcher.handle(message, delivery: Dispatcher.Delivery(cursor: item.cursor, enqueue: true))
-                } else if let c = item.cursor {
-                    try await store.write { tx in try tx.setCursor(c, platform: name) }
+                for message in try await recover() {
+                    group.addTask { await self.runCommand(message) }
                 }
-                if let c = item.cursor { cursor = c }
+            } catch {
+                logger.error("could not read unfinished commands", metadata: ["error": "\(error)"])
             }
-            if let c = batch.cursor {
-                try await store.write { tx in try tx.setCursor(c, platform: name) }
-                cursor = c
+            var backoff = Backoff()
+            // The poll is cancelled on shutdown; commands already received are not.
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let batch: PollBatch
+                do {
+                    let since = cursor
+                    batch = try await cancelWhenGracefulShutdown { try await self.platform.poll(cursor: since) }
+                    backoff.reset()
+                } catch is CancellationError {
+                    break
+                } catch let fatal as FatalPlatformError {
+                    logger.critical("platform stopped", metadata: ["chat.platform": "\(name)", "error": "\(fatal.description)"])
+                    failure = fatal
+                    break
+                } catch {
+                    if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                    // Never sooner than the server asked (429 retry_after), never a hot loop.
+                    let delay = max(backoff.next(), (error as? RetryAfterHinting)?.retryAfter ?? 0)
+                    logger.warning("poll failed; retrying", metadata: ["chat.platform": "\(name)", "error": "\(error)",
+                                                                         "retry.seconds": "\(String(format: "%.1f", delay))"])
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
+                    continue
+                }
+                do {
+                    let fresh = try await journal(batch)
+                    if let c = batch.items.compactMap(\.cursor).last { cursor = c }
+                    if let c = batch.cursor { cursor = c }
+                    for message in fresh {
+                        group.addTask { await self.runCommand(message) }
+                    }
+                } catch {
+                    // Nothing was journaled and the cursor did not move: the batch comes again.
+                    logger.error("could not journal received commands; polling them again", metadata: ["chat.platform": "\(name)", "error": "\(error)"])
+                    let delay = backoff.next()
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
+                }
+            }
+            // Shutting down: give commands in flight a moment, then cut them.
+            if await !inFlight.waitUntilIdle(atMost: shutdownGrace) {
+                logger.warning("cutting commands still running at shutdown", metadata: ["chat.platform": "\(name)", "commands.running": "\(inFlight.count)"])
+                group.cancelAll()
             }
         }
         logger.info("poller stopped", metadata: ["chat.platform": "\(name)"])
+        if let failure { throw failure }
+    }
+
+    func runCommand(_ message: InboundMessage) async {
+        inFlight.enter()
+        defer { inFlight.leave() }
+        await lanes.run(room: message.room) {
+            _ = await dispatcher.handle(message, delivery: Dispatcher.Delivery(enqueue: true, journaled: true))
+        }
+    }
+
+    /// Journals the batch's commands and moves the cursor past them, in one transaction.
+    /// - Returns: the commands not handled before, to run now.
+    func journal(_ batch: PollBatch) async throws -> [InboundMessage] {
+        let name = platform.name
+        let cursor = batch.cursor ?? batch.items.compactMap(\.cursor).last
+        var encoded: [(InboundMessage, String)] = []
+        for item in batch.items {
+            guard let m = item.message else { continue }
+            encoded.append((m, String(decoding: try JSONEncoder().encode(m), as: UTF8.self)))
+        }
+        let pending = encoded
+        return try await store.write { tx in
+            var fresh: [InboundMessage] = []
+            for (m, json) in pending where try tx.journal(platform: name, messageID: m.messageID, room: m.room, message: json, at: m.receivedAt) {
+                fresh.append(m)
+            }
+            if let cursor { try tx.setCursor(cursor, platform: name) }
+            return fresh
+        }
+    }
+
+    /// Commands that started before a crash and never finished: retried once; a command that
+    /// started twice is quarantined (the room is told, with a reference).
+    func recover() async throws -> [InboundMessage] {
+        let name = platform.name
+        let unfinished = try await store.read { tx in try tx.unfinishedEvents(platform: name) }
+        var retry: [InboundMessage] = []
+        for event in unfinished {
+            guard let message = try? JSONDecoder().decode(InboundMessage.self, from: Data(event.message.utf8)) else {
+                logger.error("unreadable journaled command quarantined", metadata: ["chat.platform": "\(name)", "chat.message": "\(event.messageID)"])
+                try await store.write { tx in try tx.quarantine(platform: name, messageID: event.messageID, at: Date()) }
+                continue
+            }
+            if event.starts >= 2 {
+                let ref = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+                logger.critical("command quarantined: it stopped Triage twice", metadata: [
+                    "chat.platform": "\(name)", "chat.room": "\(message.room)", "chat.message": "\(message.messageID)",
+                    "error.ref": "\(ref)", "command.text": "\(message.text.prefix(300))"])
+                let line = message.text.prefix(200)
+                let reply = Reply(blocks: [.note("This command stopped Triage twice and was skipped (ref \(ref)): \(line)", .critical)],
+                                  summary: "quarantined (ref \(ref)): \(line)")
+                try await store.write { tx in
+                    try tx.quarantine(platform: name, messageID: message.messageID, at: Date())
+                    if let incident = try tx.activeIncident(platform: name, room: message.room), let id = incident.id {
+                        try tx.append(TimelineEvent(incidentID: id, at: Date(), actor: "triage", kind: .command, command: String(line),
+                                                    text: "quarantined: this command stopped Triage twice (ref \(ref))"))
+                    }
+                    try tx.enqueue(OutboxMessage(platform: name, room: message.room, replyTo: message.messageID,
+                                                 key: "\(name):\(message.room):\(message.messageID)",
+                                                 reply: reply, createdAt: Date()))
+                }
+            } else {
+                logger.warning("retrying a command interrupted by a crash", metadata: ["chat.platform": "\(name)", "chat.message": "\(message.messageID)"])
+                try await store.write { tx in try tx.restartJournaled(platform: name, messageID: message.messageID) }
+                retry.append(message)
+            }
+        }
+        return retry
+    }
+}
+
+/// Counts commands in flight, and lets shutdown wait for them to finish.
+final class InFlight: Sendable {
+    private let state = Mutex<(count: Int, idle: [CheckedContinuation<Void, Never>])>((0, []))
+
+    var count: Int { state.withLock { $0.count } }
+
+    func enter() { state.withLock { $0.count += 1 } }
+
+    func leave() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.count -= 1
+            guard s.count == 0 else { return [] }
+            let w = s.idle
+            s.idle = []
+            return w
+        }
+        for w in waiters { w.resume() }
+    }
+
+    /// True when every command finished within `seconds`.
+    func waitUntilIdle(atMost seconds: Double) async -> Bool {
+        let gate = Gate()
+        let done: Bool = state.withLock { s in s.count == 0 }
+        if done { return true }
+        Task {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now: Bool = state.withLock { s in
+                    if s.count == 0 { return true }
+                    s.idle.append(c)
+                    return false
+                }
+                if now { c.resume() }
+            }
+            gate.open()
+        }
+        await gate.wait(atMost: seconds)
+        return count == 0
     }
 }

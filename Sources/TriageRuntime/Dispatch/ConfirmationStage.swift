@@ -13,6 +13,7 @@ struct ConfirmationStage: CommandHandler {
     let settings: ConfirmationSettings
     let store: BotStore
     let logger: Logger
+    let lanes = ActionLanes()
 
     var declarations: [CommandDeclaration] {
         let section = "Actions"
@@ -106,6 +107,8 @@ struct ConfirmationStage: CommandHandler {
             throw TriageError(.notFound, "No action with token '\(token.prefix(20))'. Nothing was run.")
         case .otherRoom:
             throw TriageError(.forbidden, "That token was issued in another room. Nothing was run.")
+        case .used(let a) where a.status == .running:
+            return await interrupted(a, context: context, handlers: handlers, registry: registry)
         case .used(let a):
             let how = a.status == .cancelled ? "was cancelled" : "was already used (\(a.status)" + (a.confirmedBy.map { ", confirmed by \($0)" } ?? "") + ")"
             throw TriageError(.conflict, "Token \(a.token) \(how). Nothing was run again; run the command for a new preview.")
@@ -140,6 +143,17 @@ struct ConfirmationStage: CommandHandler {
             var actionContext = context
             actionContext.declaration = declaration
             actionContext.arguments = pending.boundArguments
+            // One action at a time per database target.
+            let lane = pending.target ?? ""
+            let holder = ActionLanes.Holder(line: pending.line, person: m.senderName, since: Date())
+            let got = await lanes.acquire(lane, as: holder) { busy in
+                let since = DurationFormatter.format(seconds: Date().timeIntervalSince(busy.since))
+                await context.notify(Reply(blocks: [.note("Waiting for \(busy.line.prefix(200)) (started by \(busy.person) \(since) ago) "
+                                                          + "to finish on this database; \(pending.line.prefix(200)) runs right after it.", .warning)],
+                                           summary: "waiting for \(busy.line.prefix(200))"))
+            }
+            guard got else { throw CancellationError() }
+            defer { lanes.release(lane) }
             let result = try await handler.execute(actionContext, captured: pending.capturedValues, target: pending.target)
             blocks = result.blocks
             summary = "\(pending.line) done: \(result.summary)"
@@ -172,6 +186,38 @@ struct ConfirmationStage: CommandHandler {
                 try tx.append(TimelineEvent(incidentID: id, at: context.now, actor: m.senderName, kind: .action,
                                             command: pending.line, text: finalSummary,
                                             output: TextRenderer(maxCellWidth: 4000).render(reply)))
+            }
+            return reply
+        }
+    }
+
+    /// A confirmed action that was running when Triage stopped: it may have run. Say so, and
+    /// show the current state (its preview again), never "nothing was run".
+    func interrupted(_ a: PendingAction, context: CommandContext, handlers: [String: any CommandHandler],
+                     registry: CommandRegistry) async -> CommandOutcome {
+        var blocks: [ReplyBlock] = [.note("\(a.line) was confirmed (by \(a.confirmedBy ?? "?")) and was running when Triage stopped: "
+                                          + "it may have run, fully or in part. Nothing was run again. The current state:", .warning)]
+        if let declaration = registry.declaration(named: a.command), let handler = handlers[declaration.name] as? any ActionHandler {
+            var c = context
+            c.declaration = declaration
+            c.arguments = a.boundArguments
+            do {
+                let now = try await handler.preview(c)
+                blocks += now.nothingToDo ? [.text("Nothing left to do: what the action would change is gone.")] + now.blocks : now.blocks
+            } catch let e as PresentableError {
+                blocks.append(.note("Could not read the current state: \(e.description)", .critical))
+            } catch {
+                blocks.append(.note("Could not read the current state.", .critical))
+            }
+        }
+        let token = a.token, m = context.message, at = context.now
+        let summary = "\(a.line) was interrupted by a restart; it may have run"
+        let reply = Reply(title: "Interrupted: \(a.line)", blocks: blocks, mark: .warning, summary: summary)
+        return CommandOutcome(reply: reply) { tx, reply in
+            try tx.finish(token: token, status: .failed, result: summary, at: at)
+            if let incident = try tx.activeIncident(platform: m.platform, room: m.room), let id = incident.id {
+                try tx.append(TimelineEvent(incidentID: id, at: at, actor: m.senderName, kind: .action, command: a.line,
+                                            text: summary, output: TextRenderer(maxCellWidth: 4000).render(reply)))
             }
             return reply
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TriageChat
 import TriageCore
 import TriageHandlers
@@ -82,12 +83,24 @@ public final class Dispatcher: Sendable {
         public var cursor: String?
         /// Queue the reply in the outbox (chat platforms) instead of only returning it (console).
         public var enqueue: Bool
+        /// The message was journaled when it arrived (the poller did that, and checked it was
+        /// not handled before): the commit finishes its journal entry.
+        public var journaled: Bool
+        /// Where interim messages go ("running …", "waiting for …"); nil: to the outbox when
+        /// `enqueue`, else nowhere.
+        public var interim: (@Sendable (Reply) async -> Void)?
 
-        public init(cursor: String? = nil, enqueue: Bool = false) {
+        public init(cursor: String? = nil, enqueue: Bool = false, journaled: Bool = false,
+                    interim: (@Sendable (Reply) async -> Void)? = nil) {
             self.cursor = cursor
             self.enqueue = enqueue
+            self.journaled = journaled
+            self.interim = interim
         }
     }
+
+    /// Seconds after which a command still running gets a "running …" notice.
+    public static let runningNoticeAfter: Double = 2
 
     /// Handles one message. Returns nil when the message gets no reply (not a command, a
     /// command for another bot, or a duplicate delivery).
@@ -112,7 +125,7 @@ public final class Dispatcher: Sendable {
                 await commitCursorOnly(message, delivery)
                 return nil
             }
-            if try await alreadyHandled(message) {
+            if !delivery.journaled, try await alreadyHandled(message) {
                 log.info("duplicate delivery ignored")
                 await commitCursorOnly(message, delivery)
                 return nil
@@ -125,10 +138,13 @@ public final class Dispatcher: Sendable {
             guard let handler = handlers[declaration.name] else {
                 throw TriageError(.notFound, "/\(declaration.name) has no handler.")
             }
+            let notify = interimSink(message, delivery)
             let context = CommandContext(message: message, declaration: declaration, arguments: arguments,
                                          parsed: parsed, now: started, registry: registry, logger: log,
-                                         incidentEvents: incidentEvents)
+                                         incidentEvents: incidentEvents, notify: notify)
             log.info("command", metadata: ["command.name": "\(declaration.name)", "chat.sender": "\(message.sender)"])
+            let notice = RunningNotice(after: Self.runningNoticeAfter, line: parsed.line, by: message.senderName, notify: notify)
+            defer { notice.finish() }
             if declaration.kind == .action {
                 // Every action, whoever implements it, goes through a preview and confirmation.
                 guard let action = handler as? any ActionHandler else {
@@ -140,12 +156,20 @@ public final class Dispatcher: Sendable {
             } else {
                 outcome = try await handler.handle(context)
             }
+        } catch is CancellationError {
+            // Triage is stopping and the grace period ran out: say so, and record it.
+            outcome = CommandOutcome(reply: Reply(blocks: [.note("Triage was stopping and cut \(parsedLine.prefix(200)) before it finished "
+                                                                  + "(it may have partly run). Run it again once Triage is back.", .warning)],
+                                                  summary: "cut by shutdown: \(parsedLine.prefix(200))"),
+                                     recordsCommand: true)
         } catch {
             // A runbook command that failed (timeout, database down) is part of the incident's story too.
             outcome = CommandOutcome(reply: Self.reply(for: error, logger: log), recordsCommand: runbookKind != nil && !(error is UsageError))
         }
         do {
-            return try await commit(outcome, message: message, line: parsedLine, delivery: delivery)
+            // The commit runs even when the task was cancelled (shutdown): what ran is recorded.
+            let line = parsedLine
+            return try await Task { try await self.commit(outcome, message: message, line: line, delivery: delivery) }.value
         } catch {
             log.error("could not record the handling", metadata: ["error": "\(String(reflecting: error))"])
             return Reply.text("Triage could not record this in its timeline store; nothing was recorded. Please retry.", mark: .critical)
@@ -182,6 +206,9 @@ public final class Dispatcher: Sendable {
             if message.platform != "console" {
                 _ = try tx.markProcessed(platform: message.platform, messageID: message.messageID, at: at)
             }
+            if delivery.journaled {
+                try tx.finishJournaled(platform: message.platform, messageID: message.messageID)
+            }
             if let cursor = delivery.cursor {
                 try tx.setCursor(cursor, platform: message.platform, at: at)
             }
@@ -195,12 +222,39 @@ public final class Dispatcher: Sendable {
     }
 
     func commitCursorOnly(_ message: InboundMessage, _ delivery: Delivery) async {
-        guard let cursor = delivery.cursor else { return }
-        let platform = message.platform
+        guard delivery.cursor != nil || delivery.journaled else { return }
+        let platform = message.platform, id = message.messageID, cursor = delivery.cursor, journaled = delivery.journaled
         do {
-            try await store.write { tx in try tx.setCursor(cursor, platform: platform) }
+            try await store.write { tx in
+                if let cursor { try tx.setCursor(cursor, platform: platform) }
+                if journaled {
+                    _ = try tx.markProcessed(platform: platform, messageID: id)
+                    try tx.finishJournaled(platform: platform, messageID: id)
+                }
+            }
         } catch {
             logger.error("could not store cursor", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Where interim messages of one command go: the given sink, or the outbox (each with a key
+    /// of its own, so a redelivery never doubles it).
+    func interimSink(_ message: InboundMessage, _ delivery: Delivery) -> @Sendable (Reply) async -> Void {
+        if let interim = delivery.interim { return interim }
+        guard delivery.enqueue else { return { _ in } }
+        let store = self.store, logger = self.logger
+        let counter = InterimCounter()
+        return { reply in
+            let n = counter.next()
+            let key = "\(message.platform):\(message.room):\(message.messageID):interim\(n)"
+            do {
+                try await store.write { tx in
+                    try tx.enqueue(OutboxMessage(platform: message.platform, room: message.room, replyTo: message.messageID,
+                                                 key: key, reply: reply, createdAt: Date()))
+                }
+            } catch {
+                logger.warning("could not queue an interim message", metadata: ["error": "\(error)"])
+            }
         }
     }
 
@@ -218,5 +272,38 @@ public final class Dispatcher: Sendable {
             return Reply(blocks: [.note("Internal error (ref \(ref)). The details are in Triage's log.", .critical)],
                          summary: "internal error \(ref)")
         }
+    }
+}
+
+/// Numbers the interim messages of one command.
+final class InterimCounter: Sendable {
+    private let value = Mutex(0)
+    func next() -> Int { value.withLock { $0 += 1; return $0 } }
+}
+
+/// Posts "running … (started by X)" when a command is still running after a while; nothing
+/// when it finished in time. One timer source, cancelled (and gone) when the command ends.
+final class RunningNotice: Sendable {
+    // @unchecked: a dispatch timer source is thread-safe; it is only resumed here and cancelled.
+    private struct Source: @unchecked Sendable { let timer: any DispatchSourceTimer }
+    private let source: Source
+
+    init(after seconds: Double, line: String, by person: String, notify: @escaping @Sendable (Reply) async -> Void) {
+        let started = Date()
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + seconds)
+        timer.setEventHandler {
+            let waited = DurationFormatter.format(seconds: Date().timeIntervalSince(started))
+            let reply = Reply(blocks: [.note("Running \(line.prefix(200)) (started by \(person) \(waited) ago); the result follows.", .none)],
+                              summary: "running \(line.prefix(200))")
+            Task { await notify(reply) }
+        }
+        source = Source(timer: timer)
+        timer.resume()
+    }
+
+    /// The command ended: no notice (or no second one).
+    func finish() {
+        source.timer.cancel()
     }
 }
