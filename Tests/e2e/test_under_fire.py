@@ -1,0 +1,234 @@
+"""Under fire: no command waits for another, a frozen database cannot freeze the bot, and
+SIGTERM stops it in bounded time. The built binary against the Telegram stand-in and real
+PostgreSQL servers (the shared test server, and a cluster of this file's own that it freezes
+with SIGSTOP).
+"""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from test_telegram import BINARY, GROUP, OPERATOR, PG_URL, PRIVATE, ROOT, Bot, StandIn
+
+pytestmark = pytest.mark.skipif(not BINARY or not PG_URL, reason="needs TRIAGE_BINARY and TRIAGE_TEST_PG_URL")
+
+FAST = "  rate_limit: {chat_interval: 0, group_per_minute: 1000, global_per_second: 1000}\n"
+
+
+def psql(url, sql):
+    return subprocess.run(["psql", url, "-qtAc", sql], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def reply_to(standin, chat, message_id, timeout=15, contains=None):
+    """The first reply in `chat` to `message_id` (optionally containing `contains`) and when it arrived."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for s in standin.sent(chat):
+            if s["reply_to"] == message_id and (contains is None or contains in s["text"]):
+                return s
+        time.sleep(0.05)
+    raise AssertionError("no reply to %s in %s%s: %s" % (message_id, chat, " containing " + contains if contains else "",
+                                                        [x["text"][:80] for x in standin.sent(chat)]))
+
+
+@pytest.fixture
+def fast_standin():
+    s = StandIn("--chat-rate", "1000", "--chat-burst", "1000", "--group-per-minute", "100000")
+    yield s
+    s.stop()
+
+
+def test_an_action_waiting_on_a_snapshot_never_stalls_any_room(tmp_path, fast_standin):
+    s = fast_standin
+    psql(PG_URL, "DROP TABLE IF EXISTS fire_t; CREATE TABLE fire_t(id int PRIMARY KEY); INSERT INTO fire_t SELECT generate_series(1, 100)")
+    bot = Bot(tmp_path, s.url, extra=FAST).start()
+    holder = None
+    try:
+        p = s.message(PRIVATE, OPERATOR, "/pg reindex fire_t_pkey")
+        preview = reply_to(s, PRIVATE, p["message_id"], timeout=30)["text"]
+        assert "Preview (nothing has run yet)" in preview, preview
+        token = preview.split("/confirm ")[1][:8]
+        # An old snapshot that REINDEX CONCURRENTLY must wait for (the seed's 89 s stall).
+        holder = subprocess.Popen(["psql", PG_URL, "-qc",
+                                   "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM fire_t; SELECT pg_sleep(60); COMMIT"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        confirm = s.message(PRIVATE, OPERATOR, "/confirm " + token)
+        confirmed_at = time.time()
+        time.sleep(0.5)   # the /confirm is now waiting inside PostgreSQL
+        for chat in (PRIVATE, GROUP):
+            for text in ("/ping", "/pg connections"):
+                sent_at = time.time()
+                m = s.message(chat, OPERATOR, text)
+                r = reply_to(s, chat, m["message_id"], timeout=10)
+                assert r["at"] - sent_at < 1.0, "%s in %s waited %.2fs behind the action" % (text, chat, r["at"] - sent_at)
+        running = reply_to(s, PRIVATE, confirm["message_id"], timeout=5, contains="Running /confirm")
+        assert running["at"] - confirmed_at < 3.0
+        assert "started by" in running["text"]
+        # The snapshot goes away: the reindex finishes.
+        psql(PG_URL, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")
+        holder.wait()
+        done = reply_to(s, PRIVATE, confirm["message_id"], timeout=30, contains="Done")
+        assert "Done: /pg reindex fire_t_pkey" in done["text"]
+    finally:
+        if holder and holder.poll() is None:
+            holder.kill()
+        bot.stop()
+
+
+@pytest.fixture
+def frozen_cluster(tmp_path):
+    """A PostgreSQL cluster of this test's own, so it can be frozen with SIGSTOP."""
+    if os.getuid() != 0:
+        pytest.skip("freezing a server needs root (scripts/pg.sh runs it as postgres)")
+    d = "/tmp/triage-freeze-%d" % os.getpid()
+    port = os.environ.get("TRIAGE_FREEZE_PG_PORT", "55471")
+    url = subprocess.run([os.path.join(ROOT, "scripts/pg.sh"), "up", d, port], check=True, capture_output=True, text=True).stdout.strip()
+    yield d, url
+    subprocess.run(["pkill", "-CONT", "-f", "postgres.*%s" % d])
+    subprocess.run([os.path.join(ROOT, "scripts/pg.sh"), "down", d])
+
+
+def postgres_pids(d):
+    out = subprocess.run(["pgrep", "-f", "postgres.*-D %s|postgres: " % d], capture_output=True, text=True).stdout.split()
+    pids = set(int(p) for p in out)
+    # Backends do not carry the data dir in their title: take the postmaster's children too.
+    master = open(os.path.join(d, "data", "postmaster.pid")).readline().strip()
+    kids = subprocess.run(["pgrep", "-P", master], capture_output=True, text=True).stdout.split()
+    return {int(master)} | set(int(k) for k in kids)
+
+
+def test_a_frozen_database_cannot_freeze_the_bot(tmp_path, fast_standin, frozen_cluster):
+    s = fast_standin
+    d, url = frozen_cluster
+    extra = FAST
+    bot = Bot(tmp_path, s.url, extra=extra)
+    # Short server-side timeouts so the client deadline (statement 3 s + connect 2 s + 3 s) is 8 s.
+    bot.config.write_text(bot.config.read_text().replace(
+        "  - url_env: TRIAGE_TEST_PG_URL\n", "  - {url_env: TRIAGE_TEST_PG_URL, statement_timeout: 3s, connect_timeout: 2s}\n"))
+    bot.env["TRIAGE_TEST_PG_URL"] = url
+    bot.start()
+    pids = set()
+    try:
+        warm = s.message(PRIVATE, OPERATOR, "/pg connections")
+        assert "max_connections" in reply_to(s, PRIVATE, warm["message_id"], timeout=30)["text"]
+        pids = postgres_pids(d)
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        frozen_at = time.time()
+        stuck = s.message(PRIVATE, OPERATOR, "/pg connections")   # in flight while the server is frozen
+        # /ping keeps answering, in the same room and another, throughout.
+        while time.time() - frozen_at < 12:
+            for chat in (PRIVATE, GROUP):
+                sent_at = time.time()
+                m = s.message(chat, OPERATOR, "/ping")
+                r = reply_to(s, chat, m["message_id"], timeout=5)
+                assert r["at"] - sent_at < 1.0, "/ping waited %.2fs while the database was frozen" % (r["at"] - sent_at)
+            time.sleep(0.5)
+        answer = reply_to(s, PRIVATE, stuck["message_id"], timeout=10, contains="did not answer")
+        assert answer["at"] - frozen_at < 8 + 3, "the frozen diagnostic was answered after %.1fs" % (answer["at"] - frozen_at)
+        # Still frozen: SIGTERM stops the bot within 10 s, whatever is in flight.
+        s.message(PRIVATE, OPERATOR, "/pg connections")
+        time.sleep(0.5)
+        stop_at = time.time()
+        bot.proc.send_signal(signal.SIGTERM)
+        bot.proc.wait(10)
+        assert time.time() - stop_at < 10
+    finally:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        if bot.proc.poll() is None:
+            bot.proc.kill()
+            bot.proc.wait()
+    # Thawed: the same store and server work again after a restart of the bot, and a running
+    # bot recovers without one (below).
+    bot2 = Bot(tmp_path, s.url, extra=extra)
+    bot2.config = bot.config
+    bot2.env = bot.env
+    bot2.start()
+    try:
+        again = s.message(PRIVATE, OPERATOR, "/pg connections")
+        assert "max_connections" in reply_to(s, PRIVATE, again["message_id"], timeout=30, contains="max_connections")["text"]
+    finally:
+        bot2.stop()
+
+
+def test_after_a_freeze_the_running_bot_recovers_without_a_restart(tmp_path, fast_standin, frozen_cluster):
+    s = fast_standin
+    d, url = frozen_cluster
+    bot = Bot(tmp_path, s.url, extra=FAST)
+    bot.config.write_text(bot.config.read_text().replace(
+        "  - url_env: TRIAGE_TEST_PG_URL\n", "  - {url_env: TRIAGE_TEST_PG_URL, statement_timeout: 3s, connect_timeout: 2s}\n"))
+    bot.env["TRIAGE_TEST_PG_URL"] = url
+    bot.start()
+    pids = set()
+    try:
+        warm = s.message(PRIVATE, OPERATOR, "/pg connections")
+        reply_to(s, PRIVATE, warm["message_id"], timeout=30, contains="max_connections")
+        pids = postgres_pids(d)
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        stuck = s.message(PRIVATE, OPERATOR, "/pg connections")
+        reply_to(s, PRIVATE, stuck["message_id"], timeout=15, contains="did not answer")
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+        pids = set()
+        deadline = time.time() + 20
+        ok = False
+        while time.time() < deadline and not ok:
+            m = s.message(PRIVATE, OPERATOR, "/pg connections")
+            ok = "max_connections" in reply_to(s, PRIVATE, m["message_id"], timeout=15)["text"]
+        assert ok, "the bot did not recover after the database thawed"
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+        assert bot.stop() == 0
+
+
+def test_fifty_sigkills_during_bursts_lose_nothing_and_run_nothing_twice(tmp_path, fast_standin):
+    """Every /note is a command that writes one timeline event when it runs: after 50 SIGKILLs
+    in the middle of bursts, each note is in the timeline exactly once."""
+    import random
+    import sqlite3
+    s = fast_standin
+    bot = Bot(tmp_path, s.url, extra=FAST).start()
+    opened = s.message(PRIVATE, OPERATOR, '/incident open sev3 "storm"')
+    assert "opened" in reply_to(s, PRIVATE, opened["message_id"], timeout=30)["text"]
+    rng = random.Random(4242)
+    notes = []
+    n = 0
+    for kill in range(50):
+        for _ in range(rng.randint(2, 6)):
+            n += 1
+            notes.append((s.message(PRIVATE, OPERATOR, "/note storm-%d" % n), "storm-%d" % n))
+        time.sleep(rng.uniform(0.0, 0.15))
+        bot.proc.kill()
+        bot.proc.wait()
+        bot.logfile.close()
+        bot.start()
+        time.sleep(rng.uniform(0.05, 0.3))
+    # Let the last ones finish, then count.
+    last = notes[-1][0]
+    reply_to(s, PRIVATE, last["message_id"], timeout=30)
+    time.sleep(1.5)
+    assert bot.stop() == 0
+    db = sqlite3.connect(bot.sqlite)
+    texts = [r[0] for r in db.execute("SELECT text FROM timelineEvent WHERE kind = 'note'")]
+    quarantined = db.execute("SELECT count(*) FROM inboundEvent WHERE status = 'quarantined'").fetchone()[0]
+    db.close()
+    counts = {}
+    for t in texts:
+        key = t.split()[-1] if t.split() else t
+        counts[key] = counts.get(key, 0) + 1
+    lost = [label for _, label in notes if counts.get(label, 0) == 0]
+    twice = [label for _, label in notes if counts.get(label, 0) > 1]
+    sent = s.sent(PRIVATE)
+    doubles = sum(1 for m, _ in notes if len([x for x in sent if x["reply_to"] == m["message_id"]]) > 1)
+    print("storm: %d notes, %d kills, lost %d, run twice %d, quarantined %d, replies doubled %d"
+          % (len(notes), 50, len(lost), len(twice), quarantined, doubles))
+    assert lost == [] and twice == [], (lost, twice)
