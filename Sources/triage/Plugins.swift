@@ -12,7 +12,7 @@ let plugins = PluginList(
         RunbookPlugin(),
         IncidentsPlugin(),
         PagingPlugin(),
-    ],
+    ] + (CrashTestPlugin.enabled ? [CrashTestPlugin()] : []),
     platforms: [
         TelegramPlugin(),
         MatrixPlugin(),

@@ -232,3 +232,52 @@ def test_fifty_sigkills_during_bursts_lose_nothing_and_run_nothing_twice(tmp_pat
     print("storm: %d notes, %d kills, lost %d, run twice %d, quarantined %d, replies doubled %d"
           % (len(notes), 50, len(lost), len(twice), quarantined, doubles))
     assert lost == [] and twice == [], (lost, twice)
+
+
+def test_a_command_that_kills_triage_is_retried_once_then_quarantined(tmp_path, fast_standin):
+    s = fast_standin
+    bot = Bot(tmp_path, s.url, extra=FAST, env={"TRIAGE_TEST_CRASH_COMMAND": "1"})
+    bot.start()
+    m = s.message(PRIVATE, OPERATOR, "/crash-test")
+    bot.proc.wait(20)                      # 1st run: the process dies
+    bot.logfile.close()
+    bot.start()
+    bot.proc.wait(20)                      # retried once after the restart: dies again
+    bot.logfile.close()
+    bot.start()                            # now it is quarantined, and the bot stays up
+    skipped = reply_to(s, PRIVATE, m["message_id"], timeout=20)["text"]
+    assert "stopped Triage twice and was skipped (ref " in skipped, skipped
+    ping = s.message(PRIVATE, OPERATOR, "/ping")
+    assert reply_to(s, PRIVATE, ping["message_id"], timeout=10)["text"].startswith("pong")
+    assert bot.proc.poll() is None
+    assert bot.stop() == 0
+    assert "command quarantined" in bot.output()
+
+
+def test_an_action_running_at_a_crash_is_reported_as_interrupted_not_as_never_run(tmp_path, fast_standin):
+    s = fast_standin
+    psql(PG_URL, "DROP TABLE IF EXISTS fire_k; CREATE TABLE fire_k(id int PRIMARY KEY); INSERT INTO fire_k SELECT generate_series(1, 10)")
+    bot = Bot(tmp_path, s.url, extra=FAST).start()
+    holder = None
+    try:
+        p = s.message(PRIVATE, OPERATOR, "/pg reindex fire_k_pkey")
+        token = reply_to(s, PRIVATE, p["message_id"], timeout=30)["text"].split("/confirm ")[1][:8]
+        holder = subprocess.Popen(["psql", PG_URL, "-qc",
+                                   "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM fire_k; SELECT pg_sleep(60); COMMIT"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        c = s.message(PRIVATE, OPERATOR, "/confirm " + token)
+        reply_to(s, PRIVATE, c["message_id"], timeout=10, contains="Running")   # it is running now
+        bot.proc.kill()
+        bot.proc.wait()
+        bot.logfile.close()
+        bot.start()
+        told = reply_to(s, PRIVATE, c["message_id"], timeout=30, contains="Interrupted")["text"]
+        assert "it may have run" in told and "Nothing was run again" in told, told
+        assert "fire_k_pkey" in told            # the current state: the preview again
+        assert "already used" not in told
+    finally:
+        psql(PG_URL, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")
+        if holder:
+            holder.wait()
+        bot.stop()
