@@ -101,7 +101,7 @@ public final class TriageApplication: Sendable {
         var services: [any Service] = []
         for parts in platforms {
             services.append(OutboxService(platform: parts.platform, store: store, logger: logger))
-            services.append(ChatBotService(platform: parts.platform, dispatcher: dispatcher, store: store, logger: logger))
+            services.append(ChatBotService(platform: parts.platform, sink: parts.platform, dispatcher: dispatcher, store: store, logger: logger))
         }
         return services + featureServices
     }

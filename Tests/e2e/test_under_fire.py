@@ -281,3 +281,69 @@ def test_an_action_running_at_a_crash_is_reported_as_interrupted_not_as_never_ru
         if holder:
             holder.wait()
         bot.stop()
+
+
+@pytest.fixture
+def small_disk():
+    if os.getuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    d = "/tmp/triage-full-%d" % os.getpid()
+    os.makedirs(d, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", d], check=True)
+    yield d
+    subprocess.run(["umount", "-l", d])
+    os.rmdir(d)
+
+
+def fill(path):
+    try:
+        with open(path, "wb") as f:
+            while True:
+                f.write(b"\0" * 4096)
+                f.flush()
+    except OSError:
+        pass
+
+
+def test_a_full_disk_under_the_store_loses_no_command_silently(tmp_path, fast_standin, small_disk):
+    s = fast_standin
+    bot = Bot(tmp_path, s.url, extra=FAST)
+    bot.config.write_text(bot.config.read_text().replace("timeline: %s" % bot.sqlite, "timeline: %s/triage.sqlite" % small_disk))
+    bot.sqlite = small_disk + "/triage.sqlite"
+    bot.start()
+    try:
+        ok = s.message(PRIVATE, OPERATOR, "/ping")
+        assert reply_to(s, PRIVATE, ok["message_id"], timeout=30)["text"].startswith("pong")
+        filler = os.path.join(small_disk, "filler")
+        fill(filler)
+        # Keep writing until the store itself hits the full disk (its WAL may have room left).
+        during = []
+        deadline = time.time() + 30
+        refused = False
+        while time.time() < deadline and not refused:
+            m = s.message(PRIVATE, OPERATOR, "/ping")
+            during.append(m)
+            r = reply_to(s, PRIVATE, m["message_id"], timeout=10)
+            refused = "cannot record" in r["text"]
+        assert refused, "the store never reported the full disk"
+        outage = [s.message(PRIVATE, OPERATOR, "/note during the outage %d" % i) for i in range(3)]
+        for m in outage:
+            r = reply_to(s, PRIVATE, m["message_id"], timeout=10)
+            assert "Not run: Triage cannot record it (disk full)" in r["text"], r["text"]
+        time.sleep(2)   # re-polled meanwhile: still one reply each, never a second
+        for m in outage:
+            assert len([x for x in s.sent(PRIVATE) if x["reply_to"] == m["message_id"]]) == 1
+        os.remove(filler)   # space comes back
+        after = s.message(PRIVATE, OPERATOR, "/ping")
+        assert reply_to(s, PRIVATE, after["message_id"], timeout=30)["text"].startswith("pong")
+        time.sleep(1)
+        for m in outage:   # answered during the outage, never run late
+            replies = [x for x in s.sent(PRIVATE) if x["reply_to"] == m["message_id"]]
+            assert len(replies) == 1, replies
+        # No reply re-sent in a loop: every command got exactly one reply.
+        sent = s.sent(PRIVATE)
+        for m in [ok] + during + outage + [after]:
+            assert len([x for x in sent if x["reply_to"] == m["message_id"]]) == 1, m
+        print("full disk: %d commands before the store refused, %d refused, %d replies in all" % (len(during), len(outage) + 1, len(sent)))
+    finally:
+        bot.stop()

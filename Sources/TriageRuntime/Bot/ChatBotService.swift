@@ -24,11 +24,18 @@ public final class ChatBotService: Service, Sendable {
     let logger: Logger
     let shutdownGrace: Double
     let lanes: RoomLanes
+    /// Where to say "not run" when the store cannot record (the platform's own sink, bypassing
+    /// the outbox, which lives in the store).
+    let sink: (any ChatSink)?
     private let inFlight = InFlight()
+    /// Commands answered "not run" while the store could not record (once each per process);
+    /// when the store recovers they are marked handled, never run late.
+    private let refused = Mutex<Set<String>>([])
 
-    public init(platform: any ChatSource, dispatcher: Dispatcher, store: BotStore, logger: Logger,
+    public init(platform: any ChatSource, sink: (any ChatSink)? = nil, dispatcher: Dispatcher, store: BotStore, logger: Logger,
                 shutdownGrace: Double = 3, headStart: Double = 0.5) {
         self.platform = platform
+        self.sink = sink
         self.dispatcher = dispatcher
         self.store = store
         self.logger = logger
@@ -88,6 +95,7 @@ public final class ChatBotService: Service, Sendable {
                 } catch {
                     // Nothing was journaled and the cursor did not move: the batch comes again.
                     logger.error("could not journal received commands; polling them again", metadata: ["chat.platform": "\(name)", "error": "\(error)"])
+                    await refuse(batch, because: StoreFault(error)?.description ?? "store error")
                     let delay = backoff.next()
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
                 }
@@ -106,7 +114,37 @@ public final class ChatBotService: Service, Sendable {
         inFlight.enter()
         defer { inFlight.leave() }
         await lanes.run(room: message.room) {
-            _ = await dispatcher.handle(message, delivery: Dispatcher.Delivery(enqueue: true, journaled: true))
+            let handled = await dispatcher.handleRecorded(message, delivery: Dispatcher.Delivery(enqueue: true, journaled: true))
+            if !handled.recorded, let reply = handled.reply {
+                // The outbox could not take it: tell the room directly, once.
+                await sendDirect(reply, to: message, part: "unrecorded")
+            }
+        }
+    }
+
+    /// Answers each command of a batch that could not be journaled: "not run", once per command.
+    func refuse(_ batch: PollBatch, because why: String) async {
+        for item in batch.items {
+            guard let m = item.message, parserSeesCommand(m) else { continue }
+            let first = refused.withLock { $0.insert(m.messageID).inserted }
+            guard first else { continue }
+            let reply = Reply(blocks: [.note("Not run: Triage cannot record it (\(why)). It will not run later; "
+                                             + "type it again once Triage can record.", .critical)],
+                              summary: "not run: cannot record (\(why))")
+            await sendDirect(reply, to: m, part: "refused")
+        }
+    }
+
+    func parserSeesCommand(_ m: InboundMessage) -> Bool {
+        dispatcher.parser.isCommand(m.text)
+    }
+
+    func sendDirect(_ reply: Reply, to m: InboundMessage, part: String) async {
+        guard let sink else { return }
+        do {
+            try await sink.send(OutgoingMessage(room: m.room, replyTo: m.messageID, key: "\(m.platform):\(m.room):\(m.messageID):\(part)", reply: reply))
+        } catch {
+            logger.error("could not tell the room that a command was not run", metadata: ["chat.room": "\(m.room)", "error": "\(error)"])
         }
     }
 
@@ -121,14 +159,26 @@ public final class ChatBotService: Service, Sendable {
             encoded.append((m, String(decoding: try JSONEncoder().encode(m), as: UTF8.self)))
         }
         let pending = encoded
-        return try await store.write { tx in
+        let refusedIDs = refused.withLock { $0 }
+        let fresh = try await store.write { tx in
             var fresh: [InboundMessage] = []
-            for (m, json) in pending where try tx.journal(platform: name, messageID: m.messageID, room: m.room, message: json, at: m.receivedAt) {
-                fresh.append(m)
+            for (m, json) in pending {
+                if refusedIDs.contains(m.messageID) {
+                    // Answered "not run" during a store outage: handled, never run late.
+                    _ = try tx.markProcessed(platform: name, messageID: m.messageID)
+                    continue
+                }
+                if try tx.journal(platform: name, messageID: m.messageID, room: m.room, message: json, at: m.receivedAt) {
+                    fresh.append(m)
+                }
             }
             if let cursor { try tx.setCursor(cursor, platform: name) }
             return fresh
         }
+        if !refusedIDs.isEmpty {
+            refused.withLock { r in for (m, _) in pending { r.remove(m.messageID) } }
+        }
+        return fresh
     }
 
     /// Commands that started before a crash and never finished: retried once; a command that

@@ -21,6 +21,9 @@ public final class OutboxService: Service, Sendable {
         var notBefore: [String: Date] = [:]
         /// Paces rooms by the platform's ``SendRateLimit``.
         var limiter = RoomRateLimiter()
+        /// Delivered, but the store could not record it (disk full): never sent again; the
+        /// mark is retried now and then.
+        var sentUnrecorded: Set<Int64> = []
     }
     private let state = Mutex(State())
     /// Seconds to keep sending after shutdown begins, for rooms that must wait.
@@ -57,7 +60,13 @@ public final class OutboxService: Service, Sendable {
             let pending = (try? await store.read { tx in try tx.pendingOutbox(platform: name) }) ?? []
             var nextWake: Double = 30
             var blockedRooms = Set<String>()
+            let unrecorded = state.withLock { $0.sentUnrecorded }
+            if !unrecorded.isEmpty {
+                await recordLateMarks(unrecorded)
+                nextWake = min(nextWake, 5)
+            }
             for message in pending {
+                if let id = message.id, unrecorded.contains(id) { continue }
                 if blockedRooms.contains(message.room) { continue }
                 if let until = state.withLock({ $0.notBefore[message.room] }), until > Date() {
                     blockedRooms.insert(message.room)
@@ -127,7 +136,14 @@ public final class OutboxService: Service, Sendable {
                 let count = platform.messageCount(for: reply)
                 state.withLock { $0.limiter.record(room: message.room, limit: limit, count: count, now: Date()) }
             }
-            try await store.write { tx in try tx.markSent(outboxID: id) }
+            do {
+                try await store.write { tx in try tx.markSent(outboxID: id) }
+            } catch {
+                // Delivered but not recorded: a blind retry would send it again and again.
+                state.withLock { _ = $0.sentUnrecorded.insert(id) }
+                logger.error("reply delivered but the store cannot record it; it is not sent again",
+                             metadata: ["chat.room": "\(message.room)", "error": "\(error)"])
+            }
             return true
         } catch let error as DeliveryError {
             switch error.disposition {
@@ -152,6 +168,16 @@ public final class OutboxService: Service, Sendable {
             _ = try? await store.write { tx in try tx.markFailed(outboxID: id, error: "\(error)", giveUp: message.attempts >= 20) }
             state.withLock { $0.notBefore[message.room] = Date().addingTimeInterval(Double(min(30, 1 << min(message.attempts, 5)))) }
             return false
+        }
+    }
+
+    /// Records the sent marks the store could not take earlier.
+    func recordLateMarks(_ ids: Set<Int64>) async {
+        do {
+            try await store.write { tx in for id in ids { try tx.markSent(outboxID: id) } }
+            state.withLock { $0.sentUnrecorded.subtract(ids) }
+        } catch {
+            // Still failing: try again at the next pass.
         }
     }
 

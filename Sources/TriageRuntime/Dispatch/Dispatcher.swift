@@ -18,7 +18,7 @@ public final class Dispatcher: Sendable {
     let handlers: [String: any CommandHandler]
     let confirmations: ConfirmationStage
     let store: BotStore
-    let parser: CommandLineParser
+    public let parser: CommandLineParser
     let logger: Logger
     let now: @Sendable () -> Date
     let incidentEvents: IncidentEvents
@@ -105,10 +105,27 @@ public final class Dispatcher: Sendable {
     /// Handles one message. Returns nil when the message gets no reply (not a command, a
     /// command for another bot, or a duplicate delivery).
     public func handle(_ message: InboundMessage, delivery: Delivery = Delivery()) async -> Reply? {
+        await handleRecorded(message, delivery: delivery).reply
+    }
+
+    /// What became of one message.
+    public struct Handled: Sendable {
+        public var reply: Reply?
+        /// False when the store could not record the handling: the reply was not queued and
+        /// the caller must deliver it some other way.
+        public var recorded: Bool
+    }
+
+    /// Handles one message and says whether its handling was recorded.
+    public func handleRecorded(_ message: InboundMessage, delivery: Delivery = Delivery()) async -> Handled {
+        Handled(reply: nil, recorded: true).with(await handleInner(message, delivery: delivery))
+    }
+
+    func handleInner(_ message: InboundMessage, delivery: Delivery) async -> (Reply?, Bool) {
         let started = now()
         guard parser.isCommand(message.text) else {
             await commitCursorOnly(message, delivery)
-            return nil
+            return (nil, true)
         }
         var log = logger
         log[metadataKey: "chat.platform"] = "\(message.platform)"
@@ -123,12 +140,12 @@ public final class Dispatcher: Sendable {
             parsedLine = parsed.line
             if let mention = parsed.botName, let botName, mention.lowercased() != botName.lowercased() {
                 await commitCursorOnly(message, delivery)
-                return nil
+                return (nil, true)
             }
             if !delivery.journaled, try await alreadyHandled(message) {
                 log.info("duplicate delivery ignored")
                 await commitCursorOnly(message, delivery)
-                return nil
+                return (nil, true)
             }
             let (declaration, arguments) = try registry.resolve(parsed)
             if declaration.kind != .builtin, message.role >= declaration.role { runbookKind = declaration.kind }
@@ -169,10 +186,12 @@ public final class Dispatcher: Sendable {
         do {
             // The commit runs even when the task was cancelled (shutdown): what ran is recorded.
             let line = parsedLine
-            return try await Task { try await self.commit(outcome, message: message, line: line, delivery: delivery) }.value
+            return (try await Task { try await self.commit(outcome, message: message, line: line, delivery: delivery) }.value, true)
         } catch {
             log.error("could not record the handling", metadata: ["error": "\(String(reflecting: error))"])
-            return Reply.text("Triage could not record this in its timeline store; nothing was recorded. Please retry.", mark: .critical)
+            let why = StoreFault(error).map { " (\($0))" } ?? ""
+            return (Reply.text("Triage could not record this in its store\(why); nothing was recorded, so its result is not shown. "
+                               + "Retry once Triage can record again.", mark: .critical), false)
         }
     }
 
@@ -305,5 +324,11 @@ final class RunningNotice: Sendable {
     /// The command ended: no notice (or no second one).
     func finish() {
         source.timer.cancel()
+    }
+}
+
+extension Dispatcher.Handled {
+    func with(_ pair: (Reply?, Bool)) -> Dispatcher.Handled {
+        Dispatcher.Handled(reply: pair.0, recorded: pair.1)
     }
 }
