@@ -108,15 +108,16 @@ let package = Package(
         ]),
         .testTarget(name: "TriageMatrixTests", dependencies: [
             "TriageCore", "TriageChat", "TriageHandlers", "TriageRuntime", "TriageStore", "TriageMatrix", "TriageHTTP", "TriageTesting",
-        ]),
+        ], exclude: ["Golden"]),
         .testTarget(name: "TriagePagingTests", dependencies: [
             "TriageCore", "TriageStore", "TriageHTTP", "TriageHandlers", "TriageRuntime", "TriagePaging", "TriageTesting", "TriageRunbook", "TriageIncidents",
         ]),
         .testTarget(name: "TriageRuntimeTests", dependencies: [
             "TriageCore", "TriageChat", "TriageHandlers", "TriageRuntime", "TriageStore", "TriageTesting",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
-        .testTarget(name: "TriageTelegramTests", dependencies: ["TriageCore", "TriageChat", "TriageRuntime", "TriageTelegram"]),
+        ], exclude: ["Golden"]),
+        .testTarget(name: "TriageTelegramTests", dependencies: ["TriageCore", "TriageChat", "TriageRuntime", "TriageTelegram", "TriageTesting"],
+                    exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -33,7 +33,7 @@ extension IncidentCommands {
             let id = incident.id!
             try tx.append(TimelineEvent(incidentID: id, at: at, actor: m.senderName, kind: .opened, command: line,
                                         text: "Opened \(severity.rawValue): \(title)",
-                                        payload: "{\"severity\":\"\(severity.rawValue)\",\"commander\":\(JSONText.quoted(m.senderName))}"))
+                                        payload: TimelinePayload.json(TimelinePayload.Opened(severity: severity.rawValue, commander: m.senderName))))
             try tx.append(TimelineEvent(incidentID: id, at: at, actor: "triage", kind: .snapshot, text: snapshot.summary,
                                         output: snapshotOutput, payload: snapshot.payloadJSON))
             try events.emit(IncidentEvent(.opened, incident: incident, actor: m.senderName, at: at), in: tx)
@@ -117,7 +117,7 @@ extension IncidentCommands {
             try tx.update(incident)
             let e = try tx.append(TimelineEvent(incidentID: incident.id!, at: at, actor: m.senderName, kind: .role,
                                                 text: "\(role.rawValue.capitalized): \(who)" + (from.map { " (was \($0))" } ?? ""),
-                                                payload: Self.change(from, who, extra: [("role", role.rawValue)])))
+                                                payload: Self.change(from, who, role: role.rawValue)))
             return Reply.text("\(who) is now \(role.rawValue) of incident #\(incident.id!)" + (from.map { " (was \($0))" } ?? "") + "; event \(e.id!).")
         }
     }

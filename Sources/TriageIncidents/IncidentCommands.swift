@@ -103,11 +103,8 @@ public struct IncidentCommands: CommandHandler {
         return incident
     }
 
-    /// `{"from":"a","to":"b"}` for status, severity and role events.
-    static func change(_ from: String?, _ to: String?, extra: [(String, String)] = []) -> String {
-        var parts = extra.map { JSONText.quoted($0.0) + ":" + JSONText.quoted($0.1) }
-        parts.append("\"from\":" + (from.map(JSONText.quoted) ?? "null"))
-        parts.append("\"to\":" + (to.map(JSONText.quoted) ?? "null"))
-        return "{" + parts.joined(separator: ",") + "}"
+    /// `{"from":"a","to":"b"}` for status, severity and role events (`role` names the role).
+    static func change(_ from: String?, _ to: String?, role: String? = nil) -> String {
+        TimelinePayload.json(TimelinePayload.Change(from: from, to: to, role: role))
     }
 }
