@@ -39,7 +39,8 @@ public struct MatrixError: PresentableError {
         if retry == nil, let header = headers["retry-after"], let seconds = Double(header.trimmingCharacters(in: .whitespaces)) {
             retry = seconds
         }
-        self.retryAfter = retry ?? (status == 429 ? 1 : nil)
+        // From the network: NaN, negative or huge values become a sane wait (at most an hour).
+        self.retryAfter = retry.map { $0.isFinite ? min(max($0, 0), 3600) : 1 } ?? (status == 429 ? 1 : nil)
     }
 
     /// 401 `M_UNKNOWN_TOKEN`: the access token is no longer valid.

@@ -48,7 +48,7 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
     /// Logs in (or checks the token) with the stored device id, retrying while the
     /// homeserver is unreachable; stores the device id.
     func connect(store: TimelineStore?) async throws {
-        var backoff = Backoff()
+        var backoff = Backoff(base: 0.5, cap: 2)
         while true {
             do {
                 let stored = try await store?.read { tx in try tx.cursor(platform: Self.deviceKey) }
@@ -75,10 +75,11 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
             } catch {
                 let delay = (error as? MatrixError)?.retryAfter ?? backoff.next()
                 logger.warning("matrix login failed; retrying", metadata: ["error": "\(error)", "retry.seconds": "\(String(format: "%.1f", delay))"])
-                try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                try await Task.sleep(nanoseconds: TotalNumber.nanoseconds(delay))
             }
         }
     }
+
 
     static func newDeviceID() -> String {
         let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -97,7 +98,7 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
             } catch let error as MatrixError where error.isRateLimited {
                 let wait = error.retryAfter ?? 1
                 logger.warning("matrix sync rate-limited", metadata: ["retry.seconds": "\(wait)"])
-                try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+                try await Task.sleep(nanoseconds: TotalNumber.nanoseconds(wait))
             }
         }
         let result = try reader.read(json, snapshot: snapshot)
