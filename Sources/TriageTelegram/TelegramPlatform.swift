@@ -107,7 +107,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     }
 
     public func start(registry: CommandRegistry) async throws {
-        var backoff = Backoff(base: 1, cap: 30)
+        var backoff = Backoff(base: 0.5, cap: 2)
         while true {
             do {
                 let me = try await api.getMe()
@@ -123,7 +123,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
                 guard e.isTransient else { throw e }
                 let delay = max(backoff.next(), e.retryAfter ?? 0)
                 logger.warning("getMe failed; retrying", metadata: ["error": "\(e.description)", "retry.seconds": "\(Self.format(delay))"])
-                try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                try await Task.sleep(nanoseconds: TotalNumber.nanoseconds(delay))
             }
         }
         guard config.registerCommands else { return }
@@ -154,7 +154,18 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
             try fatalIfUnauthorized(e)
             throw e
         }
-        var highest = (offset ?? Int64.min + 1) - 1
+        var highest = offset.map { $0 == Int64.min ? $0 : $0 - 1 } ?? Int64.min
+        // Update ids may start again lower (the Bot API picks a new start after a week without
+        // updates; a local Bot API server has ids of its own). When every update of a batch is
+        // below the stored offset, the server is serving its queue from the head: re-synchronise
+        // on it instead of dropping everything as a duplicate (and polling again at once, forever).
+        let ids = batch.elements.compactMap(\.updateID)
+        if let offset, let lowest = ids.min(), ids.allSatisfy({ $0 < offset }) {
+            logger.warning("Telegram update ids restarted below the stored offset; re-synchronising the cursor",
+                           metadata: ["telegram.offset": "\(offset)", "telegram.first_update": "\(lowest)",
+                                      "telegram.updates": "\(ids.count)"])
+            highest = lowest == Int64.min ? lowest : lowest - 1
+        }
         var items: [PollItem] = []
         for element in batch.elements {
             switch element {
@@ -162,7 +173,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
                 logger.error("malformed update skipped", metadata: ["telegram.update": "\(id.map(String.init) ?? "?")", "error": "\(problem)"])
                 if let id, id > highest {
                     highest = id
-                    items.append(PollItem(message: nil, cursor: String(id + 1)))
+                    items.append(PollItem(message: nil, cursor: Self.nextOffset(after: id)))
                 }
             case .update(let update):
                 guard update.update_id > highest else {
@@ -179,8 +190,15 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
                         await noteMigration(from: from, to: message.chat.id)
                     }
                 }
-                items.append(PollItem(message: inbound(update), cursor: String(update.update_id + 1)))
+                items.append(PollItem(message: inbound(update), cursor: Self.nextOffset(after: update.update_id)))
             }
+        }
+        if items.isEmpty && !batch.elements.isEmpty {
+            // Nothing in the batch moved the cursor (updates without an id): the same batch
+            // comes back on the next call, so never ask again at once.
+            logger.error("getUpdates returned updates that cannot be confirmed; polling again in 1 s",
+                         metadata: ["telegram.updates": "\(batch.elements.count)"])
+            try await Task.sleep(nanoseconds: 1_000_000_000)
         }
         return PollBatch(items: items, cursor: nil)
     }
@@ -278,8 +296,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
         case 429:
             return DeliveryError(.retry(after: max(1, e.retryAfter ?? 1)), e.description)
         case 400 where e.migrateToChatID != nil:
-            let to = e.migrateToChatID!
-            return DeliveryError(.moved(to: String(to)), e.description)
+            return DeliveryError(.moved(to: e.migrateToChatID.map { String($0) } ?? ""), e.description)
         case 403:
             lock.withLock { _ = blockedChats.insert(chat) }
             logger.warning("the bot cannot write to this chat (blocked or removed); replies to it are dropped",
@@ -294,4 +311,10 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     }
 
     static func format(_ d: Double) -> String { String(format: "%.1f", d) }
+
+    /// The `getUpdates` offset that confirms `id` (saturating: an id of Int64.max cannot trap).
+    static func nextOffset(after id: Int64) -> String {
+        String(id == Int64.max ? id : id + 1)
+    }
+
 }
