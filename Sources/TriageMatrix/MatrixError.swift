@@ -47,6 +47,8 @@ public struct MatrixError: PresentableError {
     public var isUnknownToken: Bool { errcode == "M_UNKNOWN_TOKEN" || (status == 401 && errcode == "M_MISSING_TOKEN") }
     /// 429 `M_LIMIT_EXCEEDED`.
     public var isRateLimited: Bool { status == 429 || errcode == "M_LIMIT_EXCEEDED" }
+    /// 413 `M_TOO_LARGE`: the event (or request body) is over the homeserver's limit.
+    public var isTooLarge: Bool { status == 413 || errcode == "M_TOO_LARGE" }
     /// 5xx, or the homeserver's reverse proxy saying it is not there.
     public var isServerError: Bool { status >= 500 }
 

@@ -142,13 +142,28 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
 
     public func send(_ message: OutboxMessage, reply: Reply) async throws {
         guard client.isReady else { throw DeliveryError(.retry(after: 1), "matrix: not logged in yet") }
-        let parts = splitter.split(reply)
+        try await send(splitter.split(reply), message: message, txnKey: message.key, splitter: splitter)
+    }
+
+    /// Sends `parts` in order. A part the homeserver refuses as too large (413 `M_TOO_LARGE`:
+    /// its event limit is lower than ours, or the envelope grew) is cut again at half the size
+    /// and sent in pieces with transaction ids of their own; a reply is never dropped for size.
+    func send(_ parts: [Reply], message: OutboxMessage, txnKey: String, splitter: MatrixReplySplitter) async throws {
         for (i, part) in parts.enumerated() {
             let content = splitter.content(part, replyTo: message.replyTo)
-            let txn = MatrixTransactionID.make(key: message.key, part: i)
+            let txn = MatrixTransactionID.make(key: txnKey, part: i)
             do {
                 try await client.send(roomID: message.room, txnID: txn, content: content)
             } catch let error as MatrixError {
+                if error.isTooLarge, splitter.limit > 2_000 {
+                    let smaller = MatrixReplySplitter(limit: splitter.limit / 2)
+                    let pieces = smaller.split(part)
+                    logger.warning("matrix refused a reply part as too large; sending it in smaller pieces",
+                                   metadata: ["chat.room": "\(message.room)", "matrix.bytes": "\(splitter.size(part))",
+                                              "matrix.pieces": "\(pieces.count)"])
+                    try await send(pieces, message: message, txnKey: txnKey + "#\(i)", splitter: smaller)
+                    continue
+                }
                 if error.isRateLimited {
                     throw DeliveryError(.retry(after: error.retryAfter ?? 1), error.description)
                 }

@@ -258,32 +258,60 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
             throw DeliveryError(.drop, "the bot was blocked or removed from chat \(chat); not sending")
         }
         let replyTo = message.replyTo.flatMap { $0.split(separator: ":").last }.flatMap { Int64($0) }
-        var parts = renderer.render(reply)
-        if parts.isEmpty { parts = ["(no output)"] }
-        try await sendParts(parts, key: message.key, chat: chat, replyTo: replyTo, attempts: message.attempts, plain: false, reply: reply)
+        try await sendParts(renderer.parts(reply), key: message.key, chat: chat, replyTo: replyTo,
+                            attempts: message.attempts, plain: false, reply: reply)
     }
 
-    func sendParts(_ parts: [String], key: String, chat: Int64, replyTo: Int64?, attempts: Int, plain: Bool, reply: Reply) async throws {
+    func sendParts(_ parts: [TelegramHTMLRenderer.Part], key: String, chat: Int64, replyTo: Int64?, attempts: Int,
+                   plain: Bool, reply: Reply) async throws {
         let progressKey = plain ? key + "#plain" : key
+        if parts.isEmpty {
+            _ = try await sendOne(TelegramHTMLRenderer.Part.placeholder, progressKey: progressKey + "#0", chat: chat,
+                                  replyTo: replyTo, attempts: attempts, plain: plain, reply: reply, key: key)
+            return
+        }
         let first = lock.withLock { partsSent[progressKey] ?? 0 }
         for index in first..<parts.count {
-            do {
-                _ = try await api.sendMessage(chatID: chat, html: parts[index], replyTo: index == 0 ? replyTo : nil, plain: plain)
-                lock.withLock { partsSent[progressKey] = index + 1 }
-            } catch let e as TelegramAPIError {
-                if !plain, e.code == .api, e.status == 400, e.message.contains("can't parse entities") {
-                    logger.error("Telegram rejected the reply's HTML; sending it as plain text", metadata: ["chat.room": "\(chat)", "error": "\(e.message)"])
-                    try await sendParts(renderer.renderPlain(reply), key: key, chat: chat, replyTo: replyTo, attempts: attempts, plain: true, reply: reply)
-                    lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }
-                    return
-                }
-                if e.code == .api, e.status == 400, let to = e.migrateToChatID {
-                    await noteMigration(from: chat, to: to)
-                }
-                throw deliveryError(e, chat: chat, attempts: attempts)
-            }
+            let done = try await sendOne(parts[index], progressKey: progressKey + "#\(index)", chat: chat,
+                                         replyTo: index == 0 ? replyTo : nil, attempts: attempts, plain: plain, reply: reply, key: key)
+            if !done { return }   // fell back to plain text: the whole reply went that way
+            lock.withLock { partsSent[progressKey] = index + 1 }
         }
         lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }
+    }
+
+    /// Sends one part; when Telegram finds it too long (its count differs from ours), cuts it
+    /// smaller and sends the pieces, never dropping it. Returns false when the reply was sent
+    /// as plain text instead (HTML refused).
+    func sendOne(_ part: TelegramHTMLRenderer.Part, progressKey: String, chat: Int64, replyTo: Int64?, attempts: Int,
+                 plain: Bool, reply: Reply, key: String) async throws -> Bool {
+        do {
+            _ = try await api.sendMessage(chatID: chat, html: part.text, replyTo: replyTo, plain: plain)
+            return true
+        } catch let e as TelegramAPIError {
+            if e.code == .api, e.status == 400, e.message.contains("message is too long"), let pieces = renderer.resplit(part) {
+                logger.warning("Telegram found a reply part too long; sending it in smaller pieces",
+                               metadata: ["chat.room": "\(chat)", "telegram.units": "\(part.length)", "telegram.pieces": "\(pieces.count)"])
+                let first = lock.withLock { partsSent[progressKey] ?? 0 }
+                for index in first..<pieces.count {
+                    _ = try await sendOne(pieces[index], progressKey: progressKey + ".\(index)", chat: chat,
+                                          replyTo: index == 0 ? replyTo : nil, attempts: attempts, plain: plain, reply: reply, key: key)
+                    lock.withLock { partsSent[progressKey] = index + 1 }
+                }
+                lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }
+                return true
+            }
+            if !plain, e.code == .api, e.status == 400, e.message.contains("can't parse entities") {
+                logger.error("Telegram rejected the reply's HTML; sending it as plain text", metadata: ["chat.room": "\(chat)", "error": "\(e.message)"])
+                try await sendParts(renderer.parts(reply, plain: true), key: key, chat: chat, replyTo: replyTo, attempts: attempts, plain: true, reply: reply)
+                lock.withLock { _ = partsSent.removeValue(forKey: key) }
+                return false
+            }
+            if e.code == .api, e.status == 400, let to = e.migrateToChatID {
+                await noteMigration(from: chat, to: to)
+            }
+            throw deliveryError(e, chat: chat, attempts: attempts)
+        }
     }
 
     /// What the outbox should do after a failed `sendMessage`.

@@ -32,6 +32,7 @@ The control API (/control/...) injects user messages and failures and reads what
   POST /control/migrate      {"chat_id", "new_chat_id"}
   POST /control/block        {"chat_id"}        POST /control/unblock {"chat_id"}
   POST /control/webhook      {"active": bool}
+  POST /control/max_text     {"units"}  lower the length limit (a server that counts differently)
   POST /control/hang_polls   {"active": bool}   getUpdates calls neither answer nor close (a hung
                               connection); calls made while active stay hung for good
   POST /control/hold_sends   {"active": bool}   park sendMessage calls (a call whose client
@@ -132,6 +133,7 @@ class State:
         self.lock = threading.Condition()
         self.next_update_id = first_update_id
         self.hang_polls = False
+        self.max_text = MAX_TEXT     # lowered by /control/max_text to act as a server that counts differently
         self.first_message_id = 1    # message ids are Telegram's, kept by a restarted API server
         self.updates = []            # [(update_id, type, raw_json_text, key)]
         self.all_updates = {}        # update_id -> raw json text (for duplicates)
@@ -399,7 +401,7 @@ class Handler(BaseHTTPRequestHandler):
         plain = parse_html(text) if mode and mode.lower() == "html" else text
         if not plain.strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        if utf16_len(plain) > MAX_TEXT:        # Telegram counts UTF-16 code units, not characters
+        if utf16_len(plain) > self.st.max_text:   # Telegram counts UTF-16 code units, not characters
             raise ApiError(400, "Bad Request: message is too long")
         return text, plain
 
@@ -562,6 +564,10 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 st.hold_sends = bool(p.get("active", True))
                 st.lock.notify_all()
+            return self.send_json(200, {"ok": True})
+        if name == "max_text":
+            with st.lock:
+                st.max_text = int(p.get("units", MAX_TEXT))
             return self.send_json(200, {"ok": True})
         if name == "hang_polls":
             with st.lock:

@@ -163,3 +163,27 @@ def test_emoji_heavy_reply_over_4096_utf16_units_is_delivered_in_parts(tmp_path,
     assert replies_to(standin.sent(), PRIVATE, m2["message_id"]), b.output()[-3000:]
     assert b.stop() == 0
     assert "message is too long" not in b.output()
+
+
+def test_part_refused_as_too_long_is_cut_smaller_not_dropped(tmp_path, cleanup):
+    standin = StandIn()
+    cleanup.append(standin)
+    standin.call("max_text", {"units": 700})     # the server counts differently from Triage
+    b = Bot(tmp_path, standin.url).start()
+    cleanup.append(b)
+    m = standin.message(PRIVATE, OPERATOR, "/help")
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        ours = [s for s in standin.sent() if s["chat_id"] == PRIVATE]
+        if ours and "Type /help COMMAND" in ours[-1]["text"]:
+            break
+        time.sleep(0.2)
+    ours = [s for s in standin.sent() if s["chat_id"] == PRIVATE]
+    assert ours and ours[0].get("reply_to") == m["message_id"], b.output()[-3000:]
+    assert "Type /help COMMAND" in ours[-1]["text"], "the end of the reply arrived"
+    assert all(len(s["text"].encode("utf-16-le")) // 2 <= 700 for s in ours)
+    assert standin.state()["errors_sent"].get("400", 0) >= 1, "the server did refuse a part"
+    assert b.stop() == 0
+    out = b.output()
+    assert "sending it in smaller pieces" in out
+    assert "reply dropped" not in out
