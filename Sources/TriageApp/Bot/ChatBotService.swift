@@ -31,7 +31,8 @@ public final class ChatBotService: Service, Sendable {
         }
         let name = platform.name
         var cursor = try await store.read { tx in try tx.cursor(platform: name) }
-        var backoff = Backoff()
+        // Capped low so polling resumes within 2 s of an outage ending (a failed poll is cheap).
+        var backoff = Backoff(base: 0.5, cap: 1.5)
         // The poll is cancelled on shutdown; handling of a batch already received is not.
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let batch: PollBatch
