@@ -106,6 +106,15 @@ public final class MatrixClient: @unchecked Sendable {
     /// Seconds past the sync timeout after which a `/sync` that has not answered is taken as hung.
     public static let syncGrace: Double = 4
 
+    /// One page of a room's history, newest first (`dir=b`): from `from` (a sync's
+    /// `prev_batch`, or the previous page's `end`) back to `to` (the `since` of the sync that
+    /// was limited), only `m.room.message` events.
+    public func messages(roomID: String, from: String, to: String?, limit: Int) async throws -> [String: Any] {
+        var query = [("dir", "b"), ("from", from), ("limit", String(limit)), ("filter", #"{"types":["m.room.message"]}"#)]
+        if let to { query.append(("to", to)) }
+        return try await call("GET", "/rooms/\(Self.pathEscaped(roomID))/messages", query: query, operation: "messages")
+    }
+
     /// Joins a room the bot was invited to.
     public func join(roomID: String) async throws {
         _ = try await call("POST", "/rooms/\(Self.pathEscaped(roomID))/join", body: [:], operation: "join")
