@@ -37,15 +37,21 @@ def reply_order(person, event_ids):
     return order
 
 
+def answered_once_then_stopped(bot, room):
+    """Starts the bot (first sync), has one command answered, stops it: the cursor is stored."""
+    bot.start(wait_for="matrix first sync")
+    alice = Person("ALICE")
+    first = alice.send(room, "!ping")
+    alice.wait_reply(first)
+    bot.stop()
+    return alice, first
+
+
 def test_120_commands_queued_during_downtime_are_answered_once_in_order(tmp_path):
     ops = env("MATRIX_ROOM_OPS")
     bot = Bot(tmp_path, [ops])
     try:
-        bot.start(wait_for="matrix first sync")
-        alice = Person("ALICE")
-        first = alice.send(ops, "!ping")
-        alice.wait_reply(first)
-        bot.stop()
+        alice, first = answered_once_then_stopped(bot, ops)
         queued = [alice.send(ops, "!ping") for _ in range(120)]    # timeline_limit is 50
         bot.start()
         wait_replies(alice, queued, timeout=180)
@@ -66,11 +72,7 @@ def test_missed_commands_older_than_missed_max_age_get_one_notice(tmp_path):
     bot = Bot(tmp_path, [ops])
     bot.config.write_text(bot.config.read_text() + "  missed_max_age: 8s\n")
     try:
-        bot.start(wait_for="matrix first sync")
-        alice = Person("ALICE")
-        first = alice.send(ops, "!ping")
-        alice.wait_reply(first)
-        bot.stop()
+        alice, first = answered_once_then_stopped(bot, ops)
         old = [alice.send(ops, "!ping") for _ in range(20)]
         time.sleep(10)
         recent = [alice.send(ops, "!ping") for _ in range(60)]     # 50 in the sync, 10 in the gap
