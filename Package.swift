@@ -77,6 +77,7 @@ let package = Package(
         .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore"], exclude: ["Golden"]),
         .testTarget(name: "TriageIntegrationTests", dependencies: [
             "TriageCore", "TriagePostgres", "TriageStore", "TriageHTTP", "TriageApp", "TriageTelegram", "TriageMatrix",
+            "TriagePaging",
         ]),
         .testTarget(name: "TriageMatrixTests", dependencies: [
             "TriageCore", "TriageApp", "TriageStore", "TriageMatrix",

@@ -3,6 +3,7 @@ import Logging
 import Testing
 import TriageApp
 import TriageCore
+import TriagePaging
 @testable import TriagePostgres
 
 /// A database built to break formatters and renderers — numeric, bigint and float extremes,
@@ -41,6 +42,7 @@ struct AdversarialCatalogTests {
         CREATE TABLE "ünï_cödé_🔥" (v float8 DEFAULT '-Infinity');
         CREATE TABLE "<b>html&amp;</b>" (id bigint PRIMARY KEY, parent bigint REFERENCES "<b>html&amp;</b>"(id));
         CREATE TABLE "CamelCase" (v int);
+        CREATE TABLE held (v int);
         CREATE TABLE "we""ird schema"."t ""x"" <script>" (v text);
         CREATE TABLE "<i>ünï</i> 🔥"."ünï" (v text);
         INSERT INTO "sp ace tab" SELECT 'NaN', repeat('x', 100000) FROM generate_series(1, 5);
@@ -68,23 +70,25 @@ struct AdversarialCatalogTests {
         for statement in Self.fixture.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             _ = try setup.execute(statement)
         }
-        // Sessions the diagnostics list: odd application names, an idle transaction holding a
-        // lock, a query text that is long and full of markup.
+        // Sessions the diagnostics list: an odd application name, idle in a transaction, its
+        // last query long and full of markup. (Its lock is on a table no command here touches:
+        // pg_locks is cluster-wide, and a blocking chain would show in other suites' /pg locks.)
         let holder = try TestEnvironment.session(url, app: "<b>app</b> \"q\" 🔥 &amp;")
         _ = try holder.execute("BEGIN")
-        _ = try holder.execute("LOCK TABLE \"sp ace tab\" IN ACCESS EXCLUSIVE MODE")
-        _ = try holder.execute("SELECT '\(String(repeating: "<b>🔥</b>", count: 500))' AS \"x <i>\"")
+        _ = try holder.execute("SELECT count(*), '\(String(repeating: "<b>🔥</b>", count: 500))' AS \"x <i>\" FROM held")
 
         let dir = TestEnvironment.scratch("catalog")
-        let timeline = dir.appendingPathComponent("t.sqlite").path
-        let declarations = try Self.declarations(databaseURL: url, directory: dir)
-        #expect(declarations.count >= 40, "the registry is loaded")
+        let configPath = dir.appendingPathComponent("triage.yaml").path
+        try Self.config(databaseURL: url, directory: dir).write(toFile: configPath, atomically: true, encoding: .utf8)
+        let declarations = try Self.declarations(configPath: configPath)
+        #expect(declarations.count >= 45, "the registry is loaded, paging commands included")
+        #expect(declarations.contains { $0.words.first == "page" }, "paging commands are registered")
         var lines = ["/incident open sev2 \"<b>catalog</b> \\\"test\\\" 🔥 & \(String(repeating: "🔥", count: 300))\""]
         // `/ping` is the marker after every line (so it runs hundreds of times anyway).
         for declaration in declarations where declaration.words != ["ping"] {
             lines.append(contentsOf: Self.invocations(declaration))
         }
-        let first = try await Self.console(lines, timeline: timeline, url: url)
+        let first = try await Self.console(lines, config: configPath)
         // Second pass: confirm every action previewed in the first one, so the action paths run
         // on the catalog's names too.
         let sequences = zip(first.lines, first.replies).first { $0.0 == "/pg sequences" }?.1 ?? ""
@@ -96,26 +100,63 @@ struct AdversarialCatalogTests {
         }
         let codes = Set(first.replies.flatMap { Self.confirmationCodes(in: $0) })
         let second = try await Self.console(codes.sorted().map { "/confirm \($0)" } + ["/incident", "/timeline", "/postmortem"],
-                                            timeline: timeline, url: url)
+                                            config: configPath)
         _ = try? holder.execute("ROLLBACK")
         let all = first.lines.count + second.lines.count
         #expect(all > declarations.count, "several invocations per command")
         #expect(!codes.isEmpty, "actions were previewed (their confirmation ran too)")
     }
 
-    /// The registry as the binary builds it (same commands directory, same built-ins).
-    static func declarations(databaseURL: String, directory: URL) throws -> [CommandDeclaration] {
-        let yaml = """
-            databases:
-              - name: main
-                url: \(databaseURL)
-            timeline: \(directory.appendingPathComponent("registry.sqlite").path)
-            commands: \(TestEnvironment.commandsDirectory)
-            """
-        let config = try TriageConfig.parse(yaml, file: "catalog.yaml", environment: [:])
+    /// Secrets the paging providers read from the environment (the receivers do not exist:
+    /// 127.0.0.1:1 refuses every page).
+    static let pagingEnvironment = ["CATALOG_PD_KEY": "pd-key", "CATALOG_OG_KEY": "og-key"]
+
+    /// The console's config: the catalog database, a timeline, and paging (so every handler
+    /// the binary can register is there).
+    static func config(databaseURL: String, directory: URL) -> String {
+        """
+        databases:
+          - name: main
+            url: \(databaseURL)
+        timeline: \(directory.appendingPathComponent("timeline.sqlite").path)
+        commands: \(TestEnvironment.commandsDirectory)
+        postmortems:
+          directory: \(directory.appendingPathComponent("pm").path)
+        paging:
+          people:
+            alice: {handle: "@alice <b>&amp;</b>", email: alice@example.com, opsgenie_id: "a-1"}
+            bob: "@bob 🔥"
+          schedules:
+            primary:
+              timezone: Europe/Berlin
+              handoff: "09:00"
+              rotation: 1d
+              start: 2026-03-01
+              people: [alice, bob]
+          policies:
+            default:
+              levels:
+                - targets: [{schedule: primary}]
+                  wait: 5m
+                - targets: [{person: bob}, {room: incident}]
+                  wait: 10m
+          providers:
+            pagerduty: {routing_key_env: CATALOG_PD_KEY, url: "http://127.0.0.1:1"}
+            opsgenie: {api_key_env: CATALOG_OG_KEY, url: "http://127.0.0.1:1"}
+            webhook: {url: "http://127.0.0.1:1/webhook"}
+          notify: [chat, pagerduty, opsgenie, webhook]
+          auto_page: {sev1: default, sev2: default}
+          retry: {base: 10s, cap: 2m, give_up_after: 1h, timeout: 2s}
+        """
+    }
+
+    /// The registry as the binary builds it from `configPath` (built-ins, runbook files, paging).
+    static func declarations(configPath: String) throws -> [CommandDeclaration] {
+        let config = try TriageConfig.load(path: configPath, environment: pagingEnvironment)
         var logger = Logger(label: "catalog")
         logger.logLevel = .critical
-        let app = try TriageApplication(config: config, logger: logger)
+        let paging = try PagingSetup.make(config: config, environment: pagingEnvironment)
+        let app = try TriageApplication(config: config, logger: logger, extraHandlers: paging.map { [$0.handler] } ?? [])
         return app.dispatcher.registry.declarations
     }
 
@@ -133,7 +174,8 @@ struct AdversarialCatalogTests {
         case .boolean:
             return [""]
         case .string:
-            return ["\"<b>&amp;\\\"x\\\"</b>\"", "🔥", "\"\u{1}\u{7}ctl\""]
+            // "default" and "alice" name the paging policy and person: /page runs for real.
+            return ["\"<b>&amp;\\\"x\\\"</b>\"", "🔥", "\"\u{1}\u{7}ctl\"", "default", "alice"]
         case .text:
             return ["<b>bold</b> & \"quotes\" 'single' 🔥 \u{1F468}\u{200D}\u{1F469}", String(repeating: "👩‍👩‍👧", count: 400)]
         }
@@ -182,11 +224,10 @@ struct AdversarialCatalogTests {
 
     /// Pipes `lines` into `triage console`, each followed by `/ping` as a marker: the text
     /// between two pongs is the reply to the line in between, and must not be empty.
-    static func console(_ lines: [String], timeline: String, url: String) async throws -> ConsoleRun {
+    static func console(_ lines: [String], config: String) async throws -> ConsoleRun {
         let script = lines.map { $0 + "\n/ping" }.joined(separator: "\n") + "\n"
-        let out = try await ProcessRunner.run(TestEnvironment.binary!, ["console", "--timeline", timeline], input: script,
-                                              environment: ["DATABASE_URL": url, "TRIAGE_COMMANDS": TestEnvironment.commandsDirectory],
-                                              directory: TestEnvironment.repositoryRoot)
+        let out = try await ProcessRunner.run(TestEnvironment.binary!, ["console", "--config", config], input: script,
+                                              environment: pagingEnvironment, directory: TestEnvironment.repositoryRoot)
         #expect(out.status == 0, "the console died (status \(out.status)): \(out.stderr.suffix(2000))")
         var replies: [String] = []
         var current = ""
