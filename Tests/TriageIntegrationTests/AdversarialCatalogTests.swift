@@ -127,16 +127,16 @@ struct AdversarialCatalogTests {
             alice: {handle: "@alice <b>&amp;</b>", email: alice@example.com, opsgenie_id: "a-1"}
             bob: "@bob 🔥"
           schedules:
-            primary:
-              timezone: Europe/Berlin
-              handoff: "09:00"
-              rotation: 1d
-              start: 2026-03-01
-              people: [alice, bob]
+            "night <i>shift</i>":
+              timezone: Asia/Kathmandu
+              handoff: "23:59"
+              rotation: 1h
+              start: 2026-02-28
+              people: [bob, alice]
           policies:
             default:
               levels:
-                - targets: [{schedule: primary}]
+                - targets: [{schedule: "night <i>shift</i>"}]
                   wait: 5m
                 - targets: [{person: bob}, {room: incident}]
                   wait: 10m
