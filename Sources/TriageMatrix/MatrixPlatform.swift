@@ -101,7 +101,8 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
                 json = try await client.sync(since: cursor, timeout: snapshot ? 0 : config.syncTimeout * 1000, filter: filter)
                 break
             } catch let error as MatrixError where error.isRateLimited {
-                let wait = error.retryAfter ?? 1
+                // Never a hot loop, even when the server says retry_after_ms: 0.
+                let wait = max(0.5, error.retryAfter ?? 1)
                 logger.warning("matrix sync rate-limited", metadata: ["retry.seconds": "\(wait)"])
                 try await Task.sleep(nanoseconds: TotalNumber.nanoseconds(wait))
             }
@@ -269,7 +270,7 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
                     continue
                 }
                 if error.isRateLimited {
-                    throw DeliveryError(.retry(after: error.retryAfter ?? 1), error.description)
+                    throw DeliveryError(.retry(after: max(0.5, error.retryAfter ?? 1)), error.description)
                 }
                 if error.isServerError || error.isUnknownToken {
                     throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)
