@@ -3,7 +3,9 @@ import Logging
 import Testing
 import TriageApp
 import TriageCore
+@testable import TriageMatrix
 import TriagePaging
+@testable import TriageTelegram
 @testable import TriagePostgres
 
 /// A database built to break formatters and renderers — numeric, bigint and float extremes,
@@ -80,7 +82,8 @@ struct AdversarialCatalogTests {
         let dir = TestEnvironment.scratch("catalog")
         let configPath = dir.appendingPathComponent("triage.yaml").path
         try Self.config(databaseURL: url, directory: dir).write(toFile: configPath, atomically: true, encoding: .utf8)
-        let declarations = try Self.declarations(configPath: configPath)
+        let app = try Self.application(configPath: configPath)
+        let declarations = app.dispatcher.registry.declarations
         #expect(declarations.count >= 45, "the registry is loaded, paging commands included")
         #expect(declarations.contains { $0.words.first == "page" }, "paging commands are registered")
         var lines = ["/incident open sev2 \"<b>catalog</b> \\\"test\\\" 🔥 & \(String(repeating: "🔥", count: 300))\""]
@@ -102,6 +105,18 @@ struct AdversarialCatalogTests {
         let second = try await Self.console(codes.sorted().map { "/confirm \($0)" } + ["/incident", "/timeline", "/postmortem"],
                                             config: configPath)
         _ = try? holder.execute("ROLLBACK")
+        // The same lines in-process, each reply rendered for Telegram and Matrix and checked as
+        // those platforms would check it.
+        var rendered = 0
+        for (n, line) in lines.enumerated() {
+            let message = InboundMessage(platform: "telegram", room: "-1001", sender: "11", senderName: "@catalog <b>",
+                                         text: line, messageID: "-1001:\(n + 1)", role: .operator)
+            guard let reply = await app.dispatcher.handle(message) else { continue }
+            Self.checkTelegram(reply, line: line)
+            Self.checkMatrix(reply, line: line)
+            rendered += 1
+        }
+        #expect(rendered == lines.count, "every line got a reply in-process too")
         let all = first.lines.count + second.lines.count
         #expect(all > declarations.count, "several invocations per command")
         #expect(!codes.isEmpty, "actions were previewed (their confirmation ran too)")
@@ -150,14 +165,86 @@ struct AdversarialCatalogTests {
         """
     }
 
-    /// The registry as the binary builds it from `configPath` (built-ins, runbook files, paging).
-    static func declarations(configPath: String) throws -> [CommandDeclaration] {
+    @Test func theHTMLCheckCatchesWhatTelegramRefuses() {
+        let allowed: Set<String> = ["b", "pre"]
+        #expect(Self.htmlProblem("<b>ok &amp; &lt;fine&gt;</b><pre>x</pre>", allowed: allowed) == nil)
+        #expect(Self.htmlProblem("<b>open", allowed: allowed) != nil)
+        #expect(Self.htmlProblem("a & b", allowed: allowed) != nil)
+        #expect(Self.htmlProblem("<script>x</script>", allowed: allowed) != nil)
+        #expect(Self.htmlProblem("<b><pre>x</b></pre>", allowed: allowed) != nil)
+    }
+
+    /// The application as the binary builds it from `configPath` (built-ins, runbook files, paging).
+    static func application(configPath: String) throws -> TriageApplication {
         let config = try TriageConfig.load(path: configPath, environment: pagingEnvironment)
         var logger = Logger(label: "catalog")
         logger.logLevel = .critical
         let paging = try PagingSetup.make(config: config, environment: pagingEnvironment)
-        let app = try TriageApplication(config: config, logger: logger, extraHandlers: paging.map { [$0.handler] } ?? [])
-        return app.dispatcher.registry.declarations
+        return try TriageApplication(config: config, logger: logger, extraHandlers: paging.map { [$0.handler] } ?? [])
+    }
+
+    /// Problems Telegram's HTML parser would report in `html` (only the tags Triage may use,
+    /// balanced; only the four named entities), or nil.
+    static func htmlProblem(_ html: String, allowed: Set<String>) -> String? {
+        var stack: [String] = []
+        var i = html.startIndex
+        while i < html.endIndex {
+            let ch = html[i]
+            if ch == "<" {
+                guard let close = html[i...].firstIndex(of: ">") else { return "unclosed tag" }
+                let inner = html[html.index(after: i)..<close]
+                if inner.hasPrefix("/") {
+                    let name = String(inner.dropFirst())
+                    guard stack.popLast() == name else { return "unbalanced </\(name)>" }
+                } else {
+                    let name = String(inner.prefix { $0.isLetter || $0.isNumber })
+                    guard allowed.contains(name) else { return "tag <\(inner)> not allowed" }
+                    if !inner.hasSuffix("/") && name != "br" { stack.append(name) }
+                }
+                i = html.index(after: close)
+            } else if ch == "&" {
+                let rest = html[i...]
+                guard ["&lt;", "&gt;", "&amp;", "&quot;", "&#39;"].contains(where: { rest.hasPrefix($0) }) else {
+                    return "bare & at \(html.distance(from: html.startIndex, to: i))"
+                }
+                i = html.index(after: i)
+            } else {
+                i = html.index(after: i)
+            }
+        }
+        return stack.isEmpty ? nil : "unclosed <\(stack.last ?? "")>"
+    }
+
+    static func checkTelegram(_ reply: Reply, line: String) {
+        let renderer = TelegramHTMLRenderer()
+        let parts = renderer.parts(reply)
+        #expect(!parts.isEmpty, "no Telegram part for \(line.prefix(120))")
+        for part in parts {
+            if let problem = htmlProblem(part.text, allowed: ["b", "i", "pre", "code"]) {
+                Issue.record("Telegram HTML for \(line.prefix(120)): \(problem)")
+            }
+            #expect(part.length <= 4096 && part.length > 0, "Telegram part of \(part.length) units for \(line.prefix(120))")
+        }
+        for text in renderer.renderPlain(reply) {
+            #expect(text.utf16.count <= 4096, "plain part of \(text.utf16.count) units for \(line.prefix(120))")
+        }
+    }
+
+    static func checkMatrix(_ reply: Reply, line: String) {
+        let splitter = MatrixReplySplitter()
+        for part in splitter.split(reply) {
+            let content = splitter.content(part, replyTo: "$event")
+            guard let data = try? JSONSerialization.data(withJSONObject: content) else {
+                Issue.record("Matrix content not JSON for \(line.prefix(120))")
+                continue
+            }
+            #expect(data.count <= 65_536 - 1_000, "Matrix event of \(data.count) bytes for \(line.prefix(120))")
+            if let html = content["formatted_body"] as? String,
+               let problem = htmlProblem(html, allowed: ["p", "b", "i", "strong", "em", "code", "pre", "table", "thead", "tbody",
+                                                         "tr", "th", "td", "br", "h4", "h3", "ul", "li", "blockquote", "span", "font"]) {
+                Issue.record("Matrix HTML for \(line.prefix(120)): \(problem)")
+            }
+        }
     }
 
     /// Values typed for each argument type, hostile ones included.
