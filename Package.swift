@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore"], exclude: ["Golden"]),
         .testTarget(name: "TriageIntegrationTests", dependencies: [
             "TriageCore", "TriagePostgres", "TriageStore", "TriageHTTP", "TriageChat", "TriageHandlers",
-            "TriageRunbook", "TriageIncidents", "TriageRuntime", "TriageTelegram", "TriageTesting",
+            "TriageRunbook", "TriageIncidents", "TriageRuntime", "TriageTelegram", "TriageMatrix", "TriagePaging", "TriageTesting",
         ]),
         .testTarget(name: "TriageMatrixTests", dependencies: [
             "TriageCore", "TriageChat", "TriageHandlers", "TriageRuntime", "TriageStore", "TriageMatrix", "TriageHTTP", "TriageTesting",

@@ -146,6 +146,11 @@ public protocol PlatformHost: Sendable {
     func state(_ key: String) async throws -> String?
     /// Stores `value` under `key`, scoped to the platform.
     func setState(_ key: String, _ value: String) async throws
+    /// Queues a message of the platform's own (a notice) in the outbox: sent with the same
+    /// pacing, retries and restart safety as replies. A second message with the same key is ignored.
+    func queue(_ reply: Reply, room: String, key: String) async throws
+    /// Whether the message with this platform id was already handled (a replayed sync).
+    func wasHandled(messageID: String) async throws -> Bool
     /// Every room that moved for good (old room → new room), e.g. Telegram supergroups.
     func roomMoves() async throws -> [String: String]
     /// Records that `room` moved to `newRoom`: queued replies and the active incident follow.

@@ -96,7 +96,22 @@ public final class MatrixClient: @unchecked Sendable {
     public func sync(since: String?, timeout: Int, filter: String) async throws -> [String: Any] {
         var query = [("timeout", String(timeout)), ("filter", filter)]
         if let since { query.append(("since", since)) }
-        return try await call("GET", "/sync", query: query, timeout: Double(timeout) / 1000 + 20, operation: "sync")
+        // The homeserver answers at the long-poll timeout; a few seconds later the call is hung.
+        // The first sync (timeout 0) may take a while to assemble, so it gets the usual 30 s.
+        let deadline = timeout > 0 ? Double(timeout) / 1000 + Self.syncGrace : 30
+        return try await call("GET", "/sync", query: query, timeout: deadline, operation: "sync")
+    }
+
+    /// Seconds past the sync timeout after which a `/sync` that has not answered is taken as hung.
+    public static let syncGrace: Double = 4
+
+    /// One page of a room's history, newest first (`dir=b`): from `from` (a sync's
+    /// `prev_batch`, or the previous page's `end`) back to `to` (the `since` of the sync that
+    /// was limited), only `m.room.message` events.
+    public func messages(roomID: String, from: String, to: String?, limit: Int) async throws -> [String: Any] {
+        var query = [("dir", "b"), ("from", from), ("limit", String(limit)), ("filter", #"{"types":["m.room.message"]}"#)]
+        if let to { query.append(("to", to)) }
+        return try await call("GET", "/rooms/\(Self.pathEscaped(roomID))/messages", query: query, operation: "messages")
     }
 
     /// Joins a room the bot was invited to.

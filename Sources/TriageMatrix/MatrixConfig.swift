@@ -26,10 +26,14 @@ public struct MatrixConfig: Sendable {
     public var timelineLimit: Int
     /// Characters that start a command (`/` and `!` by default).
     public var commandPrefixes: Set<Character>
+    /// Seconds back that commands missed while Triage was away (a `limited` sync) are still
+    /// run; older ones get one room notice that they were skipped. 0: none are run.
+    public var missedMaxAge: Int
 
     public init(homeserver: String, userID: String, password: String? = nil, accessToken: String? = nil,
                 deviceName: String = "Triage", rooms: Set<String>, users: [String: Role], defaultRole: Role? = nil,
-                syncTimeout: Int = 30, timelineLimit: Int = 50, commandPrefixes: Set<Character> = ["/", "!"]) {
+                syncTimeout: Int = 30, timelineLimit: Int = 50, commandPrefixes: Set<Character> = ["/", "!"],
+                missedMaxAge: Int = 3600) {
         self.homeserver = homeserver.hasSuffix("/") ? String(homeserver.dropLast()) : homeserver
         self.userID = userID
         self.password = password
@@ -41,6 +45,7 @@ public struct MatrixConfig: Sendable {
         self.syncTimeout = syncTimeout
         self.timelineLimit = timelineLimit
         self.commandPrefixes = commandPrefixes
+        self.missedMaxAge = missedMaxAge
     }
 
     /// Rooms and roles as one policy.
@@ -54,7 +59,8 @@ public struct MatrixConfig: Sendable {
     }
 
     static let keys: Set<String> = ["homeserver", "user_id", "password_env", "access_token_env", "device_name",
-                                    "rooms", "users", "default_role", "sync_timeout", "timeline_limit", "command_prefixes"]
+                                    "rooms", "users", "default_role", "sync_timeout", "timeline_limit", "command_prefixes",
+                                    "missed_max_age"]
 
     /// Reads the `matrix` section.
     /// - Parameters:
@@ -118,9 +124,17 @@ public struct MatrixConfig: Sendable {
             }
             prefixes = Set(list.map { $0.first! })
         }
+        var missedMaxAge = 3600
+        if let m = node["missed_max_age"] {
+            guard let s = DurationParser.seconds(try m.string()), s <= 7 * 86400 else {
+                throw m.error("expected a duration up to 7d, such as 1h (0s: run no missed command)")
+            }
+            missedMaxAge = s
+        }
         return MatrixConfig(homeserver: homeserver, userID: userID, password: password, accessToken: token,
                             deviceName: try node.string("device_name") ?? "Triage", rooms: rooms, users: access.users,
-                            defaultRole: access.defaultRole, syncTimeout: timeout, timelineLimit: limit, commandPrefixes: prefixes)
+                            defaultRole: access.defaultRole, syncTimeout: timeout, timelineLimit: limit, commandPrefixes: prefixes,
+                            missedMaxAge: missedMaxAge)
     }
 
     static func isUserID(_ s: String) -> Bool {

@@ -39,13 +39,16 @@ public struct MatrixError: PresentableError {
         if retry == nil, let header = headers["retry-after"], let seconds = Double(header.trimmingCharacters(in: .whitespaces)) {
             retry = seconds
         }
-        self.retryAfter = retry ?? (status == 429 ? 1 : nil)
+        // From the network: NaN, negative or huge values become a sane wait (at most an hour).
+        self.retryAfter = retry.map { $0.isFinite ? min(max($0, 0), 3600) : 1 } ?? (status == 429 ? 1 : nil)
     }
 
     /// 401 `M_UNKNOWN_TOKEN`: the access token is no longer valid.
     public var isUnknownToken: Bool { errcode == "M_UNKNOWN_TOKEN" || (status == 401 && errcode == "M_MISSING_TOKEN") }
     /// 429 `M_LIMIT_EXCEEDED`.
     public var isRateLimited: Bool { status == 429 || errcode == "M_LIMIT_EXCEEDED" }
+    /// 413 `M_TOO_LARGE`: the event (or request body) is over the homeserver's limit.
+    public var isTooLarge: Bool { status == 413 || errcode == "M_TOO_LARGE" }
     /// 5xx, or the homeserver's reverse proxy saying it is not there.
     public var isServerError: Bool { status >= 500 }
 

@@ -16,6 +16,10 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
     private let lock = NSLock()
     /// Invites already turned down (logged once each).
     private var declined = Set<String>()
+    /// Missed commands too old to run, by room, until the room is told (see ``poll(cursor:)``).
+    private var pendingTooOld: [String: [InboundMessage]] = [:]
+    /// What the runtime offers (was a missed command already handled?); set by ``connect(host:)``.
+    private var host: (any PlatformHost)?
 
     /// The platform-state key where the device id is kept across restarts.
     public static let deviceKey = "device"
@@ -38,7 +42,8 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
     /// Logs in (or checks the token) with the stored device id, retrying while the
     /// homeserver is unreachable; stores the device id.
     func connect(host: (any PlatformHost)?) async throws {
-        var backoff = Backoff()
+        lock.withLock { self.host = host }
+        var backoff = Backoff(base: 0.5, cap: 2)
         while true {
             do {
                 let stored = try await host?.state(Self.deviceKey)
@@ -65,10 +70,11 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
             } catch {
                 let delay = (error as? MatrixError)?.retryAfter ?? backoff.next()
                 logger.warning("matrix login failed; retrying", metadata: ["error": "\(error)", "retry.seconds": "\(String(format: "%.1f", delay))"])
-                try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                try await Task.sleep(nanoseconds: TotalNumber.nanoseconds(delay))
             }
         }
     }
+
 
     static func newDeviceID() -> String {
         let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -85,12 +91,51 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
                 json = try await client.sync(since: cursor, timeout: snapshot ? 0 : config.syncTimeout * 1000, filter: filter)
                 break
             } catch let error as MatrixError where error.isRateLimited {
-                let wait = error.retryAfter ?? 1
+                // Never a hot loop, even when the server says retry_after_ms: 0.
+                let wait = max(0.5, error.retryAfter ?? 1)
                 logger.warning("matrix sync rate-limited", metadata: ["retry.seconds": "\(wait)"])
-                try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+                try await Task.sleep(nanoseconds: TotalNumber.nanoseconds(wait))
             }
         }
-        let result = try reader.read(json, snapshot: snapshot)
+        var backfill: [String: [[String: Any]]] = [:]
+        var tooOld: [String: [InboundMessage]] = [:]
+        let now = Date()
+        if !snapshot, let since = cursor {
+            for gap in reader.gaps(json) {
+                let (recent, skipped) = try await fillGap(gap, since: since, now: now)
+                backfill[gap.room] = recent
+                if !skipped.isEmpty { tooOld[gap.room] = skipped }
+            }
+        }
+        var result = try reader.read(json, snapshot: snapshot, now: now, backfill: backfill)
+        // Commands sent while Triage was away are run only while they are recent enough.
+        let cutoff = now.addingTimeInterval(-Double(config.missedMaxAge))
+        let late = result.messages.filter { $0.receivedAt < cutoff }
+        if !late.isEmpty {
+            result.messages.removeAll { $0.receivedAt < cutoff }
+            for m in late { tooOld[m.room, default: []].append(m) }
+        }
+        // A replayed sync (after a crash) may hold commands that did run while still recent.
+        if !tooOld.isEmpty, let host = lock.withLock({ self.host }) {
+            var still: [String: [InboundMessage]] = [:]
+            for (room, list) in tooOld {
+                var left: [InboundMessage] = []
+                for m in list where try await !host.wasHandled(messageID: m.messageID) { left.append(m) }
+                if !left.isEmpty { still[room] = left }
+            }
+            tooOld = still
+        }
+        // One notice per room for a backlog that may come in several syncs: sent by the first
+        // poll that brings no more too-old commands for the room.
+        let due: [(String, [InboundMessage])] = lock.withLock {
+            let ready = pendingTooOld.filter { tooOld[$0.key] == nil }
+            for room in ready.keys { pendingTooOld[room] = nil }
+            for (room, skipped) in tooOld { pendingTooOld[room, default: []] += skipped }
+            return ready.sorted { $0.key < $1.key }
+        }
+        for (room, skipped) in due {
+            await noticeSkipped(skipped, room: room)
+        }
         for item in result.skipped {
             logger.debug("matrix event ignored", metadata: ["chat.room": "\(item.room)", "chat.message": "\(item.eventID)",
                                                             "chat.sender": "\(item.sender)", "reason": "\(item.reason)"])
@@ -107,6 +152,66 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
         var items = result.messages.map { PollItem(message: $0, cursor: nil) }
         if !items.isEmpty { items[items.count - 1].cursor = result.nextBatch }
         return PollBatch(items: items, cursor: result.nextBatch)
+    }
+
+    /// Most history pages (of 100 events) read back to fill one gap.
+    static let gapPages = 50
+
+    /// The events missing before a `limited` timeline, oldest first, and the commands among
+    /// them too old to run: paged back from its `prev_batch` to the `since` of the sync (the
+    /// last handled position), so each missed command runs once, in order (the dispatcher
+    /// drops any it already handled by event id). Reading stops at `missed_max_age`.
+    func fillGap(_ gap: MatrixSyncReader.Gap, since: String, now: Date) async throws -> (recent: [[String: Any]], tooOld: [InboundMessage]) {
+        let cutoff = Int64((now.timeIntervalSince1970 - Double(config.missedMaxAge)) * 1000)
+        var newestFirst: [[String: Any]] = []
+        var from = gap.prevBatch
+        var complete = false
+        for _ in 0..<Self.gapPages {
+            let page = try await client.messages(roomID: gap.room, from: from, to: since, limit: 100)
+            let chunk = page["chunk"] as? [[String: Any]] ?? []
+            newestFirst += chunk
+            if chunk.contains(where: { MatrixSyncReader.timestamp($0) < cutoff }) { complete = true; break }
+            guard !chunk.isEmpty, let end = page["end"] as? String, end != from else { complete = true; break }
+            from = end
+        }
+        let history = Array(newestFirst.reversed())
+        let recent = history.filter { MatrixSyncReader.timestamp($0) >= cutoff }
+        let skipped = reader.messages(in: history.filter { MatrixSyncReader.timestamp($0) < cutoff }, room: gap.room, now: now)
+        logger.notice("matrix sync was limited; missed messages read from the room's history",
+                      metadata: ["chat.room": "\(gap.room)", "matrix.events": "\(history.count)",
+                                 "matrix.commands": "\(reader.messages(in: recent, room: gap.room, now: now).count)",
+                                 "matrix.too_old": "\(skipped.count)"])
+        if !complete {
+            logger.warning("matrix history read stopped after \(Self.gapPages) pages; older missed messages are not run",
+                           metadata: ["chat.room": "\(gap.room)"])
+        }
+        return (recent, skipped)
+    }
+
+    /// One room notice for commands that were sent while Triage was away and are too old to
+    /// run, queued in the outbox through the host (so it waits for rate limits and survives a
+    /// restart). Its key comes from the oldest of them, so a replayed sync does not post it twice.
+    func noticeSkipped(_ skipped: [InboundMessage], room: String) async {
+        guard let oldest = skipped.first else { return }
+        let age = DurationFormatter.format(seconds: Double(config.missedMaxAge))
+        let listed = skipped.suffix(5).map { "\($0.senderName): \($0.text.prefix(80))" }
+        let count = skipped.count == 1 ? "1 command" : "\(skipped.count) commands"
+        let text = "Triage was not running: \(count) sent here more than \(age) ago were not run (too old to run now). "
+            + "Send again what is still needed. Last of them:\n" + listed.joined(separator: "\n")
+        let key = "too-old:\(room):\(oldest.messageID)"
+        do {
+            if let host = lock.withLock({ self.host }) {
+                try await host.queue(Reply(blocks: [.text(text)]), room: room, key: key)
+            } else {
+                let content: [String: Any] = ["msgtype": "m.notice", "body": text]
+                try await client.send(roomID: room, txnID: MatrixTransactionID.make(key: key, part: 0), content: content)
+            }
+            logger.notice("matrix missed commands too old to run; the room was told",
+                          metadata: ["chat.room": "\(room)", "matrix.skipped": "\(skipped.count)"])
+        } catch {
+            logger.error("could not tell the room about skipped old commands",
+                         metadata: ["chat.room": "\(room)", "error": "\(error)"])
+        }
     }
 
     func handleInvites(_ rooms: [String]) async {
@@ -132,15 +237,30 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
     public func send(_ message: OutgoingMessage) async throws {
         let reply = message.reply
         guard client.isReady else { throw DeliveryError(.retry(after: 1), "matrix: not logged in yet") }
-        let parts = splitter.split(reply)
+        try await send(splitter.split(reply), message: message, txnKey: message.key, splitter: splitter)
+    }
+
+    /// Sends `parts` in order. A part the homeserver refuses as too large (413 `M_TOO_LARGE`:
+    /// its event limit is lower than ours, or the envelope grew) is cut again at half the size
+    /// and sent in pieces with transaction ids of their own; a reply is never dropped for size.
+    func send(_ parts: [Reply], message: OutgoingMessage, txnKey: String, splitter: MatrixReplySplitter) async throws {
         for (i, part) in parts.enumerated() {
             let content = splitter.content(part, replyTo: message.replyTo)
-            let txn = MatrixTransactionID.make(key: message.key, part: i)
+            let txn = MatrixTransactionID.make(key: txnKey, part: i)
             do {
                 try await client.send(roomID: message.room, txnID: txn, content: content)
             } catch let error as MatrixError {
+                if error.isTooLarge, splitter.limit > 2_000 {
+                    let smaller = MatrixReplySplitter(limit: splitter.limit / 2)
+                    let pieces = smaller.split(part)
+                    logger.warning("matrix refused a reply part as too large; sending it in smaller pieces",
+                                   metadata: ["chat.room": "\(message.room)", "matrix.bytes": "\(splitter.size(part))",
+                                              "matrix.pieces": "\(pieces.count)"])
+                    try await send(pieces, message: message, txnKey: txnKey + "#\(i)", splitter: smaller)
+                    continue
+                }
                 if error.isRateLimited {
-                    throw DeliveryError(.retry(after: error.retryAfter ?? 1), error.description)
+                    throw DeliveryError(.retry(after: max(0.5, error.retryAfter ?? 1)), error.description)
                 }
                 if error.isServerError || error.isUnknownToken {
                     throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)

@@ -17,6 +17,13 @@ public struct MatrixSyncReader: Sendable {
         public var skipped: [(eventID: String, room: String, sender: String, reason: String)] = []
     }
 
+    /// A room whose timeline in this sync was `limited`: events between the stored `since`
+    /// and the first event shown are missing, reachable from `prevBatch` with `/messages`.
+    public struct Gap: Sendable, Equatable {
+        public var room: String
+        public var prevBatch: String
+    }
+
     public let config: MatrixConfig
 
     public init(config: MatrixConfig) {
@@ -25,6 +32,44 @@ public struct MatrixSyncReader: Sendable {
 
     /// Reads a sync answer. An empty sync has no `rooms` key.
     /// - Parameter snapshot: the first sync (no `since`): nothing in it is run.
+    /// The served rooms whose timeline was cut (`limited: true` with a `prev_batch`).
+    public func gaps(_ json: [String: Any]) -> [Gap] {
+        let joined = (json["rooms"] as? [String: Any])?["join"] as? [String: Any] ?? [:]
+        return joined.compactMap { room, value -> Gap? in
+            guard config.rooms.contains(room), let timeline = (value as? [String: Any])?["timeline"] as? [String: Any],
+                  timeline["limited"] as? Bool == true, let prev = timeline["prev_batch"] as? String else { return nil }
+            return Gap(room: room, prevBatch: prev)
+        }.sorted { $0.room < $1.room }
+    }
+
+    /// The commands among `events` (history of `room`, oldest first), filtered as a sync's are.
+    public func messages(in events: [[String: Any]], room: String, now: Date = Date()) -> [InboundMessage] {
+        var result = Result(nextBatch: "")
+        for event in events { read(event, room: room, now: now, into: &result) }
+        return result.messages
+    }
+
+    /// Reads a sync answer. An empty sync has no `rooms` key.
+    /// - Parameters:
+    ///   - snapshot: the first sync (no `since`): nothing in it is run.
+    ///   - backfill: per room, missed events fetched with `/messages` (oldest first); they come
+    ///     before the room's timeline.
+    public func read(_ json: [String: Any], snapshot: Bool, now: Date = Date(), backfill: [String: [[String: Any]]]) throws -> Result {
+        var json = json
+        guard !snapshot, !backfill.isEmpty, var rooms = json["rooms"] as? [String: Any],
+              var joined = rooms["join"] as? [String: Any] else { return try read(json, snapshot: snapshot, now: now) }
+        for (room, missed) in backfill where !missed.isEmpty {
+            var r = joined[room] as? [String: Any] ?? [:]
+            var timeline = r["timeline"] as? [String: Any] ?? [:]
+            timeline["events"] = missed + (timeline["events"] as? [[String: Any]] ?? [])
+            r["timeline"] = timeline
+            joined[room] = r
+        }
+        rooms["join"] = joined
+        json["rooms"] = rooms
+        return try read(json, snapshot: snapshot, now: now)
+    }
+
     public func read(_ json: [String: Any], snapshot: Bool, now: Date = Date()) throws -> Result {
         guard let nextBatch = json["next_batch"] as? String else {
             throw MatrixError(status: 200, errcode: "M_BAD_JSON", message: "sync answer without next_batch", operation: "sync")

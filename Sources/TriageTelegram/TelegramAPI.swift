@@ -24,6 +24,10 @@ public struct TelegramAPI: Sendable {
         self.requestTimeout = requestTimeout
     }
 
+    /// Seconds past the long-poll timeout after which a `getUpdates` that has not answered is
+    /// taken as hung (the server answers at the timeout; this covers latency only).
+    public static let pollGrace: Double = 3
+
     /// The bot's own account.
     public struct BotUser: Decodable, Sendable {
         public var id: Int64
@@ -60,9 +64,9 @@ public struct TelegramAPI: Sendable {
             var allowed_updates = ["message"]
         }
         let data = try await raw("getUpdates", body: Body(offset: offset, timeout: timeout, limit: limit),
-                                 timeout: Double(timeout) + 15)
+                                 timeout: Double(timeout) + Self.pollGrace)
         do {
-            return try JSONDecoder().decode(Envelope<TelegramUpdateBatch>.self, from: data).result!
+            return try JSONDecoder().decode(Envelope<TelegramUpdateBatch>.self, from: data).result ?? TelegramUpdateBatch(elements: [])
         } catch {
             throw TelegramAPIError(.malformedResponse, method: "getUpdates", status: 200,
                                    message: "the result is not a list of updates")

@@ -32,7 +32,8 @@ public struct TelegramAPIError: PresentableError, RetryAfterHinting {
         self.method = method
         self.status = status
         self.message = message
-        self.retryAfterSeconds = retryAfter
+        // From the network: NaN, negative or huge values become a sane wait (at most an hour).
+        self.retryAfterSeconds = retryAfter.map { $0.isFinite ? min(max($0, 0), 3600) : 1 }
         self.migrateToChatID = migrateToChatID
     }
 

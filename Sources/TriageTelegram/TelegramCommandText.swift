@@ -17,8 +17,11 @@ public struct TelegramCommandText: Sendable, Equatable {
     /// digits) before it, so "I ran /pg idle" is chat and "🔥 /pg idle" is a command.
     public static func find(text: String, entities: [TelegramUpdate.Entity]) -> TelegramCommandText? {
         let units = Array(text.utf16)
+        // Offsets and lengths come from the network: compared without adding them, so values
+        // near Int.max cannot overflow.
         guard let entity = entities.filter({ $0.type == "bot_command" }).min(by: { $0.offset < $1.offset }),
-              entity.offset >= 0, entity.length > 1, entity.offset + entity.length <= units.count else { return nil }
+              entity.offset >= 0, entity.offset <= units.count, entity.length > 1,
+              entity.length <= units.count - entity.offset else { return nil }
         let before = String(decoding: units[0..<entity.offset], as: UTF16.self)
         guard !before.contains(where: { $0.isLetter || $0.isNumber }) else { return nil }
         let command = String(decoding: units[entity.offset..<(entity.offset + entity.length)], as: UTF16.self)

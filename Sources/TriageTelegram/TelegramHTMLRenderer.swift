@@ -1,7 +1,8 @@
 import TriageCore
 
 /// Renders a ``Reply`` as Telegram HTML (`parse_mode=HTML`) in parts of at most `limit`
-/// characters of visible text.
+/// UTF-16 code units of visible text — Telegram's own measure after entity parsing (an emoji
+/// outside the Basic Multilingual Plane is two units, `&lt;` is one, tags are none).
 ///
 /// Only tags Telegram allows are produced (`b`, `i`, `pre`); every string — titles, cells,
 /// anything that came from the database — is escaped. Tables and code go in `<pre>`. Parts
@@ -9,7 +10,7 @@ import TriageCore
 /// inside a tag or an entity, and each part is valid on its own: a `<pre>` cut in two is
 /// closed at the end of one part and opened again at the start of the next.
 public struct TelegramHTMLRenderer: Sendable {
-    /// Telegram's limit: 4096 characters after entity parsing.
+    /// Telegram's limit: 4096 UTF-16 code units after entity parsing.
     public var limit: Int
     /// Longest table cell before it is cut with `…`.
     public var maxCellWidth: Int
@@ -21,22 +22,52 @@ public struct TelegramHTMLRenderer: Sendable {
 
     /// The reply as one or more HTML messages.
     public func render(_ reply: Reply) -> [String] {
-        split(lines(for: reply))
+        parts(reply).map(\.text)
     }
 
     /// The reply as plain text parts (the fallback when Telegram rejects the HTML).
     public func renderPlain(_ reply: Reply) -> [String] {
-        let text = TextRenderer(maxCellWidth: maxCellWidth).render(reply)
-        return split(text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            Line(spans: [Span(String($0), .plain)], preBlock: nil)
-        }, escape: false)
+        parts(reply, plain: true).map(\.text)
+    }
+
+    /// One message of a reply, with the lines it was made of so it can be cut again smaller.
+    public struct Part: Sendable {
+        public var text: String
+        var lines: [Line]
+        var escape: Bool
+        /// Visible UTF-16 units (what Telegram counts).
+        public var length: Int
+
+        /// What is sent for a reply that renders to nothing.
+        static let placeholder = Part(text: "(no output)", lines: [Line(spans: [Span("(no output)", .plain)], preBlock: nil)],
+                                      escape: true, length: 11)
+    }
+
+    /// The reply in parts of at most `limit` units (HTML, or plain text with `plain`).
+    public func parts(_ reply: Reply, plain: Bool = false) -> [Part] {
+        if plain {
+            let text = TextRenderer(maxCellWidth: maxCellWidth).render(reply)
+            return pack(text.split(separator: "\n", omittingEmptySubsequences: false).map {
+                Line(spans: [Span(String($0), .plain)], preBlock: nil)
+            }, escape: false, limit: limit)
+        }
+        return pack(lines(for: reply), escape: true, limit: limit)
+    }
+
+    /// `part` cut again into pieces of at most half its length (for a part Telegram refused as
+    /// too long although it fit by our count); nil when it cannot get smaller.
+    public func resplit(_ part: Part) -> [Part]? {
+        let smaller = max(16, part.length / 2)
+        guard smaller < part.length else { return nil }
+        let pieces = pack(part.lines, escape: part.escape, limit: smaller)
+        return pieces.count > 1 ? pieces : nil
     }
 
     // MARK: Lines
 
     enum Style { case plain, bold, italic }
 
-    struct Span {
+    struct Span: Sendable {
         var text: String
         var style: Style
         init(_ text: String, _ style: Style) {
@@ -46,10 +77,10 @@ public struct TelegramHTMLRenderer: Sendable {
     }
 
     /// One line of output: spans outside `<pre>`, or raw text of `<pre>` block `preBlock`.
-    struct Line {
+    struct Line: Sendable {
         var spans: [Span]
         var preBlock: Int?
-        var length: Int { spans.reduce(0) { $0 + $1.text.unicodeScalars.count } }
+        var length: Int { spans.reduce(0) { $0 + $1.text.utf16.count } }
     }
 
     func lines(for reply: Reply) -> [Line] {
@@ -101,7 +132,7 @@ public struct TelegramHTMLRenderer: Sendable {
 
     // MARK: Splitting
 
-    func split(_ input: [Line], escape: Bool = true) -> [String] {
+    func pack(_ input: [Line], escape: Bool, limit: Int) -> [Part] {
         // Cut lines longer than a part into pieces first.
         var lines: [Line] = []
         let room = max(16, limit - 1)
@@ -115,7 +146,7 @@ public struct TelegramHTMLRenderer: Sendable {
                     var take = rest.startIndex
                     var n = 0
                     while take < rest.endIndex {
-                        let c = rest[take].unicodeScalars.count
+                        let c = rest[take].utf16.count
                         if used + n + c > room { break }
                         n += c
                         take = rest.index(after: take)
@@ -123,7 +154,7 @@ public struct TelegramHTMLRenderer: Sendable {
                     if take == rest.startIndex && used == 0 { take = rest.index(after: take) }  // one huge character
                     if take > rest.startIndex {
                         piece.append(Span(String(rest[..<take]), span.style))
-                        used += rest[..<take].unicodeScalars.count
+                        used += rest[..<take].utf16.count
                         rest = rest[take...]
                     }
                     if !rest.isEmpty {
@@ -151,7 +182,12 @@ public struct TelegramHTMLRenderer: Sendable {
             current.append(line)
         }
         if !current.isEmpty { parts.append(current) }
-        return parts.map { emit($0, escape: escape) }.filter { !$0.isEmpty }
+        return parts.compactMap { group in
+            let text = emit(group, escape: escape)
+            guard !text.isEmpty else { return nil }
+            let length = group.reduce(0) { $0 + $1.length } + max(0, group.count - 1)
+            return Part(text: text, lines: group, escape: escape, length: length)
+        }
     }
 
     func emit(_ part: [Line], escape: Bool) -> String {

@@ -102,7 +102,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
 
     /// Checks the token with `getMe` (retrying transient failures) and registers the command menu.
     public func start(registry: CommandRegistry) async throws {
-        var backoff = Backoff(base: 1, cap: 30)
+        var backoff = Backoff(base: 0.5, cap: 2)
         while true {
             do {
                 let me = try await api.getMe()
@@ -118,7 +118,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
                 guard e.isTransient else { throw e }
                 let delay = max(backoff.next(), e.retryAfter ?? 0)
                 logger.warning("getMe failed; retrying", metadata: ["error": "\(e.description)", "retry.seconds": "\(Self.format(delay))"])
-                try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                try await Task.sleep(nanoseconds: TotalNumber.nanoseconds(delay))
             }
         }
         guard config.registerCommands else { return }
@@ -149,7 +149,18 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
             try fatalIfUnauthorized(e)
             throw e
         }
-        var highest = (offset ?? Int64.min + 1) - 1
+        var highest = offset.map { $0 == Int64.min ? $0 : $0 - 1 } ?? Int64.min
+        // Update ids may start again lower (the Bot API picks a new start after a week without
+        // updates; a local Bot API server has ids of its own). When every update of a batch is
+        // below the stored offset, the server is serving its queue from the head: re-synchronise
+        // on it instead of dropping everything as a duplicate (and polling again at once, forever).
+        let ids = batch.elements.compactMap(\.updateID)
+        if let offset, let lowest = ids.min(), ids.allSatisfy({ $0 < offset }) {
+            logger.warning("Telegram update ids restarted below the stored offset; re-synchronising the cursor",
+                           metadata: ["telegram.offset": "\(offset)", "telegram.first_update": "\(lowest)",
+                                      "telegram.updates": "\(ids.count)"])
+            highest = lowest == Int64.min ? lowest : lowest - 1
+        }
         var items: [PollItem] = []
         for element in batch.elements {
             switch element {
@@ -157,7 +168,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
                 logger.error("malformed update skipped", metadata: ["telegram.update": "\(id.map(String.init) ?? "?")", "error": "\(problem)"])
                 if let id, id > highest {
                     highest = id
-                    items.append(PollItem(message: nil, cursor: String(id + 1)))
+                    items.append(PollItem(message: nil, cursor: Self.nextOffset(after: id)))
                 }
             case .update(let update):
                 guard update.update_id > highest else {
@@ -174,8 +185,15 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
                         await noteMigration(from: from, to: message.chat.id)
                     }
                 }
-                items.append(PollItem(message: inbound(update), cursor: String(update.update_id + 1)))
+                items.append(PollItem(message: inbound(update), cursor: Self.nextOffset(after: update.update_id)))
             }
+        }
+        if items.isEmpty && !batch.elements.isEmpty {
+            // Nothing in the batch moved the cursor (updates without an id): the same batch
+            // comes back on the next call, so never ask again at once.
+            logger.error("getUpdates returned updates that cannot be confirmed; polling again in 1 s",
+                         metadata: ["telegram.updates": "\(batch.elements.count)"])
+            try await Task.sleep(nanoseconds: 1_000_000_000)
         }
         return PollBatch(items: items, cursor: nil)
     }
@@ -236,32 +254,60 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
             throw DeliveryError(.drop, "the bot was blocked or removed from chat \(chat); not sending")
         }
         let replyTo = message.replyTo.flatMap { $0.split(separator: ":").last }.flatMap { Int64($0) }
-        var parts = renderer.render(reply)
-        if parts.isEmpty { parts = ["(no output)"] }
-        try await sendParts(parts, key: message.key, chat: chat, replyTo: replyTo, attempts: message.attempts, plain: false, reply: reply)
+        try await sendParts(renderer.parts(reply), key: message.key, chat: chat, replyTo: replyTo,
+                            attempts: message.attempts, plain: false, reply: reply)
     }
 
-    func sendParts(_ parts: [String], key: String, chat: Int64, replyTo: Int64?, attempts: Int, plain: Bool, reply: Reply) async throws {
+    func sendParts(_ parts: [TelegramHTMLRenderer.Part], key: String, chat: Int64, replyTo: Int64?, attempts: Int,
+                   plain: Bool, reply: Reply) async throws {
         let progressKey = plain ? key + "#plain" : key
+        if parts.isEmpty {
+            _ = try await sendOne(TelegramHTMLRenderer.Part.placeholder, progressKey: progressKey + "#0", chat: chat,
+                                  replyTo: replyTo, attempts: attempts, plain: plain, reply: reply, key: key)
+            return
+        }
         let first = lock.withLock { partsSent[progressKey] ?? 0 }
         for index in first..<parts.count {
-            do {
-                _ = try await api.sendMessage(chatID: chat, html: parts[index], replyTo: index == 0 ? replyTo : nil, plain: plain)
-                lock.withLock { partsSent[progressKey] = index + 1 }
-            } catch let e as TelegramAPIError {
-                if !plain, e.code == .api, e.status == 400, e.message.contains("can't parse entities") {
-                    logger.error("Telegram rejected the reply's HTML; sending it as plain text", metadata: ["chat.room": "\(chat)", "error": "\(e.message)"])
-                    try await sendParts(renderer.renderPlain(reply), key: key, chat: chat, replyTo: replyTo, attempts: attempts, plain: true, reply: reply)
-                    lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }
-                    return
-                }
-                if e.code == .api, e.status == 400, let to = e.migrateToChatID {
-                    await noteMigration(from: chat, to: to)
-                }
-                throw deliveryError(e, chat: chat, attempts: attempts)
-            }
+            let done = try await sendOne(parts[index], progressKey: progressKey + "#\(index)", chat: chat,
+                                         replyTo: index == 0 ? replyTo : nil, attempts: attempts, plain: plain, reply: reply, key: key)
+            if !done { return }   // fell back to plain text: the whole reply went that way
+            lock.withLock { partsSent[progressKey] = index + 1 }
         }
         lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }
+    }
+
+    /// Sends one part; when Telegram finds it too long (its count differs from ours), cuts it
+    /// smaller and sends the pieces, never dropping it. Returns false when the reply was sent
+    /// as plain text instead (HTML refused).
+    func sendOne(_ part: TelegramHTMLRenderer.Part, progressKey: String, chat: Int64, replyTo: Int64?, attempts: Int,
+                 plain: Bool, reply: Reply, key: String) async throws -> Bool {
+        do {
+            _ = try await api.sendMessage(chatID: chat, html: part.text, replyTo: replyTo, plain: plain)
+            return true
+        } catch let e as TelegramAPIError {
+            if e.code == .api, e.status == 400, e.message.contains("message is too long"), let pieces = renderer.resplit(part) {
+                logger.warning("Telegram found a reply part too long; sending it in smaller pieces",
+                               metadata: ["chat.room": "\(chat)", "telegram.units": "\(part.length)", "telegram.pieces": "\(pieces.count)"])
+                let first = lock.withLock { partsSent[progressKey] ?? 0 }
+                for index in first..<pieces.count {
+                    _ = try await sendOne(pieces[index], progressKey: progressKey + ".\(index)", chat: chat,
+                                          replyTo: index == 0 ? replyTo : nil, attempts: attempts, plain: plain, reply: reply, key: key)
+                    lock.withLock { partsSent[progressKey] = index + 1 }
+                }
+                lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }
+                return true
+            }
+            if !plain, e.code == .api, e.status == 400, e.message.contains("can't parse entities") {
+                logger.error("Telegram rejected the reply's HTML; sending it as plain text", metadata: ["chat.room": "\(chat)", "error": "\(e.message)"])
+                try await sendParts(renderer.parts(reply, plain: true), key: key, chat: chat, replyTo: replyTo, attempts: attempts, plain: true, reply: reply)
+                lock.withLock { _ = partsSent.removeValue(forKey: key) }
+                return false
+            }
+            if e.code == .api, e.status == 400, let to = e.migrateToChatID {
+                await noteMigration(from: chat, to: to)
+            }
+            throw deliveryError(e, chat: chat, attempts: attempts)
+        }
     }
 
     /// What the outbox should do after a failed `sendMessage`.
@@ -274,8 +320,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
         case 429:
             return DeliveryError(.retry(after: max(1, e.retryAfter ?? 1)), e.description)
         case 400 where e.migrateToChatID != nil:
-            let to = e.migrateToChatID!
-            return DeliveryError(.moved(to: String(to)), e.description)
+            return DeliveryError(.moved(to: e.migrateToChatID.map { String($0) } ?? ""), e.description)
         case 403:
             lock.withLock { _ = blockedChats.insert(chat) }
             logger.warning("the bot cannot write to this chat (blocked or removed); replies to it are dropped",
@@ -290,4 +335,10 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     }
 
     static func format(_ d: Double) -> String { String(format: "%.1f", d) }
+
+    /// The `getUpdates` offset that confirms `id` (saturating: an id of Int64.max cannot trap).
+    static func nextOffset(after id: Int64) -> String {
+        String(id == Int64.max ? id : id + 1)
+    }
+
 }

@@ -48,6 +48,14 @@ public struct TelegramUpdateBatch: Decodable, Sendable {
         case update(TelegramUpdate)
         /// Not decodable as an update; `updateID` if it had one.
         case malformed(updateID: Int64?, problem: String)
+
+        /// The element's `update_id`, when it has one.
+        public var updateID: Int64? {
+            switch self {
+            case .update(let u): u.update_id
+            case .malformed(let id, _): id
+            }
+        }
     }
 
     public var elements: [Element]

@@ -7,12 +7,16 @@ editMessageText, setMyCommands and deleteWebhook with the real server's semantic
 * every reply is {"ok":true,"result":...} or {"ok":false,"error_code":N,"description":...,
   "parameters":{...}} with the HTTP status equal to error_code;
 * getUpdates: updates with update_id < offset are confirmed (deleted) when the call arrives;
+  an offset more than 10 past the next update id is "in the future" (tdlib's TQueue) and the
+  server answers from the head of its queue instead, confirming nothing — which is what a bot
+  sees when update ids start again lower (--first-update-id, or a new random start after a
+  week without updates);
   with nothing pending the call is parked until an update arrives or the timeout (capped at 50 s)
   ends; a newer getUpdates call ends a parked one with 409 "terminated by other getUpdates
   request"; allowed_updates filters update types;
 * sendMessage / editMessageText parse HTML like the real server (only the allowed tags, balanced,
-  entities &lt; &gt; &amp; &quot; &#N;) and reject text longer than 4096 characters after
-  parsing; per-chat flood control (a burst of 3, then 1 message/s; groups also 20/minute)
+  entities &lt; &gt; &amp; &quot; &#N;) and reject text longer than 4096 UTF-16 code units
+  after parsing ("message is too long"); per-chat flood control (a burst of 3, then 1 message/s; groups also 20/minute)
   answers 429 with parameters.retry_after;
 * wrong token: 401 Unauthorized.
 
@@ -28,6 +32,9 @@ The control API (/control/...) injects user messages and failures and reads what
   POST /control/migrate      {"chat_id", "new_chat_id"}
   POST /control/block        {"chat_id"}        POST /control/unblock {"chat_id"}
   POST /control/webhook      {"active": bool}
+  POST /control/max_text     {"units"}  lower the length limit (a server that counts differently)
+  POST /control/hang_polls   {"active": bool}   getUpdates calls neither answer nor close (a hung
+                              connection); calls made while active stay hung for good
   POST /control/hold_sends   {"active": bool}   park sendMessage calls (a call whose client
                               died while parked is dropped, as if it never arrived)
   POST /control/wait_sent    {"count", "chat_id"?, "timeout"?}  -> {"sent": [...]} (waits)
@@ -120,11 +127,14 @@ def parse_html(text):
 
 
 class State:
-    def __init__(self, token, username, chat_rate, chat_burst, group_per_minute):
+    def __init__(self, token, username, chat_rate, chat_burst, group_per_minute, first_update_id=1000):
         self.token = token
         self.username = username
         self.lock = threading.Condition()
-        self.next_update_id = 1000
+        self.next_update_id = first_update_id
+        self.hang_polls = False
+        self.max_text = MAX_TEXT     # lowered by /control/max_text to act as a server that counts differently
+        self.first_message_id = 1    # message ids are Telegram's, kept by a restarted API server
         self.updates = []            # [(update_id, type, raw_json_text, key)]
         self.all_updates = {}        # update_id -> raw json text (for duplicates)
         self.confirmed_offset = 0
@@ -150,7 +160,7 @@ class State:
         self.hold_sends = False      # park sendMessage calls until released
 
     def message_id(self, chat_id):
-        self.next_message_id[chat_id] = self.next_message_id.get(chat_id, 0) + 1
+        self.next_message_id[chat_id] = self.next_message_id.get(chat_id, self.first_message_id - 1) + 1
         return self.next_message_id[chat_id]
 
 
@@ -323,9 +333,14 @@ class Handler(BaseHTTPRequestHandler):
             if st.webhook:
                 raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
                                     "use deleteWebhook to delete the webhook first")
+            if st.hang_polls:
+                while True:             # a hung connection: no answer, ever
+                    st.lock.wait(1.0)
             st.poll_gen += 1
             gen = st.poll_gen
             st.lock.notify_all()
+            if offset > st.next_update_id + 10:
+                offset = 0              # "Specified from_id is in the future": serve from the head
             if offset > 0:
                 st.confirmed_offset = max(st.confirmed_offset, offset)
                 st.updates = [u for u in st.updates if u[0] >= offset]
@@ -386,7 +401,7 @@ class Handler(BaseHTTPRequestHandler):
         plain = parse_html(text) if mode and mode.lower() == "html" else text
         if not plain.strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        if len(plain) > MAX_TEXT:
+        if utf16_len(plain) > self.st.max_text:   # Telegram counts UTF-16 code units, not characters
             raise ApiError(400, "Bad Request: message is too long")
         return text, plain
 
@@ -550,6 +565,15 @@ class Handler(BaseHTTPRequestHandler):
                 st.hold_sends = bool(p.get("active", True))
                 st.lock.notify_all()
             return self.send_json(200, {"ok": True})
+        if name == "max_text":
+            with st.lock:
+                st.max_text = int(p.get("units", MAX_TEXT))
+            return self.send_json(200, {"ok": True})
+        if name == "hang_polls":
+            with st.lock:
+                st.hang_polls = bool(p.get("active", True))
+                st.lock.notify_all()
+            return self.send_json(200, {"ok": True})
         if name == "webhook":
             with st.lock:
                 st.webhook = bool(p.get("active", True))
@@ -607,13 +631,19 @@ def main():
     ap.add_argument("--chat-rate", type=float, default=1.0, help="messages per second per chat (refill)")
     ap.add_argument("--chat-burst", type=float, default=3.0, help="burst allowance per chat")
     ap.add_argument("--group-per-minute", type=int, default=20)
+    ap.add_argument("--first-update-id", type=int, default=1000, help="update_id of the first update (restart lower to "
+                    "reproduce an id reset)")
+    ap.add_argument("--first-message-id", type=int, default=1, help="first message_id in every chat (a restarted "
+                    "server continues the chats' ids)")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--exit-on-stdin-eof", action="store_true", help="exit when stdin closes (the test process ended)")
     args = ap.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     server.verbose = args.verbose
-    server.state = State(args.token, args.username, args.chat_rate, args.chat_burst, args.group_per_minute)
+    server.state = State(args.token, args.username, args.chat_rate, args.chat_burst, args.group_per_minute,
+                         args.first_update_id)
+    server.state.first_message_id = args.first_message_id
     print("PORT %d" % server.server_address[1], flush=True)
     if args.exit_on_stdin_eof:
         import os

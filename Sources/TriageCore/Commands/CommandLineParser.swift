@@ -23,6 +23,11 @@ public struct CommandLineParser: Sendable {
     /// - Parameter line: the message text as typed.
     /// - Returns: the command, or throws ``UsageError`` with a clear message.
     public func parse(_ line: String) throws -> ParsedCommand {
+        // PostgreSQL text and C strings end at NUL: a NUL would silently cut a note or an
+        // argument, so the line is refused whole. Other control characters are kept as typed.
+        if line.unicodeScalars.contains("\u{0}") {
+            throw UsageError(.syntax, "The message contains a NUL character (U+0000), which cannot be stored or passed to the database; nothing was run. Send it again without it.")
+        }
         let normalized = TextNormalizer.normalize(line).trimmingSpaces()
         guard let first = normalized.first, prefixes.contains(first) else {
             throw UsageError(.syntax, "Commands start with /, for example /help.")

@@ -118,6 +118,7 @@ public struct JSONPostmortem: Sendable {
 
     private func number(_ out: inout TextBuffer, _ v: Double) {
         guard v.isFinite else { out.write("null"); return }
+        guard abs(v) < 1e15 else { out.write("\(v)"); return }
         let millis = Int((v * 1000).rounded())
         if millis % 1000 == 0 { out.write(int: millis / 1000); return }
         if millis < 0 { out.write("-") }

@@ -39,6 +39,7 @@ public struct TextBuffer: Sendable {
 
     /// Appends a number with one decimal (`12.5`), for SVG coordinates.
     public mutating func write(decimal value: Double) {
+        guard value.isFinite, abs(value) < 1e15 else { write(TotalNumber.fixed(value, decimals: 1)); return }
         let tenths = Int((value * 10).rounded())
         if tenths < 0 { bytes.append(UInt8(ascii: "-")) }
         write(int: abs(tenths) / 10)
@@ -57,7 +58,7 @@ public struct TextBuffer: Sendable {
     /// Appends `2026-11-27 14:03:07 UTC` (as ``UTCTime/format(_:)``), or with `iso`
     /// `2026-11-27T14:03:07Z`, without intermediate strings.
     public mutating func write(utc date: Date, iso: Bool = false) {
-        let t = Int64((date.timeIntervalSince1970).rounded(.down))
+        guard let t = UTCTime.seconds(date) else { write(UTCTime.format(date)); return }
         let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
         let secs = Int(t - days * 86400)
         let (y, m, d) = UTCTime.civil(fromDays: days)

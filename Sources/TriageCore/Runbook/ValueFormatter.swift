@@ -1,4 +1,9 @@
 /// Formats raw PostgreSQL text values by unit: bytes as `12 MB`, durations as `3m05s`.
+///
+/// Total: every input gives a string. Exact integers and decimals (bigint and numeric
+/// extremes, numerics with thousands of digits) are rounded digit by digit, never through a
+/// trapping conversion; `NaN` and `±Infinity` are shown as PostgreSQL spells them; text that
+/// is not a number is shown as is.
 public enum ValueFormatter {
     public static func format(_ raw: String?, unit: ColumnSpec.Unit) -> String {
         guard let raw else { return "-" }
@@ -6,40 +11,42 @@ public enum ValueFormatter {
         case .none:
             return raw
         case .number:
+            if let exact = TotalNumber.roundedDecimal(raw, decimals: 2, trimWhole: true) { return exact }
             guard let d = Double(raw) else { return raw }
-            return d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(format2: d)
+            guard d.isFinite else { return TotalNumber.nonFinite(d) }
+            return d == d.rounded() ? TotalNumber.fixed(d, decimals: 0) : String(format2: d)
         case .bytes:
             guard let d = Double(raw) else { return raw }
             return bytes(d)
         case .percent:
+            if let exact = TotalNumber.roundedDecimal(raw, decimals: 1, trimWhole: false) { return exact + "%" }
             guard let d = Double(raw) else { return raw }
+            guard d.isFinite else { return TotalNumber.nonFinite(d) }
             return String(format1: d) + "%"
         case .seconds, .duration:
             guard let d = Double(raw) else { return raw }
             return DurationFormatter.format(seconds: d)
         case .milliseconds:
             guard let d = Double(raw) else { return raw }
-            if d < 1000 { return String(format2: d) + " ms" }
+            guard d.isFinite else { return TotalNumber.nonFinite(d) }
+            if abs(d) < 1000 { return String(format2: d) + " ms" }
             return DurationFormatter.format(seconds: d / 1000)
         }
     }
 
     public static func bytes(_ value: Double) -> String {
-        let units = ["B", "kB", "MB", "GB", "TB", "PB"]
+        guard value.isFinite else { return TotalNumber.nonFinite(value) }
+        let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
         var v = value
         var i = 0
         while abs(v) >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
-        return i == 0 ? "\(Int(v)) B" : String(format1: v) + " " + units[i]
+        return i == 0 ? TotalNumber.fixed(v, decimals: 0) + " B" : String(format1: v) + " " + units[i]
     }
 }
 
 extension String {
-    /// A number with one decimal, without Foundation's locale.
+    /// A number with one decimal, without Foundation's locale (total: see ``TotalNumber``).
     init(format1 value: Double) {
-        let scaled = (value * 10).rounded()
-        let whole = Int(scaled / 10)
-        let frac = abs(Int(scaled) % 10)
-        let sign = value < 0 && whole == 0 ? "-" : ""
-        self = "\(sign)\(whole).\(frac)"
+        self = TotalNumber.fixed(value, decimals: 1)
     }
 }

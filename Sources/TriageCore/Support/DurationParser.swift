@@ -4,7 +4,10 @@ public enum DurationParser {
     public static func seconds(_ text: String) -> Int? {
         let s = text.lowercased().trimmingSpaces()
         guard !s.isEmpty, s.count <= 32 else { return nil }
-        if let minutes = Int(s) { return minutes >= 0 ? minutes * 60 : nil }
+        if let minutes = Int(s) {
+            let (seconds, overflow) = minutes.multipliedReportingOverflow(by: 60)
+            return minutes >= 0 && !overflow ? seconds : nil
+        }
         var total = 0
         var number = ""
         var sawUnit = false
@@ -31,8 +34,9 @@ public enum DurationParser {
             default: return nil
             }
             let (product, overflow) = n.multipliedReportingOverflow(by: factor)
-            guard !overflow else { return nil }
-            total += product
+            let (sum, sumOverflow) = total.addingReportingOverflow(product)
+            guard !overflow, !sumOverflow else { return nil }
+            total = sum
             number = ""
             sawUnit = true
         }
@@ -49,6 +53,8 @@ public enum DurationFormatter {
         if seconds < 10 && seconds != seconds.rounded() {
             return String(format2: seconds) + "s"
         }
+        // Beyond a million years the exact split is noise (and would overflow `Int`).
+        guard seconds < 3e13 else { return TotalNumber.fixed(seconds / 86400, decimals: 0) + "d" }
         let s = Int(seconds.rounded())
         if s < 60 { return "\(s)s" }
         if s < 3600 { return "\(s / 60)m" + pad(s % 60) + "s" }
@@ -60,12 +66,8 @@ public enum DurationFormatter {
 }
 
 extension String {
-    /// A number with two decimals, without Foundation's locale.
+    /// A number with two decimals, without Foundation's locale (total: see ``TotalNumber``).
     init(format2 value: Double) {
-        let scaled = (value * 100).rounded()
-        let whole = Int(scaled / 100)
-        let frac = abs(Int(scaled) % 100)
-        let sign = value < 0 && whole == 0 ? "-" : ""
-        self = "\(sign)\(whole)." + (frac < 10 ? "0\(frac)" : "\(frac)")
+        self = TotalNumber.fixed(value, decimals: 2)
     }
 }

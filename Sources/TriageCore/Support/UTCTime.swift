@@ -4,7 +4,7 @@ import Foundation
 public enum UTCTime {
     /// `2026-11-27 14:03:07 UTC`
     public static func format(_ date: Date) -> String {
-        let t = Int64((date.timeIntervalSince1970).rounded(.down))
+        guard let t = seconds(date) else { return "(time out of range)" }
         let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
         let secs = t - days * 86400
         let (y, m, d) = civil(fromDays: days)
@@ -14,7 +14,16 @@ public enum UTCTime {
     /// `2026-11-27T14:03:07Z` (ISO 8601)
     public static func iso(_ date: Date) -> String {
         let s = format(date)
+        guard seconds(date) != nil else { return s }
         return String(s.prefix(10)) + "T" + String(s.dropFirst(11).prefix(8)) + "Z"
+    }
+
+    /// Whole seconds since 1970 when `date` is within ±100 million years (nil for NaN,
+    /// infinities and values that would overflow the calendar arithmetic).
+    static func seconds(_ date: Date) -> Int64? {
+        let t = date.timeIntervalSince1970
+        guard t.isFinite, abs(t) < 3e15 else { return nil }
+        return Int64(t.rounded(.down))
     }
 
     static func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

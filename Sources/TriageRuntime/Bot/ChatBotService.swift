@@ -62,7 +62,8 @@ public final class ChatBotService: Service, Sendable {
             } catch {
                 logger.error("could not read unfinished commands", metadata: ["error": "\(error)"])
             }
-            var backoff = Backoff()
+            // Capped low so polling resumes within 2 s of an outage ending (a failed poll is cheap).
+            var backoff = Backoff(base: 0.5, cap: 1.5)
             // The poll is cancelled on shutdown; commands already received are not.
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 let batch: PollBatch

@@ -25,6 +25,16 @@ public struct StorePlatformHost: PlatformHost {
         try await store.write { tx in try tx.setPlatformState(value, platform: platform, key: key) }
     }
 
+    public func queue(_ reply: Reply, room: String, key: String) async throws {
+        let message = try OutboxMessage(platform: platform, room: room, replyTo: nil, key: key, reply: reply, createdAt: Date())
+        try await store.write { tx in _ = try tx.enqueue(message) }
+    }
+
+    public func wasHandled(messageID: String) async throws -> Bool {
+        let platform = self.platform
+        return try await store.read { tx in try tx.wasProcessed(platform: platform, messageID: messageID) }
+    }
+
     public func roomMoves() async throws -> [String: String] {
         let platform = self.platform
         return try await store.read { tx in try tx.roomMigrations(platform: platform) }
