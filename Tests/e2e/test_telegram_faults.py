@@ -187,3 +187,21 @@ def test_part_refused_as_too_long_is_cut_smaller_not_dropped(tmp_path, cleanup):
     out = b.output()
     assert "sending it in smaller pieces" in out
     assert "reply dropped" not in out
+
+
+def test_entity_offsets_near_int64_max_do_not_kill_the_bot(tmp_path, cleanup):
+    standin = StandIn()
+    cleanup.append(standin)
+    b = Bot(tmp_path, standin.url).start()
+    cleanup.append(b)
+    base = {"message_id": 77, "date": int(time.time()), "chat": {"id": PRIVATE, "type": "private"},
+            "from": {"id": OPERATOR, "is_bot": False, "first_name": "o"}, "text": "/ping"}
+    for offset, length in [(1, 9223372036854775807), (9223372036854775807, 2), (9223372036854775806, 9223372036854775807),
+                           (-9223372036854775808, 5), (0, 9223372036854775808)]:
+        update = {"message": dict(base, entities=[{"type": "bot_command", "offset": offset, "length": length}])}
+        standin.call("raw_update", {"update": update})
+    m = standin.message(PRIVATE, OPERATOR, "/ping")
+    assert len(replies_to(wait_replies(standin, [(PRIVATE, m["message_id"])]), PRIVATE, m["message_id"])) == 1, \
+        b.output()[-3000:]
+    assert b.proc.poll() is None, "the bot died"
+    assert b.stop() == 0
