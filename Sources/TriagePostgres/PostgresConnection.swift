@@ -13,6 +13,10 @@ final class PostgresConnection {
     /// Connects (blocking, bounded by `connect_timeout`).
     init(target: PostgresTarget) throws {
         self.target = target
+        // libpq's parse errors quote the string, password included: check it first.
+        if let problem = ConnectionString.problem(in: target.connectionString) {
+            throw PostgresError(.connection, target: target.name, message: "its connection string is malformed: \(problem) (the string is not shown)")
+        }
         // expand_dbname lets `dbname` hold a URL or a conninfo string; later keys override it.
         let keys = ["dbname", "application_name", "connect_timeout", "options", "keepalives", "keepalives_idle", "tcp_user_timeout"]
         let options = "-c statement_timeout=\(target.statementTimeoutMs) -c lock_timeout=\(target.lockTimeoutMs) -c idle_in_transaction_session_timeout=60000"

@@ -7,14 +7,17 @@ import TriageCore
 /// cooperative pool.
 public final class PostgresSession: @unchecked Sendable {
     public let target: PostgresTarget
+    /// The role each read-write transaction and autocommit run switches to (`SET ROLE`), if any.
+    public let role: String?
     private let executor: ThreadExecutor
     private let logger: Logger
     private let lock = NSLock()
     /// Touched only on the executor's thread, except `cancel()` which reads it under `lock`.
     private var connection: PostgresConnection?
 
-    public init(target: PostgresTarget, logger: Logger) {
+    public init(target: PostgresTarget, logger: Logger, role: String? = nil) {
         self.target = target
+        self.role = role
         self.logger = logger
         self.executor = ThreadExecutor(name: "triage-pg-\(target.name)")
     }
@@ -85,15 +88,19 @@ public final class PostgresSession: @unchecked Sendable {
 
     private func run(_ statements: [SQLStatement], mode: SQLMode, on conn: PostgresConnection, started: inout Bool) throws -> [QueryResult] {
         switch mode {
-        case .readOnly, .readWrite:
-            _ = try conn.execute(mode == .readOnly ? "BEGIN TRANSACTION READ ONLY" : "BEGIN")
+        case .readOnly, .readOnlyRolledBack, .readWrite:
+            _ = try conn.execute(mode == .readWrite ? "BEGIN" : "BEGIN TRANSACTION READ ONLY")
             started = true
             do {
+                // The configured action role, for this transaction only.
+                if mode == .readWrite, let role {
+                    _ = try conn.execute("SELECT set_config('role', $1, true)", [role])
+                }
                 var results: [QueryResult] = []
                 for s in statements {
                     results.append(try conn.execute(try expand(s, on: conn), s.parameters))
                 }
-                _ = try conn.execute("COMMIT")
+                _ = try conn.execute(mode == .readOnlyRolledBack ? "ROLLBACK" : "COMMIT")
                 return results
             } catch {
                 if conn.isHealthy { _ = try? conn.execute("ROLLBACK") }
@@ -103,6 +110,11 @@ public final class PostgresSession: @unchecked Sendable {
             _ = try conn.execute("SELECT set_config('statement_timeout', $1, false)", [String(timeout)])
             started = true
             defer { _ = try? conn.execute("SELECT set_config('statement_timeout', $1, false)", [String(target.statementTimeoutMs)]) }
+            // The configured action role, for these statements only (they cannot run in a transaction).
+            if let role {
+                _ = try conn.execute("SELECT set_config('role', $1, false)", [role])
+            }
+            defer { if role != nil { _ = try? conn.execute("RESET ROLE") } }
             var results: [QueryResult] = []
             for s in statements {
                 results.append(try conn.execute(try expand(s, on: conn), s.parameters))

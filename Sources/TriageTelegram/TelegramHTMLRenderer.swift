@@ -19,9 +19,9 @@ public struct TelegramHTMLRenderer: Sendable {
         self.maxCellWidth = maxCellWidth
     }
 
-    /// The reply as one or more HTML messages.
+    /// The reply as one or more HTML messages, redacted (``Reply/redacted()``).
     public func render(_ reply: Reply) -> [String] {
-        split(lines(for: reply))
+        split(lines(for: reply.redacted()))
     }
 
     /// The reply as plain text parts (the fallback when Telegram rejects the HTML).

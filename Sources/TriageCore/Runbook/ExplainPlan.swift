@@ -55,4 +55,64 @@ public enum ExplainPlan {
 
     /// Where the plan is among ``statements(for:)``.
     public static func planIndex(parameters: Int) -> Int { parameters == 0 ? 0 : 2 }
+
+    // MARK: EXPLAIN ANALYZE
+
+    /// Why `query` may not be run by `EXPLAIN ANALYZE`, or nil for a statement that only
+    /// reads. Only SELECT, VALUES, TABLE and WITH … SELECT qualify, and none with a
+    /// data-modifying part (`INSERT`/`UPDATE`/`DELETE`/`MERGE`, `SELECT … INTO`, row locks).
+    /// The read-only transaction it runs in is the guarantee; this is the clear refusal.
+    public static func writeRefusal(_ query: String) -> String? {
+        let first = leadingKeyword(query)
+        guard ["select", "values", "table", "with"].contains(first) else {
+            return "EXPLAIN ANALYZE runs the statement, and this one writes ('\(first)'): Triage only runs statements that read. /pg explain shows its plan without running it."
+        }
+        let words = query.lowercased().split { !($0.isLetter || $0 == "_") }
+        let writing: Set<Substring> = ["insert", "update", "delete", "merge", "into", "truncate", "copy"]
+        if let w = words.first(where: { writing.contains($0) }) {
+            return "EXPLAIN ANALYZE runs the statement, and this one has '\(w.uppercased())' in it: Triage only runs statements that read. /pg explain shows its plan without running it."
+        }
+        for (a, b) in zip(words, words.dropFirst()) where a == "for" && ["share", "no", "key"].contains(b) {
+            return "EXPLAIN ANALYZE runs the statement, and this one locks rows (FOR …): Triage only runs statements that read. /pg explain shows its plan without running it."
+        }
+        return nil
+    }
+
+    /// The values typed after the queryid: words, 'quoted' ('' for a quote) or "quoted"
+    /// text, and NULL (unquoted) for null.
+    public static func values(_ text: String) -> [String?] {
+        var out: [String?] = []
+        var chars = Substring(text)
+        while true {
+            chars = chars.drop { $0.isWhitespace }
+            guard let first = chars.first else { return out }
+            if first == "'" || first == "\"" {
+                var value = ""
+                var rest = chars.dropFirst()
+                while let c = rest.first {
+                    rest = rest.dropFirst()
+                    if c == first {
+                        if rest.first == first {
+                            value.append(c)
+                            rest = rest.dropFirst()
+                            continue
+                        }
+                        break
+                    }
+                    value.append(c)
+                }
+                out.append(value)
+                chars = rest
+            } else {
+                let word = chars.prefix { !$0.isWhitespace }
+                out.append(word.uppercased() == "NULL" ? nil : String(word))
+                chars = chars.dropFirst(word.count)
+            }
+        }
+    }
+
+    /// `EXPLAIN (ANALYZE, BUFFERS)` of `query` with `values` bound to its `$n`.
+    public static func analyzeStatements(for query: String, values: [String?]) -> [SQLStatement] {
+        [SQLStatement("EXPLAIN (ANALYZE, BUFFERS) " + query, parameters: values)]
+    }
 }
