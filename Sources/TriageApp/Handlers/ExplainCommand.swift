@@ -48,7 +48,10 @@ public struct ExplainCommand: CommandHandler {
             throw UsageError(.badArgument, "QUERYID is the number shown by /pg slow, not '\(raw.prefix(40))'.",
                              usage: context.declaration.usage)
         }
-        let target = context.arguments.string("db")
+        var arguments = context.arguments
+        var values: [String?] = []
+        if analyze { (arguments, values) = try Self.analyzeArguments(context) }
+        let target = arguments.string("db")
         let ext = try await database.run([SQLStatement("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")],
                                          on: target, mode: .readOnly)[0]
         guard !ext.rows.isEmpty else {
@@ -80,9 +83,7 @@ public struct ExplainCommand: CommandHandler {
             return refuse(why, "writes; not run")
         }
         let parameters = RunbookLoader.highestPlaceholder(in: query)
-        var values: [String?] = []
         if analyze {
-            values = ExplainPlan.values(context.arguments.string("values") ?? "")
             guard values.count == parameters else {
                 throw UsageError(.badArgument, "queryid \(queryID) has \(parameters) parameter\(parameters == 1 ? "" : "s") ($1…$\(parameters)); give \(parameters) value\(parameters == 1 ? "" : "s"), not \(values.count).",
                                  usage: context.declaration.usage)
@@ -100,7 +101,7 @@ public struct ExplainCommand: CommandHandler {
         let plan: [String]
         let how: String
         if analyze {
-            let timeoutMs = min(300, max(1, context.arguments["timeout"]?.intValue ?? 10)) * 1000
+            let timeoutMs = min(300, max(1, arguments["timeout"]?.intValue ?? 10)) * 1000
             before.append(SQLStatement("SELECT set_config('statement_timeout', $1, true)", parameters: [String(timeoutMs)]))
             let statements = ExplainPlan.analyzeStatements(for: query, values: values)
             let results = try await database.run(before + statements, on: target, mode: .readOnlyRolledBack)
@@ -123,5 +124,34 @@ public struct ExplainCommand: CommandHandler {
         let reply = Reply(title: title, blocks: blocks, mark: seqScans > 0 ? .warning : .none,
                           summary: "plan of \(queryID): \(plan.first?.trimmingCharacters(in: .whitespaces) ?? "")")
         return CommandOutcome(reply: reply, recordsCommand: true)
+    }
+
+    /// `/pg explain-analyze QUERYID [VALUE…]` with its flags anywhere: the declared `values`
+    /// text would swallow flags typed after the values, so the line's tokens are split here —
+    /// flags bound as declared, every positional after the queryid a value (an unquoted NULL
+    /// is null, a quoted one the text).
+    static func analyzeArguments(_ context: CommandContext) throws -> (BoundArguments, [String?]) {
+        let tokens = Array(context.parsed.tokens.dropFirst(max(0, context.declaration.words.count - 1)))
+        var positional: [CommandToken] = []
+        var flags: [CommandToken] = []
+        var i = 0
+        while i < tokens.count {
+            let t = tokens[i]
+            if t.isFlag {
+                flags.append(t)
+                if !t.text.contains("="), i + 1 < tokens.count, !tokens[i + 1].isFlag {
+                    flags.append(tokens[i + 1])
+                    i += 1
+                }
+            } else {
+                positional.append(t)
+            }
+            i += 1
+        }
+        var declaration = context.declaration
+        declaration.arguments.removeAll { $0.name == "values" }
+        let bound = try CommandRegistry().bind(Array(positional.prefix(1)) + flags, to: declaration)
+        let values = positional.dropFirst().map { t -> String? in !t.quoted && t.text.uppercased() == "NULL" ? nil : t.text }
+        return (bound, values)
     }
 }

@@ -78,39 +78,6 @@ public enum ExplainPlan {
         return nil
     }
 
-    /// The values typed after the queryid: words, 'quoted' ('' for a quote) or "quoted"
-    /// text, and NULL (unquoted) for null.
-    public static func values(_ text: String) -> [String?] {
-        var out: [String?] = []
-        var chars = Substring(text)
-        while true {
-            chars = chars.drop { $0.isWhitespace }
-            guard let first = chars.first else { return out }
-            if first == "'" || first == "\"" {
-                var value = ""
-                var rest = chars.dropFirst()
-                while let c = rest.first {
-                    rest = rest.dropFirst()
-                    if c == first {
-                        if rest.first == first {
-                            value.append(c)
-                            rest = rest.dropFirst()
-                            continue
-                        }
-                        break
-                    }
-                    value.append(c)
-                }
-                out.append(value)
-                chars = rest
-            } else {
-                let word = chars.prefix { !$0.isWhitespace }
-                out.append(word.uppercased() == "NULL" ? nil : String(word))
-                chars = chars.dropFirst(word.count)
-            }
-        }
-    }
-
     /// `EXPLAIN (ANALYZE, BUFFERS)` of `query` with `values` bound to its `$n`.
     public static func analyzeStatements(for query: String, values: [String?]) -> [SQLStatement] {
         [SQLStatement("EXPLAIN (ANALYZE, BUFFERS) " + query, parameters: values)]
