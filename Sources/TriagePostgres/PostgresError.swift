@@ -46,8 +46,7 @@ public struct PostgresError: PresentableError {
             return "Database '\(target)': the query was cancelled."
         default:
             if sqlState == "42501" {
-                return "Database '\(target)': Triage's role lacks a privilege (\(message)). "
-                    + "This needs a grant to Triage's role; docs/security.md lists what each command needs."
+                return "Database '\(target)': needs a grant: \(message) (docs/security.md lists what each command needs)"
             }
             return "Database '\(target)' error" + (sqlState.map { " \($0)" } ?? "") + ": \(message)"
         }
