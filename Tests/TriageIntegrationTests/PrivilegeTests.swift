@@ -119,6 +119,7 @@ final class ExplainPrivilegeTests {
         #expect(reply.allText.contains("logs in as postgres, which has superuser"), "\(reply.allText)")
         #expect(try canary.canaryRows().isEmpty)
         #expect(canary.victimAlive)
+        #expect(await h.send("/pg health", role: .viewer).allText.contains("Diagnostics run as the superuser postgres"))
         // Triage's own statements (same role as its login) are still explained.
         try h.admin.exec("CREATE TABLE own(id int); SELECT * FROM own WHERE id = 3")
         let own = try #require(try h.admin.exec("SELECT queryid::text FROM pg_stat_statements WHERE query LIKE 'SELECT * FROM own WHERE id = $1%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())").first?.first ?? nil)
