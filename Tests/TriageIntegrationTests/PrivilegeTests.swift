@@ -58,6 +58,8 @@ struct Canary {
                   EXCEPTION WHEN OTHERS THEN NULL; END;
                   BEGIN PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'canary-victim';
                   EXCEPTION WHEN OTHERS THEN NULL; END;
+                  -- A session setting meant to outlive the plan (a search_path would do worse).
+                  PERFORM set_config('application_name', 'hijacked', false);
                 END IF;
               END LOOP;
               RETURN 1;
@@ -139,9 +141,11 @@ final class ExplainPrivilegeTests {
         let rows = try canary.canaryRows()
         #expect(rows.isEmpty, "\(rows)")
         #expect(canary.victimAlive)
-        // Nothing stays switched: the next diagnostic runs as the login role again.
-        let whoami = try await h.app.database.run([SQLStatement("SELECT current_user::text")], on: nil, mode: .readOnly)
-        #expect(whoami[0].rows.first?.first == roles.monitor)
+        // Nothing stays switched: the next diagnostic runs as the login role again, and the
+        // setting the code changed for the session was rolled back with the plan.
+        let whoami = try await h.app.database.run([SQLStatement("SELECT current_user::text, current_setting('application_name')")],
+                                                  on: nil, mode: .readOnly)
+        #expect(whoami[0].rows.first == [roles.monitor, "triage"])
     }
 
     @Test func withoutMembershipTheRefusalSaysWhatToGrant() async throws {

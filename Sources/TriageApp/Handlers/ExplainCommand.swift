@@ -9,6 +9,7 @@ import TriageCore
 /// Both plan application SQL, which runs application code (IMMUTABLE and STABLE functions
 /// are folded while planning; ANALYZE runs everything), so both run as the role that ran the
 /// statement (`pg_stat_statements.userid`), or refuse with the reason: see ``StatementRole``.
+/// Both transactions are rolled back, so session settings the code changes do not outlive it.
 /// See ``ExplainPlan`` for how statements with `$n` parameters are explained on PostgreSQL 15.
 public struct ExplainCommand: CommandHandler {
     let database: any SQLRunner
@@ -109,7 +110,9 @@ public struct ExplainCommand: CommandHandler {
             how = "EXPLAIN (ANALYZE, BUFFERS), run once as \(role.role ?? "?") in a read-only transaction that was rolled back, timeout \(timeoutMs / 1000)s"
         } else {
             let (statements, _) = ExplainPlan.statements(for: query)
-            let results = try await database.run(before + statements, on: target, mode: .readOnly)
+            // Rolled back, not committed: settings the planned code changed for the session
+            // (set_config(…, false): search_path, role, …) are undone with the transaction.
+            let results = try await database.run(before + statements, on: target, mode: .readOnlyRolledBack)
             plan = results[before.count + ExplainPlan.planIndex(parameters: parameters)].rows.compactMap { $0.first ?? nil }
             how = (parameters == 0 ? "plain EXPLAIN (no parameters)"
                                    : "generic plan for \(parameters) parameter\(parameters == 1 ? "" : "s") ($n), via PREPARE + plan_cache_mode = force_generic_plan")
