@@ -155,6 +155,15 @@ final class ExplainPrivilegeTests {
         let reply = await h.send("/pg explain \(qid)", role: .viewer)
         #expect(reply.allText.contains("GRANT \(roles.app) TO \(roles.monitor);"), "\(reply.allText)")
         #expect(try canary.canaryRows().isEmpty)
+        // A superuser's statement: never the advice to grant the superuser role.
+        try h.admin.exec("SELECT count(*) FROM items WHERE id > 50")
+        let su = try #require(try h.admin.exec("""
+            SELECT queryid::text FROM pg_stat_statements WHERE query LIKE 'SELECT count(*) FROM items WHERE id > $1%'
+              AND userid = 'postgres'::regrole AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """).first?.first ?? nil)
+        let suReply = await h.send("/pg explain \(su)", role: .viewer).allText
+        #expect(suReply.contains("ran as the superuser postgres"), "\(suReply)")
+        #expect(!suReply.contains("GRANT postgres"))
     }
 
     @Test func explainAnalyzeRunsReadsOnlyRolledBackForOperators() async throws {

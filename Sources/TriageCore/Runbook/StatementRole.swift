@@ -24,12 +24,15 @@ public struct StatementRole: Sendable, Equatable {
     public var canSetRole: Bool
     /// What the login role can do and `role` cannot.
     public var extra: [String]
+    /// Whether `role` is a superuser.
+    public var roleIsSuperuser: Bool
 
-    public init(role: String?, login: String, canSetRole: Bool, extra: [String]) {
+    public init(role: String?, login: String, canSetRole: Bool, extra: [String], roleIsSuperuser: Bool = false) {
         self.role = role
         self.login = login
         self.canSetRole = canSetRole
         self.extra = extra
+        self.roleIsSuperuser = roleIsSuperuser
     }
 
     /// Asks the server about the role with oid `$1` and the session's login role.
@@ -37,7 +40,7 @@ public struct StatementRole: Sendable, Equatable {
         SQLStatement("""
             WITH r AS (SELECT oid, rolname, rolsuper, rolcreaterole, rolbypassrls FROM pg_roles WHERE oid = $1::oid),
                  l AS (SELECT oid, rolname, rolsuper, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = session_user)
-            SELECT (SELECT rolname FROM r) AS role, session_user AS login,
+            SELECT (SELECT rolname FROM r) AS role, session_user AS login, coalesce((SELECT rolsuper FROM r), false) AS role_super,
                    coalesce((SELECT pg_has_role(session_user, r.oid, 'MEMBER') FROM r), false) AS can_set,
                    array_to_string(ARRAY(
                        SELECT c FROM (VALUES ('superuser', l.rolsuper, coalesce(r.rolsuper, false)),
@@ -58,6 +61,7 @@ public struct StatementRole: Sendable, Equatable {
         login = result.value("login") ?? "?"
         canSetRole = result.value("can_set") == "t"
         extra = (result.value("extra") ?? "").split(separator: ",").map(String.init)
+        roleIsSuperuser = result.value("role_super") == "t"
     }
 
     /// Why Triage will not evaluate the statement as its role, or nil when it may.
@@ -70,6 +74,10 @@ public struct StatementRole: Sendable, Equatable {
             return "Triage's diagnostics connection logs in as \(login), which has \(extra.joined(separator: ", ")) and \(role) has not. "
                 + "Planning runs functions of the statement, and they could switch back to \(login); Triage does not run \(role)'s code with more privilege than \(role) has. "
                 + "Connect diagnostics as the least-privilege role of docs/security.md (pg_monitor, and a member of \(role))."
+        }
+        if roleIsSuperuser && !canSetRole {
+            return "the statement ran as the superuser \(role), and Triage's diagnostics role \(login) will not become a superuser to plan it "
+                + "(do not grant \(role) to it). Run EXPLAIN in psql as \(role), or let the application connect as a role that is not a superuser."
         }
         if !canSetRole {
             return "Triage's diagnostics role \(login) is not a member of \(role), so it cannot plan the statement as \(role) (which it must: planning runs the statement's functions). "
