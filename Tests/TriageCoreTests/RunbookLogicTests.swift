@@ -91,3 +91,24 @@ import Testing
         }
     }
 }
+
+@Suite struct RolePrivilegesTests {
+    @Test func maintenanceRunsAsTheOwnerFromThePatchedReleases() {
+        #expect(RolePrivileges.runsIndexExpressionsAsOwner(150000))
+        #expect(RolePrivileges.runsIndexExpressionsAsOwner(140003))
+        #expect(!RolePrivileges.runsIndexExpressionsAsOwner(140002))
+        #expect(!RolePrivileges.runsIndexExpressionsAsOwner(130006))
+        #expect(!RolePrivileges.runsIndexExpressionsAsOwner(90624))
+    }
+
+    @Test func theSummaryNamesTablesItCannotMaintain() {
+        let p = RolePrivileges(role: "act", login: "act", superuser: false, monitor: false, readsAllStats: false, canTerminate: true,
+                               maintainable: 1, tables: 8, powerful: ["pg_signal_backend"], notMaintainable: ["public.a", "public.b"],
+                               serverVersion: 140002)
+        #expect(p.summary.contains("can VACUUM/ANALYZE/REINDEX 1 of 8 tables (not: public.a, public.b, …)"), "\(p.summary)")
+        #expect(p.actionWarnings.contains { $0.contains("CVE-2022-1552") })
+        #expect(p.actionWarnings.contains { $0.contains("only 1 of 8 tables") })
+        #expect(p.diagnosticsWarnings.contains { $0.contains("lacks pg_monitor") })
+        #expect(p.diagnosticsWarnings.contains { $0.contains("has pg_signal_backend, more than diagnostics need") })
+    }
+}

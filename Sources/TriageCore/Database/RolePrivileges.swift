@@ -15,11 +15,17 @@ public struct RolePrivileges: Sendable, Equatable {
     /// Tables it may VACUUM, ANALYZE and REINDEX (owner, database owner or superuser), of all.
     public var maintainable: Int
     public var tables: Int
+    /// Some of the tables it may not maintain (schema-qualified, at most five).
+    public var notMaintainable: [String]
+    /// `server_version_num` (150004 for 15.4).
+    public var serverVersion: Int
     /// Other powerful attributes and roles it has (CREATEROLE, pg_read_server_files, …).
     public var powerful: [String]
 
     public init(role: String, login: String, superuser: Bool, monitor: Bool, readsAllStats: Bool, canTerminate: Bool,
-                maintainable: Int, tables: Int, powerful: [String]) {
+                maintainable: Int, tables: Int, powerful: [String], notMaintainable: [String] = [], serverVersion: Int = 150000) {
+        self.notMaintainable = notMaintainable
+        self.serverVersion = serverVersion
         self.role = role
         self.login = login
         self.superuser = superuser
@@ -34,16 +40,20 @@ public struct RolePrivileges: Sendable, Equatable {
     /// Asks the server (catalog reads only; runs in any transaction).
     public static let probe = SQLStatement("""
         WITH me AS (SELECT * FROM pg_roles WHERE rolname = current_user),
-             rels AS (SELECT c.relowner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             rels AS (SELECT c.relowner, format('%I.%I', n.nspname, c.relname) AS name,
+                             (SELECT rolsuper FROM me) OR pg_has_role(current_user, c.relowner, 'USAGE')
+                               OR pg_has_role(current_user, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE') AS mine
+                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                       WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
                         AND n.nspname NOT LIKE 'pg_toast%')
         SELECT current_user AS role, session_user AS login, me.rolsuper AS superuser,
                pg_has_role(current_user, 'pg_monitor', 'USAGE') AS monitor,
                pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS all_stats,
                me.rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS can_terminate,
-               (SELECT count(*) FROM rels WHERE me.rolsuper OR pg_has_role(current_user, rels.relowner, 'USAGE')
-                   OR pg_has_role(current_user, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE'))::int AS maintainable,
+               (SELECT count(*) FROM rels WHERE mine)::int AS maintainable,
                (SELECT count(*) FROM rels)::int AS tables,
+               array_to_string(ARRAY(SELECT name FROM rels WHERE NOT mine ORDER BY name LIMIT 5), ', ') AS not_mine,
+               current_setting('server_version_num')::int AS version,
                array_to_string(ARRAY(
                    SELECT a FROM (VALUES ('CREATEROLE', me.rolcreaterole), ('CREATEDB', me.rolcreatedb),
                                          ('REPLICATION', me.rolreplication), ('BYPASSRLS', me.rolbypassrls)) v(a, has) WHERE has AND NOT me.rolsuper
@@ -66,6 +76,8 @@ public struct RolePrivileges: Sendable, Equatable {
         maintainable = result.value("maintainable").flatMap { Int($0) } ?? 0
         tables = result.value("tables").flatMap { Int($0) } ?? 0
         powerful = (result.value("powerful") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        notMaintainable = (result.value("not_mine") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        serverVersion = result.value("version").flatMap { Int($0) } ?? 0
     }
 
     /// One line: what the role can and cannot do.
@@ -75,6 +87,7 @@ public struct RolePrivileges: Sendable, Equatable {
         let yes = { (b: Bool) in b ? "yes" : "no" }
         return "\(who): not a superuser; pg_monitor: \(yes(monitor)); reads every statement's text: \(yes(readsAllStats)); "
             + "can terminate other users' sessions: \(yes(canTerminate)); can VACUUM/ANALYZE/REINDEX \(maintainable) of \(tables) tables"
+            + (notMaintainable.isEmpty ? "" : " (not: \(notMaintainable.joined(separator: ", "))\(tables - maintainable > notMaintainable.count ? ", …" : ""))")
             + "; also has: \(powerful.isEmpty ? "nothing more" : powerful.joined(separator: ", "))"
     }
 
@@ -90,12 +103,30 @@ public struct RolePrivileges: Sendable, Equatable {
         return w
     }
 
+    /// Whether maintenance runs index expressions as the table owner (security-restricted):
+    /// 15 and later, and the minor releases of May 2022 (14.3, 13.7, 12.11, 11.16, 10.21).
+    public static func runsIndexExpressionsAsOwner(_ version: Int) -> Bool {
+        let major = version / 10000, minor = version % 100
+        switch major {
+        case 15...: return true
+        case 14: return minor >= 3
+        case 13: return minor >= 7
+        case 12: return minor >= 11
+        case 11: return minor >= 16
+        case 10: return minor >= 21
+        default: return false
+        }
+    }
+
     /// Warnings for an action connection.
     public var actionWarnings: [String] {
         var w: [String] = []
         if !canTerminate { w.append("the action role \(role) cannot terminate other users' sessions (/pg terminate, /pg kill-idle): GRANT pg_signal_backend TO \(role)") }
         if !superuser && maintainable < tables {
             w.append("the action role \(role) may VACUUM/ANALYZE/REINDEX only \(maintainable) of \(tables) tables (it must own them, or own the database)")
+        }
+        if serverVersion > 0, !Self.runsIndexExpressionsAsOwner(serverVersion) {
+            w.append("this server (version \(serverVersion)) runs index expressions during VACUUM, ANALYZE and REINDEX as the caller, not the table owner (CVE-2022-1552): upgrade to the latest minor release")
         }
         return w
     }
