@@ -125,3 +125,25 @@ enum LeakCorpus {
     }
 }
 
+
+@Suite struct RedactionStructureTests {
+    @Test func redactingTwiceKeepsTheRest() {
+        let once = Redaction.redact("ALTER ROLE app PASSWORD 'Leak_cut")
+        #expect(once == "ALTER ROLE app PASSWORD '***")
+        let rendered = "query\n\(once)\nSELECT 'kept' FROM t\n$$***\nnext 'row'\n"
+        #expect(Redaction.redact(rendered) == rendered)
+        #expect(Redaction.redact("x ''***") == "x ''***")
+        #expect(Redaction.redact("dblink('password=''***'' host=h')") == "dblink('password=''***'' host=h')")
+    }
+
+    @Test func jsonStaysJSON() throws {
+        let payload = #"{"active": [{"query": "ALTER ROLE app PASSWORD 'Leak_json_cut", "pid": 12}], "total": 3}"#
+        let out = Redaction.redactJSON(payload)
+        #expect(!out.contains("Leak_json_cut"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        #expect(object["total"] as? Int == 3)
+        let clean = #"{"b": 1, "a": "SELECT 1"}"#
+        #expect(Redaction.redactJSON(clean) == clean)
+        #expect(Redaction.redactJSON("not json password=Leak_x") == "not json password=***")
+    }
+}

@@ -341,7 +341,10 @@ final class LeakTests {
 
         let incidentID = try #require(try await h.app.store.read { tx in try tx.incidents(limit: 1).first?.id })
         let events = try await h.app.store.read { tx in try tx.events(incident: incidentID) }
-        #expect(events.contains { $0.kind == .snapshot })
+        let snapshot = try #require(events.first { $0.kind == .snapshot })
+        #expect(snapshot.output?.contains("***") == true, "\(snapshot.output ?? "")")
+        // The payload stays JSON, its secrets masked.
+        #expect((try? JSONSerialization.jsonObject(with: Data((snapshot.payload ?? "").utf8))) != nil, "\(snapshot.payload ?? "")")
         for e in events {
             expectNoSecret([e.command ?? "", e.text, e.output ?? "", e.payload ?? ""].joined(separator: "\n"), "timeline event \(e.kind)")
         }

@@ -20,7 +20,7 @@ extension TimelineEvent {
         e.command = command.map(r)
         e.text = r(text)
         e.output = output.map(r)
-        e.payload = payload.map(r)
+        e.payload = payload.map(Redaction.redactJSON)
         return e
     }
 }

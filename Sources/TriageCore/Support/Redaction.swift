@@ -19,6 +19,8 @@
 /// Text cut short (pg_stat_activity keeps 1 kB of a query, some checks keep 200 characters)
 /// may end inside a literal: everything to the end is then redacted. It errs towards
 /// redacting too much: a backslash always escapes the next character inside a literal.
+/// Redacting twice changes nothing more (a literal already cut to `'***` stays as it is), so
+/// text rendered from a redacted reply can be redacted again without losing the rest.
 public enum Redaction {
     /// What replaces a secret.
     public static let mask = "***"
@@ -198,6 +200,10 @@ public enum Redaction {
                     out.append(contentsOf: "''".utf8)
                     mask()
                     var q = p + 2
+                    if alreadyMasked(at: q), !(q + 4 < b.count && b[q + 3] == UInt8(ascii: "'") && b[q + 4] == UInt8(ascii: "'")) {
+                        i = q + 3
+                        return
+                    }
                     while q + 1 < b.count, !(b[q] == UInt8(ascii: "'") && b[q + 1] == UInt8(ascii: "'")) { q += 1 }
                     if q + 1 < b.count {
                         out.append(contentsOf: "''".utf8)
@@ -273,6 +279,11 @@ public enum Redaction {
             return false
         }
 
+        /// Whether the mask starts at `p`.
+        func alreadyMasked(at p: Int) -> Bool {
+            p + 3 <= b.count && b[p] == UInt8(ascii: "*") && b[p + 1] == UInt8(ascii: "*") && b[p + 2] == UInt8(ascii: "*")
+        }
+
         /// `$tag$` or `$$` starting at `p`: its length.
         func dollarTag(at p: Int) -> Int? {
             guard p < b.count, b[p] == UInt8(ascii: "$") else { return nil }
@@ -292,6 +303,10 @@ public enum Redaction {
                 out.append(contentsOf: tag)
                 mask()
                 var q = i + n
+                if alreadyMasked(at: q), q + 3 + n > b.count || Array(b[(q + 3)..<(q + 3 + n)]) != tag {
+                    i = q + 3
+                    return true
+                }
                 while q + n <= b.count, Array(b[q..<(q + n)]) != tag { q += 1 }
                 if q + n <= b.count {
                     out.append(contentsOf: tag)
@@ -314,6 +329,11 @@ public enum Redaction {
             out.append(quote)
             mask()
             var q = i + 1
+            // Already masked and cut short (`'***` then no closing quote): keep it as it is.
+            if alreadyMasked(at: q), q + 3 == b.count || b[q + 3] != quote {
+                i = q + 3
+                return
+            }
             while q < b.count {
                 if b[q] == UInt8(ascii: "\\") {
                     q += 2
