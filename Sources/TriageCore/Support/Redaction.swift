@@ -49,34 +49,44 @@ public enum Redaction {
             || lower.hasSuffix("passphrase")
     }
 
-    /// A cheap pre-check so that the long outputs of most commands are not scanned.
+    /// A cheap pre-check so that the long outputs of most commands are not scanned: whether
+    /// any word a rule starts from occurs (ASCII case-insensitive).
     static func mightContainSecret(_ b: [UInt8]) -> Bool {
-        var i = 0
-        let n = b.count
-        while i < n {
-            let c = b[i] | 0x20
-            if c == UInt8(ascii: "p") || c == UInt8(ascii: "e") || c == UInt8(ascii: "d") || c == UInt8(ascii: "h")
-                || c == UInt8(ascii: "c") || c == UInt8(ascii: "s") || c == UInt8(ascii: "m") || b[i] == UInt8(ascii: ":") {
-                if matchesAny(b, i) { return true }
+        b.withUnsafeBufferPointer { p in
+            let n = p.count
+            func at(_ i: Int, _ t: StaticString) -> Bool {
+                let len = t.utf8CodeUnitCount
+                guard i + len <= n else { return false }
+                let s = t.utf8Start
+                for k in 0..<len where (p[i + k] | (isLetter(p[i + k]) ? 0x20 : 0)) != s[k] { return false }
+                return true
             }
-            i += 1
-        }
-        return false
-    }
-
-    static let triggers: [[UInt8]] = ["pass", "pwd", "://", "encrypt", "decrypt", "hmac", "crypt", "scram-sha", "md5",
-                                      "percent-encoded", "connection info", "pgp_"].map { Array($0.utf8) }
-
-    static func matchesAny(_ b: [UInt8], _ i: Int) -> Bool {
-        for t in triggers where i + t.count <= b.count {
-            var ok = true
-            for k in 0..<t.count where (b[i + k] | (isLetter(b[i + k]) ? 0x20 : 0)) != t[k] {
-                ok = false
-                break
+            var i = 0
+            while i < n {
+                switch p[i] | 0x20 {
+                case UInt8(ascii: "p"):
+                    if at(i, "pass") || at(i, "pwd") || at(i, "pgp_") || at(i, "percent-encoded") { return true }
+                case UInt8(ascii: ":"):
+                    if at(i, "://") { return true }
+                case UInt8(ascii: "e"):
+                    if at(i, "encrypt") { return true }
+                case UInt8(ascii: "d"):
+                    if at(i, "decrypt") { return true }
+                case UInt8(ascii: "h"):
+                    if at(i, "hmac") { return true }
+                case UInt8(ascii: "c"):
+                    if at(i, "crypt") || at(i, "connection info") { return true }
+                case UInt8(ascii: "s"):
+                    if at(i, "scram-sha") { return true }
+                case UInt8(ascii: "m"):
+                    if at(i, "md5") { return true }
+                default:
+                    break
+                }
+                i += 1
             }
-            if ok { return true }
+            return false
         }
-        return false
     }
 
     static func isLetter(_ c: UInt8) -> Bool { (c >= 65 && c <= 90) || (c >= 97 && c <= 122) }
