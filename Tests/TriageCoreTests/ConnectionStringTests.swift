@@ -8,6 +8,7 @@ import Testing
         "postgres://app:p%40ss%25word@db.internal:5432/orders?sslmode=require&application_name=x",
         "postgresql://app:secret@h1:5432,h2:5433/orders?target_session_attrs=read-write",
         "postgresql://[::1]:5432/orders",
+        "postgresql://db/orders?ssl=true",
         "postgresql://app:pa?ss@db/orders",
         "host=db port=5432 dbname=orders user=app password='a b\\'c'",
         "host=/tmp dbname=x",

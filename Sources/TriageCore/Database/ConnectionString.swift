@@ -3,7 +3,8 @@
 /// included. ``problem(in:)`` names the part that is wrong and never repeats any of the
 /// string's text, so its result can go to the config checker, a chat reply or a log.
 public enum ConnectionString {
-    /// The keywords libpq 15–17 accepts, in conninfo strings and as URL query parameters.
+    /// The keywords libpq 15–18 accepts, in conninfo strings and as URL query parameters
+    /// (URLs also take `ssl=true`).
     public static let keywords: Set<String> = [
         "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "channel_binding", "connect_timeout",
         "client_encoding", "options", "application_name", "fallback_application_name", "keepalives", "keepalives_idle",
@@ -11,6 +12,8 @@ public enum ConnectionString {
         "requiressl", "sslcompression", "sslcert", "sslkey", "sslpassword", "sslcertmode", "sslrootcert", "sslcrl",
         "sslcrldir", "sslsni", "requirepeer", "ssl_min_protocol_version", "ssl_max_protocol_version", "krbsrvname",
         "gsslib", "gssdelegation", "service", "target_session_attrs", "load_balance_hosts", "require_auth",
+        "sslnegotiation", "sslkeylogfile", "min_protocol_version", "max_protocol_version", "scram_client_key",
+        "scram_server_key", "oauth_issuer", "oauth_client_id", "oauth_client_secret", "oauth_scope",
     ]
 
     /// What is wrong with `string`, or nil when libpq will parse it. The text never contains
@@ -67,7 +70,7 @@ public enum ConnectionString {
                 return "query parameter \(n + 1) of the URL has no '=' (write key=value)"
             }
             let key = String(decoding: pair[pair.startIndex..<eq], as: UTF8.self)
-            guard keywords.contains(key) else {
+            guard keywords.contains(key) || key == "ssl" else {
                 return "query parameter \(n + 1) of the URL is not a libpq connection option" + knownKeyword(key)
             }
             if let p = escapeProblem(Array(pair[(eq + 1)...])) { return "the value of '\(key)' in the URL \(p)" }

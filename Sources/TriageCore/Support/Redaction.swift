@@ -4,7 +4,8 @@
 /// One function, ``redact(_:)``, used everywhere. It replaces, with `***`:
 /// - the password of every URL with user info (`scheme://user:SECRET@host`, valid or
 ///   malformed: a password holding `@`, `/` or a bad `%` escape is still cut at the last `@`);
-/// - the value after every word ending in `password` (and `passwd`, `pwd`, `passphrase`)
+/// - the value after every word ending in `password` or `secret` (and `passwd`, `pwd`,
+///   `passphrase`, libpq's `scram_client_key`/`scram_server_key`)
 ///   followed by `=`, `:` or `=>`: conninfo `password=…` quoted or not, URL query
 ///   `?password=…`, `PGPASSWORD=…`, `sslpassword=…`, JSON `"password": "…"`, SQL
 ///   `WHERE password = '…'`;
@@ -46,7 +47,8 @@ public enum Redaction {
     /// Words whose following value is a secret (`word=value`, `word 'literal'`).
     static func isSecretWord(_ lower: [UInt8]) -> Bool {
         lower.hasSuffix("password") || lower == Array("passwd".utf8) || lower == Array("pwd".utf8)
-            || lower.hasSuffix("passphrase")
+            || lower.hasSuffix("passphrase") || lower.hasSuffix("secret")
+            || lower == Array("scram_client_key".utf8) || lower == Array("scram_server_key".utf8)
     }
 
     /// A cheap pre-check so that the long outputs of most commands are not scanned: whether
@@ -77,7 +79,7 @@ public enum Redaction {
                 case UInt8(ascii: "c"):
                     if at(i, "crypt") || at(i, "connection info") { return true }
                 case UInt8(ascii: "s"):
-                    if at(i, "scram-sha") { return true }
+                    if at(i, "scram-sha") || at(i, "scram_") || at(i, "secret") { return true }
                 case UInt8(ascii: "m"):
                     if at(i, "md5") { return true }
                 default:
