@@ -9,12 +9,12 @@
 /// true)` and be back to the *login* role of the session. So Triage also refuses when the
 /// login role can do something dangerous the statement's role cannot (superuser,
 /// CREATEROLE, BYPASSRLS, pg_signal_backend, pg_read/write_server_files,
-/// pg_execute_server_program): the code then never runs with more privilege than the
+/// pg_execute_server_program, pg_read/write_all_data): the code then never runs with more privilege than the
 /// application has, whichever role it switches to.
 public struct StatementRole: Sendable, Equatable {
     /// The capabilities compared between the login role and the statement's role.
     public static let dangerousRoles = ["pg_signal_backend", "pg_read_server_files", "pg_write_server_files",
-                                        "pg_execute_server_program"]
+                                        "pg_execute_server_program", "pg_read_all_data", "pg_write_all_data"]
 
     /// The statement's role (nil when it was dropped since).
     public var role: String?
