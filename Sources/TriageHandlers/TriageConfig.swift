@@ -65,6 +65,9 @@ public struct TriageConfig: Sendable {
             guard let url = environment["DATABASE_URL"] else {
                 throw root.error("no databases configured and DATABASE_URL is not set")
             }
+            if let problem = ConnectionString.problem(in: url) {
+                throw root.error("DATABASE_URL: \(problem) (the value is not shown)")
+            }
             config.databases = [PostgresTarget(name: "default", connectionString: url)]
         }
         let names = config.databases.map(\.name)
@@ -90,18 +93,37 @@ public struct TriageConfig: Sendable {
     }
 
     static func database(_ node: YAMLNode, index: Int, environment: [String: String]) throws -> PostgresTarget {
-        try node.checkKeys(["name", "url", "url_env", "connect_timeout", "statement_timeout", "lock_timeout"])
+        try node.checkKeys(["name", "url", "url_env", "action_url", "action_url_env", "action_role",
+                            "connect_timeout", "statement_timeout", "lock_timeout"])
         let name = try node.string("name") ?? (index == 0 ? "default" : "db\(index)")
-        let url: String
-        if let env = try node.string("url_env") {
-            guard let value = environment[env], !value.isEmpty else {
-                throw node["url_env"]!.error("environment variable \(env) is not set")
+        /// A connection string from `KEY_env` (an environment variable) or `KEY`, checked
+        /// before libpq sees it; a problem names the line and never shows the value.
+        func connectionString(_ key: String) throws -> String? {
+            let value: String
+            let at: YAMLNode
+            if let envNode = node[key + "_env"] {
+                let env = try envNode.string()
+                guard let v = environment[env], !v.isEmpty else { throw envNode.error("environment variable \(env) is not set") }
+                value = v
+                at = envNode
+            } else if let n = node[key] {
+                value = try n.string()
+                at = n
+            } else {
+                return nil
             }
-            url = value
-        } else if let u = try node.string("url") {
-            url = u
-        } else {
+            if let problem = ConnectionString.problem(in: value) {
+                throw at.error("\(problem) (the value is not shown)")
+            }
+            return value
+        }
+        guard let url = try connectionString("url") else {
             throw node.error("give url_env (an environment variable holding the URL) or url")
+        }
+        let actionURL = try connectionString("action_url")
+        let actionRole = try node.string("action_role")
+        if actionURL != nil, actionRole != nil {
+            throw node["action_role"]!.error("give action_url(_env) or action_role, not both")
         }
         func millis(_ key: String, _ def: Int) throws -> Int {
             guard let n = node[key] else { return def }
@@ -111,9 +133,12 @@ public struct TriageConfig: Sendable {
             return s * 1000
         }
         let connect = try millis("connect_timeout", 5000) / 1000
-        return PostgresTarget(name: name, connectionString: url, connectTimeout: max(2, connect),
-                              statementTimeoutMs: try millis("statement_timeout", 10_000),
-                              lockTimeoutMs: try millis("lock_timeout", 2_000))
+        var target = PostgresTarget(name: name, connectionString: url, connectTimeout: max(2, connect),
+                                    statementTimeoutMs: try millis("statement_timeout", 10_000),
+                                    lockTimeoutMs: try millis("lock_timeout", 2_000))
+        target.actionConnectionString = actionURL
+        target.actionRole = actionRole
+        return target
     }
 }
 

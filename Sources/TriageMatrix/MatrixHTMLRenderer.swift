@@ -8,6 +8,7 @@ public struct MatrixHTMLRenderer: Sendable {
     public init() {}
 
     public func render(_ reply: Reply) -> String {
+        let reply = reply.redacted()
         var parts: [String] = []
         if let title = reply.title {
             let mark = reply.worstMark >= .warning ? reply.worstMark.symbol + " " : ""

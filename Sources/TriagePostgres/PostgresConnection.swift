@@ -13,6 +13,10 @@ final class PostgresConnection {
     /// Connects (blocking, bounded by `connect_timeout`).
     init(target: PostgresTarget) throws {
         self.target = target
+        // libpq's parse errors quote the string, password included: check it first.
+        if let problem = ConnectionString.problem(in: target.connectionString) {
+            throw PostgresError(.connection, target: target.name, message: "its connection string is malformed: \(problem) (the string is not shown)")
+        }
         // expand_dbname lets `dbname` hold a URL or a conninfo string; later keys override it.
         // TCP keepalives (idle 10 s, then every 5 s, 3 misses) and tcp_user_timeout notice a dead
         // host or network; Triage's own deadline (PostgresSession) covers a server that is alive

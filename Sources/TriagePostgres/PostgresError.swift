@@ -50,6 +50,9 @@ public struct PostgresError: PresentableError {
             return "Database '\(target)' did not answer: \(message). Triage gave up waiting and keeps answering; "
                 + "check the server (frozen, overloaded or unreachable) before retrying."
         default:
+            if sqlState == "42501" {
+                return "Database '\(target)': needs a grant: \(message) (docs/security.md lists what each command needs)"
+            }
             return "Database '\(target)' error" + (sqlState.map { " \($0)" } ?? "") + ": \(message)"
         }
     }
@@ -58,14 +61,9 @@ public struct PostgresError: PresentableError {
         description + (detail.map { " detail: \($0)" } ?? "") + " (\(file):\(line))"
     }
 
-    /// Removes anything that looks like a password from a libpq message.
+    /// Removes anything that looks like a password from a libpq or server message.
     static func redact(_ text: String) -> String {
-        var out = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        // URLs with user:password@, and password=… in conninfo strings (quoted or not).
-        out = out.replacingOccurrences(of: #"://[^:/@\s]+:[^@\s]+@"#, with: "://***@", options: .regularExpression)
-        out = out.replacingOccurrences(of: #"(?i)password\s*=\s*('(?:[^'\\]|\\.|'')*'|\S+)"#, with: "password=***",
-                                       options: .regularExpression)
-        return out
+        Redaction.redact(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// Whether the error means the connection is gone (and a reconnect may help).

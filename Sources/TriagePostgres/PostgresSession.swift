@@ -14,6 +14,8 @@ import TriageCore
 /// call in its own time and closes the connection, and the pool opens a fresh session.
 public final class PostgresSession: Sendable {
     public let target: PostgresTarget
+    /// The role each read-write transaction and autocommit run switches to (`SET ROLE`), if any.
+    public let role: String?
     private let executor: ThreadExecutor
     private let logger: Logger
 
@@ -27,8 +29,9 @@ public final class PostgresSession: Sendable {
     // the state only hands it to the session's own thread and to PQcancel, which is thread-safe.
     private let state: UncheckedMutex<State>
 
-    public init(target: PostgresTarget, logger: Logger) {
+    public init(target: PostgresTarget, logger: Logger, role: String? = nil) {
         self.target = target
+        self.role = role
         self.logger = logger
         self.executor = ThreadExecutor(name: "triage-pg-\(target.name)")
         self.state = UncheckedMutex(State())
@@ -143,15 +146,19 @@ public final class PostgresSession: Sendable {
 
     private func run(_ statements: [SQLStatement], mode: SQLMode, on conn: PostgresConnection, started: inout Bool) throws -> [QueryResult] {
         switch mode {
-        case .readOnly, .readWrite:
-            _ = try conn.execute(mode == .readOnly ? "BEGIN TRANSACTION READ ONLY" : "BEGIN")
+        case .readOnly, .readOnlyRolledBack, .readWrite:
+            _ = try conn.execute(mode == .readWrite ? "BEGIN" : "BEGIN TRANSACTION READ ONLY")
             started = true
             do {
+                // The configured action role, for this transaction only.
+                if mode == .readWrite, let role {
+                    _ = try conn.execute("SELECT set_config('role', $1, true)", [role])
+                }
                 var results: [QueryResult] = []
                 for s in statements {
                     results.append(try conn.execute(try expand(s, on: conn), s.parameters))
                 }
-                _ = try conn.execute("COMMIT")
+                _ = try conn.execute(mode == .readOnlyRolledBack ? "ROLLBACK" : "COMMIT")
                 return results
             } catch {
                 if conn.isHealthy { _ = try? conn.execute("ROLLBACK") }
@@ -161,6 +168,11 @@ public final class PostgresSession: Sendable {
             _ = try conn.execute("SELECT set_config('statement_timeout', $1, false)", [String(timeout)])
             started = true
             defer { _ = try? conn.execute("SELECT set_config('statement_timeout', $1, false)", [String(target.statementTimeoutMs)]) }
+            // The configured action role, for these statements only (they cannot run in a transaction).
+            if let role {
+                _ = try conn.execute("SELECT set_config('role', $1, false)", [role])
+            }
+            defer { if role != nil { _ = try? conn.execute("RESET ROLE") } }
             var results: [QueryResult] = []
             for s in statements {
                 results.append(try conn.execute(try expand(s, on: conn), s.parameters))

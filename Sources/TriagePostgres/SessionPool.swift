@@ -7,6 +7,8 @@ import TriageCore
 /// session that missed its deadline is dropped and replaced by a fresh one.
 final class SessionPool: Sendable {
     let target: PostgresTarget
+    /// The role its sessions switch to for each transaction (action connections), if any.
+    let role: String?
     let size: Int
     let logger: Logger
 
@@ -20,8 +22,9 @@ final class SessionPool: Sendable {
     }
     private let state = Mutex(State())
 
-    init(target: PostgresTarget, size: Int, logger: Logger) {
+    init(target: PostgresTarget, role: String?, size: Int, logger: Logger) {
         self.target = target
+        self.role = role
         self.size = max(1, size)
         self.logger = logger
     }
@@ -40,7 +43,7 @@ final class SessionPool: Sendable {
             if let session = s.idle.popLast() { return .ready(session) }
             if s.open < size {
                 s.open += 1
-                let session = PostgresSession(target: target, logger: logger)
+                let session = PostgresSession(target: target, logger: logger, role: role)
                 s.all.append(session)
                 return .ready(session)
             }
@@ -64,7 +67,7 @@ final class SessionPool: Sendable {
                 s.all.removeAll { $0 === session }
                 guard !s.closed else { s.open -= 1; return (nil, nil) }
                 // A fresh session takes the abandoned one's place.
-                give = PostgresSession(target: target, logger: logger)
+                give = PostgresSession(target: target, logger: logger, role: role)
                 s.all.append(give)
             }
             if !s.waiters.isEmpty {

@@ -3,7 +3,15 @@ import TriageChat
 import TriageCore
 import TriageHandlers
 
-/// `/pg explain QUERYID`: the plan of a statement from pg_stat_statements, without running it.
+/// `/pg explain QUERYID`: the plan of a statement from pg_stat_statements, without running it,
+/// and `/pg explain-analyze QUERYID [VALUES…]` (operator): the statement run once with
+/// `EXPLAIN (ANALYZE, BUFFERS)`, only for statements that read, in a read-only transaction
+/// that is rolled back, under a statement timeout.
+///
+/// Both plan application SQL, which runs application code (IMMUTABLE and STABLE functions
+/// are folded while planning; ANALYZE runs everything), so both run as the role that ran the
+/// statement (`pg_stat_statements.userid`), or refuse with the reason: see ``StatementRole``.
+/// Both transactions are rolled back, so session settings the code changes do not outlive it.
 /// See ``ExplainPlan`` for how statements with `$n` parameters are explained on PostgreSQL 15.
 public struct ExplainCommand: CommandHandler {
     let database: any SQLRunner
@@ -13,61 +21,142 @@ public struct ExplainCommand: CommandHandler {
     }
 
     public var declarations: [CommandDeclaration] {
-        [CommandDeclaration(words: ["pg", "explain"],
-                            summary: "The plan of a pg_stat_statements entry (plain EXPLAIN, never ANALYZE, read-only; generic plan for $n parameters).",
-                            section: "2. Slow Queries",
-                            symptoms: ["slow queries", "bad query plans", "missing index", "queries that were fast are now slow"],
-                            arguments: [ArgumentDeclaration(name: "queryid", type: .string, isRequired: true, help: "the queryid shown by /pg slow"),
-                                        ArgumentDeclaration(name: "db", type: .string, isFlag: true, help: "database target (default: the first configured)")],
-                            kind: .diagnostic)]
+        let db = ArgumentDeclaration(name: "db", type: .string, isFlag: true, help: "database target (default: the first configured)")
+        let queryID = ArgumentDeclaration(name: "queryid", type: .string, isRequired: true, help: "the queryid shown by /pg slow")
+        return [
+            CommandDeclaration(words: ["pg", "explain"],
+                               summary: "The plan of a pg_stat_statements entry (plain EXPLAIN, never ANALYZE, read-only, as the statement's own role; generic plan for $n parameters).",
+                               section: "2. Slow Queries",
+                               symptoms: ["slow queries", "bad query plans", "missing index", "queries that were fast are now slow"],
+                               arguments: [queryID, db],
+                               kind: .diagnostic),
+            CommandDeclaration(words: ["pg", "explain-analyze"],
+                               summary: "Run a recorded SELECT once with EXPLAIN (ANALYZE, BUFFERS): as its own role, read-only, rolled back, under a timeout; never a statement that writes.",
+                               section: "2. Slow Queries",
+                               symptoms: ["slow queries", "bad query plans", "estimates are wrong"],
+                               arguments: [queryID,
+                                           ArgumentDeclaration(name: "values", type: .text,
+                                                               help: "a value for each $n, in order, separated by spaces ('quoted' for spaces, NULL for null)"),
+                                           ArgumentDeclaration(name: "timeout", type: .duration, isFlag: true, defaultValue: "10s",
+                                                               help: "statement timeout for the run (at most 5m)"),
+                                           db],
+                               kind: .diagnostic, role: .operator),
+        ]
     }
 
     public func handle(_ context: CommandContext) async throws -> CommandOutcome {
+        let analyze = context.declaration.name == "pg explain-analyze"
         let raw = context.arguments.string("queryid") ?? ""
         guard let queryID = Int64(raw) else {
             throw UsageError(.badArgument, "QUERYID is the number shown by /pg slow, not '\(raw.prefix(40))'.",
                              usage: context.declaration.usage)
         }
-        let target = context.arguments.string("db")
+        var arguments = context.arguments
+        var values: [String?] = []
+        if analyze { (arguments, values) = try Self.analyzeArguments(context) }
+        let target = arguments.string("db")
         let ext = try await database.run([SQLStatement("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")],
                                          on: target, mode: .readOnly)[0]
         guard !ext.rows.isEmpty else {
             throw TriageError(.notFound, "pg_stat_statements is not installed in this database, so there are no query ids. CREATE EXTENSION pg_stat_statements;")
         }
         let lookup = SQLStatement("""
-            SELECT query, calls, round(mean_exec_time::numeric, 2) AS mean_ms, round(total_exec_time::numeric, 2) AS total_ms, rows
+            SELECT query, userid::text AS userid, calls, round(mean_exec_time::numeric, 2) AS mean_ms,
+                   round(total_exec_time::numeric, 2) AS total_ms, rows
             FROM pg_stat_statements
             WHERE queryid = $1::bigint AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
             ORDER BY calls DESC LIMIT 1
             """, parameters: [String(queryID)])
         let found = try await database.run([lookup], on: target, mode: .readOnly)[0]
-        guard let query = found.value("query") else {
+        guard let query = found.value("query"), let userID = found.value("userid") else {
             throw TriageError(.notFound, "No statement with queryid \(queryID) in pg_stat_statements for this database. /pg slow lists them.")
         }
         let stats = KeyValue("statement stats", "\(found.value("calls") ?? "?") calls, mean \(ValueFormatter.format(found.value("mean_ms"), unit: .milliseconds)), total \(ValueFormatter.format(found.value("total_ms"), unit: .milliseconds))")
-        guard ExplainPlan.isExplainable(query) else {
-            let reply = Reply(title: "Cannot explain queryid \(queryID)",
-                              blocks: [.note("EXPLAIN only accepts SELECT, INSERT, UPDATE, DELETE, MERGE, VALUES and TABLE statements; this is '\(ExplainPlan.leadingKeyword(query))'.", .warning),
-                                       .code(query), .keyValues([stats])],
-                              mark: .warning, summary: "queryid \(queryID) is not explainable")
+        func refuse(_ why: String, _ summary: String) -> CommandOutcome {
+            let reply = Reply(title: "Cannot \(analyze ? "run" : "explain") queryid \(queryID)",
+                              blocks: [.note(why, .warning), .code(query), .keyValues([stats])],
+                              mark: .warning, summary: "queryid \(queryID): \(summary)")
             return CommandOutcome(reply: reply, recordsCommand: true)
+        }
+        guard ExplainPlan.isExplainable(query) else {
+            return refuse("EXPLAIN only accepts SELECT, INSERT, UPDATE, DELETE, MERGE, VALUES and TABLE statements; this is '\(ExplainPlan.leadingKeyword(query))'.",
+                          "not explainable")
+        }
+        if analyze, let why = ExplainPlan.writeRefusal(query) {
+            return refuse(why, "writes; not run")
+        }
+        let parameters = RunbookLoader.highestPlaceholder(in: query)
+        if analyze {
+            guard values.count == parameters else {
+                throw UsageError(.badArgument, "queryid \(queryID) has \(parameters) parameter\(parameters == 1 ? "" : "s") ($1…$\(parameters)); give \(parameters) value\(parameters == 1 ? "" : "s"), not \(values.count).",
+                                 usage: context.declaration.usage)
+            }
+        }
+        let role = StatementRole(try await database.run([StatementRole.probe(userID: userID)], on: target, mode: .readOnly)[0])
+        if let why = role.refusal {
+            return refuse(why, "not evaluated: \(role.role ?? "dropped role")")
         }
         if !(try await database.run([ExplainPlan.leftover], on: target, mode: .readOnly)[0].rows.isEmpty) {
             _ = try await database.run([ExplainPlan.cleanup], on: target, mode: .readOnly)
         }
-        let (statements, parameters) = ExplainPlan.statements(for: query)
-        let results = try await database.run(statements, on: target, mode: .readOnly)
-        let plan = results[ExplainPlan.planIndex(parameters: parameters)].rows.compactMap { $0.first ?? nil }
+        let setRole = role.setRole.map { [$0] } ?? []
+        var before = setRole
+        let plan: [String]
+        let how: String
+        if analyze {
+            let timeoutMs = min(300, max(1, arguments["timeout"]?.intValue ?? 10)) * 1000
+            before.append(SQLStatement("SELECT set_config('statement_timeout', $1, true)", parameters: [String(timeoutMs)]))
+            let statements = ExplainPlan.analyzeStatements(for: query, values: values)
+            let results = try await database.run(before + statements, on: target, mode: .readOnlyRolledBack)
+            plan = results[before.count].rows.compactMap { $0.first ?? nil }
+            how = "EXPLAIN (ANALYZE, BUFFERS), run once as \(role.role ?? "?") in a read-only transaction that was rolled back, timeout \(timeoutMs / 1000)s"
+        } else {
+            let (statements, _) = ExplainPlan.statements(for: query)
+            // Rolled back, not committed: settings the planned code changed for the session
+            // (set_config(…, false): search_path, role, …) are undone with the transaction.
+            let results = try await database.run(before + statements, on: target, mode: .readOnlyRolledBack)
+            plan = results[before.count + ExplainPlan.planIndex(parameters: parameters)].rows.compactMap { $0.first ?? nil }
+            how = (parameters == 0 ? "plain EXPLAIN (no parameters)"
+                                   : "generic plan for \(parameters) parameter\(parameters == 1 ? "" : "s") ($n), via PREPARE + plan_cache_mode = force_generic_plan")
+                + ", planned as \(role.role ?? "?")"
+        }
         let seqScans = plan.filter { $0.contains("Seq Scan") }.count
-        var blocks: [ReplyBlock] = [.code(query), .keyValues([stats,
-            KeyValue("plan", parameters == 0 ? "plain EXPLAIN (no parameters)"
-                                             : "generic plan for \(parameters) parameter\(parameters == 1 ? "" : "s") ($n), via PREPARE + plan_cache_mode = force_generic_plan")]),
-            .code(plan.joined(separator: "\n"))]
+        var blocks: [ReplyBlock] = [.code(query), .keyValues([stats, KeyValue("plan", how)]), .code(plan.joined(separator: "\n"))]
         if seqScans > 0 {
             blocks.append(.note("\(seqScans) sequential scan\(seqScans == 1 ? "" : "s") in the plan: on a large table an index on the filtered columns may help (/pg indexes TABLE).", .warning))
         }
-        let reply = Reply(title: "Plan of queryid \(queryID) (not executed)", blocks: blocks, mark: seqScans > 0 ? .warning : .none,
+        let title = analyze ? "Plan of queryid \(queryID) (run once, rolled back)" : "Plan of queryid \(queryID) (not executed)"
+        let reply = Reply(title: title, blocks: blocks, mark: seqScans > 0 ? .warning : .none,
                           summary: "plan of \(queryID): \(plan.first?.trimmingCharacters(in: .whitespaces) ?? "")")
         return CommandOutcome(reply: reply, recordsCommand: true)
+    }
+
+    /// `/pg explain-analyze QUERYID [VALUE…]` with its flags anywhere: the declared `values`
+    /// text would swallow flags typed after the values, so the line's tokens are split here —
+    /// flags bound as declared, every positional after the queryid a value (an unquoted NULL
+    /// is null, a quoted one the text).
+    static func analyzeArguments(_ context: CommandContext) throws -> (BoundArguments, [String?]) {
+        let tokens = Array(context.parsed.tokens.dropFirst(max(0, context.declaration.words.count - 1)))
+        var positional: [CommandToken] = []
+        var flags: [CommandToken] = []
+        var i = 0
+        while i < tokens.count {
+            let t = tokens[i]
+            if t.isFlag {
+                flags.append(t)
+                if !t.text.contains("="), i + 1 < tokens.count, !tokens[i + 1].isFlag {
+                    flags.append(tokens[i + 1])
+                    i += 1
+                }
+            } else {
+                positional.append(t)
+            }
+            i += 1
+        }
+        var declaration = context.declaration
+        declaration.arguments.removeAll { $0.name == "values" }
+        let bound = try CommandRegistry().bind(Array(positional.prefix(1)) + flags, to: declaration)
+        let values = positional.dropFirst().map { t -> String? in !t.quoted && t.text.uppercased() == "NULL" ? nil : t.text }
+        return (bound, values)
     }
 }

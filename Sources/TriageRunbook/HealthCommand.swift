@@ -47,8 +47,10 @@ public struct HealthCommand: CommandHandler {
         let present = try await database.run([SQLStatement("""
             SELECT 'ext:' || extname FROM pg_extension
             UNION ALL SELECT 'rel:' || c.relname FROM pg_class c WHERE c.relname = ANY($1::text[]) AND pg_table_is_visible(c.oid)
+            UNION ALL SELECT 'superuser:' || rolname FROM pg_roles WHERE rolname = session_user AND rolsuper
             """, parameters: [ConfirmationFlow.arrayLiteral(checks.compactMap(\.requiresRelation))])], on: target, mode: .readOnly)[0]
         let available = Set(present.rows.compactMap { $0.first ?? nil })
+        let superuser = available.first { $0.hasPrefix("superuser:") }.map { String($0.dropFirst("superuser:".count)) }
         var rows: [[ReplyCell]] = []
         var abnormal: [(HealthCheck, Mark, String)] = []
         for check in checks {
@@ -79,6 +81,11 @@ public struct HealthCommand: CommandHandler {
         }.map(\.element)
         var blocks: [ReplyBlock] = [.table(ReplyTable(columns: ["check", "value", "status", "detail", "run next"],
                                                       numeric: [false, true, false, false, false], rows: rows))]
+        if let superuser {
+            blocks.insert(.note("Diagnostics run as the superuser \(superuser): anything they evaluate could do anything. "
+                                + "Connect them as a least-privilege role with pg_monitor, and give actions their own connection (docs/security.md).",
+                                .warning), at: 0)
+        }
         let summary: String
         if abnormal.isEmpty {
             blocks.append(.note("Every check is within its thresholds.", .ok))

@@ -55,6 +55,8 @@ public struct StoreTransaction {
     /// Appends an event and returns it with its id.
     @discardableResult
     public func append(_ event: TimelineEvent) throws -> TimelineEvent {
+        // Secrets never reach the timeline (and so no postmortem made from it).
+        let event = event.redacted()
         let insert = try db.cachedStatement(sql: """
             INSERT INTO timelineEvent(incidentID, at, actor, kind, command, text, output, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)

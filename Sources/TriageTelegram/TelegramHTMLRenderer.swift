@@ -20,7 +20,7 @@ public struct TelegramHTMLRenderer: Sendable {
         self.maxCellWidth = maxCellWidth
     }
 
-    /// The reply as one or more HTML messages.
+    /// The reply as one or more HTML messages, redacted (``Reply/redacted()``).
     public func render(_ reply: Reply) -> [String] {
         parts(reply).map(\.text)
     }
@@ -45,6 +45,7 @@ public struct TelegramHTMLRenderer: Sendable {
 
     /// The reply in parts of at most `limit` units (HTML, or plain text with `plain`).
     public func parts(_ reply: Reply, plain: Bool = false) -> [Part] {
+        let reply = reply.redacted()
         if plain {
             let text = TextRenderer(maxCellWidth: maxCellWidth).render(reply)
             return pack(text.split(separator: "\n", omittingEmptySubsequences: false).map {

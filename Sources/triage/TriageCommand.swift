@@ -75,15 +75,18 @@ struct ConsoleCommand: AsyncParsableCommand {
     }
 }
 
-/// Synchronous on purpose: it only reads files.
-struct CheckConfigCommand: ParsableCommand {
+/// Reads files, then asks each database what Triage's roles may do (`--offline` skips that).
+struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Check the config file and every file in commands/; problems are listed with file and line.")
+        abstract: "Check the config file and every file in commands/ (problems are listed with file and line), then what each database role may do.")
 
     @OptionGroup var options: ConfigOptions
 
-    func run() throws {
+    @Flag(name: .long, help: "Do not connect to the databases.")
+    var offline = false
+
+    func run() async throws {
         var problems: [String] = []
         var config: TriageConfig?
         do {
@@ -122,6 +125,11 @@ struct CheckConfigCommand: ParsableCommand {
             print("ok: \(options.config ?? "defaults"), \(commandCount) commands (runbook files in \(commandsDir))")
             print("who may do what:")
             for line in policies { print("  " + line) }
+            if let config, !offline {
+                for line in await PrivilegeCheck.report(config.databases, logger: Log.bootstrap(defaultLevel: .error)) {
+                    print("\(line.kind.rawValue): \(line.text)")
+                }
+            }
         } else {
             for p in problems { print("error: \(p)") }
             throw ExitCode(1)

@@ -63,3 +63,52 @@ import Testing
         #expect(RunbookLoader.highestPlaceholder(in: "SELECT $$x$$") == 0)
     }
 }
+
+@Suite struct StatementRoleTests {
+    @Test func refusesWhenTheLoginCouldDoMoreThanTheStatementsRole() {
+        let su = StatementRole(role: "app", login: "postgres", canSetRole: true, extra: ["superuser", "pg_signal_backend"])
+        #expect(su.refusal?.contains("logs in as postgres, which has superuser, pg_signal_backend and app has not") == true)
+        #expect(StatementRole(role: "app", login: "mon", canSetRole: true, extra: []).refusal == nil)
+        #expect(StatementRole(role: "app", login: "mon", canSetRole: true, extra: []).setRole?.parameters == ["app"])
+        #expect(StatementRole(role: "mon", login: "mon", canSetRole: true, extra: []).setRole == nil)
+        #expect(StatementRole(role: "app", login: "mon", canSetRole: false, extra: []).refusal?.contains("GRANT app TO mon;") == true)
+        #expect(StatementRole(role: nil, login: "mon", canSetRole: false, extra: []).refusal?.contains("no longer exists") == true)
+        let superApp = StatementRole(role: "postgres", login: "mon", canSetRole: false, extra: [], roleIsSuperuser: true)
+        #expect(superApp.refusal?.contains("will not become a superuser") == true)
+        #expect(superApp.refusal?.contains("GRANT postgres") == false)
+        // Both superusers: planning as the statement's role is no more than it has.
+        #expect(StatementRole(role: "admin", login: "postgres", canSetRole: true, extra: [], roleIsSuperuser: true).refusal == nil)
+    }
+
+    @Test func explainAnalyzeOnlyRunsStatementsThatRead() {
+        #expect(ExplainPlan.writeRefusal("SELECT id FROM t WHERE id = $1") == nil)
+        #expect(ExplainPlan.writeRefusal("WITH x AS (SELECT 1) SELECT * FROM x, last_update") == nil)
+        #expect(ExplainPlan.writeRefusal("VALUES (1)") == nil)
+        for writing in ["UPDATE t SET a = $1", "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", "SELECT * INTO t2 FROM t",
+                        "SELECT * FROM t FOR UPDATE", "SELECT * FROM t FOR NO KEY UPDATE", "SELECT * FROM t FOR SHARE",
+                        "INSERT INTO t VALUES ($1)", "MERGE INTO t USING s ON true WHEN MATCHED THEN DELETE", "/* x */ delete from t"] {
+            #expect(ExplainPlan.writeRefusal(writing) != nil, "\(writing)")
+        }
+    }
+}
+
+@Suite struct RolePrivilegesTests {
+    @Test func maintenanceRunsAsTheOwnerFromThePatchedReleases() {
+        #expect(RolePrivileges.runsIndexExpressionsAsOwner(150000))
+        #expect(RolePrivileges.runsIndexExpressionsAsOwner(140003))
+        #expect(!RolePrivileges.runsIndexExpressionsAsOwner(140002))
+        #expect(!RolePrivileges.runsIndexExpressionsAsOwner(130006))
+        #expect(!RolePrivileges.runsIndexExpressionsAsOwner(90624))
+    }
+
+    @Test func theSummaryNamesTablesItCannotMaintain() {
+        let p = RolePrivileges(role: "act", login: "act", superuser: false, monitor: false, readsAllStats: false, canTerminate: true,
+                               maintainable: 1, tables: 8, powerful: ["pg_signal_backend"], notMaintainable: ["public.a", "public.b"],
+                               serverVersion: 140002)
+        #expect(p.summary.contains("can VACUUM/ANALYZE/REINDEX 1 of 8 tables (not: public.a, public.b, …)"), "\(p.summary)")
+        #expect(p.actionWarnings.contains { $0.contains("CVE-2022-1552") })
+        #expect(p.actionWarnings.contains { $0.contains("only 1 of 8 tables") })
+        #expect(p.diagnosticsWarnings.contains { $0.contains("lacks pg_monitor") })
+        #expect(p.diagnosticsWarnings.contains { $0.contains("has pg_signal_backend, more than diagnostics need") })
+    }
+}

@@ -68,9 +68,10 @@ final class RunbookDiagnosticsTests {
         let reply = await h.send("/pg locks")
         let tree = try #require(reply.table("Blocking tree"))
         let sessions = tree.column("session")
-        #expect(sessions.first == String(s1.pid))            // root blocker first
-        #expect(sessions.contains("  └ \(s2.pid)"))           // s2 waits on s1
-        #expect(sessions.contains("    └ \(s3.pid)"))         // s3 waits on s2 (depth 2)
+        // s1 is a root blocker (the tree is cluster-wide: other databases' chains may be listed too).
+        let root = try #require(sessions.firstIndex(of: String(s1.pid)))
+        #expect(sessions.dropFirst(root + 1).first == "  └ \(s2.pid)")     // s2 waits on s1
+        #expect(sessions.dropFirst(root + 2).first == "    └ \(s3.pid)")   // s3 waits on s2 (depth 2)
         let s2row = try #require(tree.row(where: "session", is: "  └ \(s2.pid)"))
         #expect(s2row["blocked by"] == String(s1.pid))
         #expect(s2row["application"] == "rb-lock2")

@@ -23,7 +23,8 @@ final class RunbookHarness: @unchecked Sendable {
     private var messageNumber = 0
     private var sessions: [PostgresConnection] = []
 
-    init(suite: String, config: [String: String] = [:]) throws {
+    /// - Parameter targets: the database targets for the fresh database's URL (default: one, the URL itself).
+    init(suite: String, config: [String: String] = [:], targets: ((String) -> [PostgresTarget])? = nil) throws {
         url = try TestEnvironment.freshDatabase("triage_rb_\(suite)")
         database = TestEnvironment.databaseName(in: url)
         admin = try TestEnvironment.session(url, app: "rb-admin")
@@ -33,6 +34,7 @@ final class RunbookHarness: @unchecked Sendable {
                                       timeline: (work as NSString).appendingPathComponent("\(database).sqlite"))
         c.commandsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("commands").path
+        if let targets { c.databases = targets(url) }
         for (key, yaml) in config {
             c.sections[key] = try YAMLNode.parse(yaml, file: "test-config")
         }

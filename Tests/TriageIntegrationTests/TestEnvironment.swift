@@ -55,15 +55,18 @@ enum TestEnvironment {
         url.range(of: "/", options: .backwards).map { String(url[$0.upperBound...]) } ?? url
     }
 
+    /// `url` with its user replaced by `user`.
+    static func url(_ url: String, user: String) -> String {
+        guard var components = URLComponents(string: url) else { return url }
+        components.user = user
+        return components.string ?? url
+    }
+
     /// A plain libpq session, as an application would hold one, for inducing conditions (idle
     /// sessions, open transactions, lock chains): its own application_name and, optionally,
     /// user; no statement or lock timeout, so it can wait behind a lock.
     static func session(_ url: String, app: String, user: String? = nil) throws -> PostgresConnection {
-        var connection = url
-        if let user, var components = URLComponents(string: url) {
-            components.user = user
-            connection = components.string ?? url
-        }
+        let connection = user.map { self.url(url, user: $0) } ?? url
         return try PostgresConnection(target: PostgresTarget(name: "induce", connectionString: connection,
                                                              statementTimeoutMs: 0, lockTimeoutMs: 0, applicationName: app))
     }

@@ -11,6 +11,6 @@ public struct ConfigError: PresentableError, Equatable {
     }
 
     public var description: String {
-        "\(file)" + (line.map { ":\($0)" } ?? "") + ": \(message)"
+        "\(file)" + (line.map { ":\($0)" } ?? "") + ": " + Redaction.redact(message)
     }
 }

@@ -18,12 +18,18 @@ public struct SQLStatement: Sendable, Equatable {
 
 /// How statements are run.
 public enum SQLMode: Sendable, Equatable {
-    /// In a `READ ONLY` transaction with the target's statement and lock timeouts.
+    /// In a `READ ONLY` transaction with the target's statement and lock timeouts, on the
+    /// target's (least-privilege) diagnostics connection.
     case readOnly
-    /// In a read-write transaction with the timeouts (single-use actions).
+    /// In a `READ ONLY` transaction that is rolled back at the end, never committed
+    /// (`EXPLAIN ANALYZE` of a recorded statement).
+    case readOnlyRolledBack
+    /// In a read-write transaction with the timeouts (single-use actions), on the target's
+    /// action connection.
     case readWrite
     /// Each statement on its own, outside a transaction (`VACUUM`, `REINDEX CONCURRENTLY`),
-    /// with the given statement timeout in milliseconds (0 for none).
+    /// with the given statement timeout in milliseconds (0 for none), on the target's action
+    /// connection.
     case autocommit(statementTimeoutMs: Int)
 }
 

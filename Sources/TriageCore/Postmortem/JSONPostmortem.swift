@@ -11,6 +11,7 @@ public struct JSONPostmortem: Sendable {
     public func renderData(_ pm: Postmortem) -> Data { buffer(pm).data }
 
     func buffer(_ pm: Postmortem) -> TextBuffer {
+        let pm = pm.redacted()
         let i = pm.incident
         var out = TextBuffer(capacity: 4096 + pm.events.count * 200)
         out.write("{\n  \"format\": \"triage-postmortem/1\",\n  \"generatedAt\": ")

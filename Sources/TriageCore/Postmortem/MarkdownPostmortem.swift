@@ -17,6 +17,7 @@ public struct MarkdownPostmortem: Sendable {
     public func renderData(_ pm: Postmortem) -> Data { buffer(pm).data }
 
     func buffer(_ pm: Postmortem) -> TextBuffer {
+        let pm = pm.redacted()
         let i = pm.incident
         var out = TextBuffer(capacity: 4096 + pm.events.count * 160)
         out.write("# Postmortem: incident #\(i.id ?? 0) — ")

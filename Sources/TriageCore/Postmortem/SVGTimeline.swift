@@ -40,6 +40,7 @@ public struct SVGTimeline: Sendable {
     public func renderData(_ pm: Postmortem) -> Data { buffer(pm).data }
 
     func buffer(_ pm: Postmortem) -> TextBuffer {
+        let pm = pm.redacted()
         let start = pm.incident.openedAt
         let span = max(1, pm.end.timeIntervalSince(start))
         let plotWidth = width - left - right

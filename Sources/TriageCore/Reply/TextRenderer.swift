@@ -8,6 +8,7 @@ public struct TextRenderer: Sendable {
     }
 
     public func render(_ reply: Reply) -> String {
+        let reply = reply.redacted()
         var parts: [String] = []
         if let title = reply.title {
             let tag = reply.worstMark >= .warning ? reply.worstMark.tag + " " : ""

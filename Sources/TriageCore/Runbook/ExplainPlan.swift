@@ -55,4 +55,31 @@ public enum ExplainPlan {
 
     /// Where the plan is among ``statements(for:)``.
     public static func planIndex(parameters: Int) -> Int { parameters == 0 ? 0 : 2 }
+
+    // MARK: EXPLAIN ANALYZE
+
+    /// Why `query` may not be run by `EXPLAIN ANALYZE`, or nil for a statement that only
+    /// reads. Only SELECT, VALUES, TABLE and WITH … SELECT qualify, and none with a
+    /// data-modifying part (`INSERT`/`UPDATE`/`DELETE`/`MERGE`, `SELECT … INTO`, row locks).
+    /// The read-only transaction it runs in is the guarantee; this is the clear refusal.
+    public static func writeRefusal(_ query: String) -> String? {
+        let first = leadingKeyword(query)
+        guard ["select", "values", "table", "with"].contains(first) else {
+            return "EXPLAIN ANALYZE runs the statement, and this one writes ('\(first)'): Triage only runs statements that read. /pg explain shows its plan without running it."
+        }
+        let words = query.lowercased().split { !($0.isLetter || $0 == "_") }
+        let writing: Set<Substring> = ["insert", "update", "delete", "merge", "into", "truncate", "copy"]
+        if let w = words.first(where: { writing.contains($0) }) {
+            return "EXPLAIN ANALYZE runs the statement, and this one has '\(w.uppercased())' in it: Triage only runs statements that read. /pg explain shows its plan without running it."
+        }
+        for (a, b) in zip(words, words.dropFirst()) where a == "for" && ["share", "no", "key"].contains(b) {
+            return "EXPLAIN ANALYZE runs the statement, and this one locks rows (FOR …): Triage only runs statements that read. /pg explain shows its plan without running it."
+        }
+        return nil
+    }
+
+    /// `EXPLAIN (ANALYZE, BUFFERS)` of `query` with `values` bound to its `$n`.
+    public static func analyzeStatements(for query: String, values: [String?]) -> [SQLStatement] {
+        [SQLStatement("EXPLAIN (ANALYZE, BUFFERS) " + query, parameters: values)]
+    }
 }

@@ -70,7 +70,7 @@ public struct Pager: Sendable {
         if s.auto, let incident = s.incidentID, try tx.autoPage(incident: incident) != nil { return nil }
         let policyJSON = String(decoding: try JSONEncoder().encode(s.policy), as: UTF8.self)
         var page = try tx.insert(PageRecord(incidentID: s.incidentID, platform: s.platform, room: s.room, policyName: s.policy.name,
-                                            policy: policyJSON, summary: s.summary, severity: s.severity.rawValue,
+                                            policy: policyJSON, summary: Redaction.redact(s.summary), severity: s.severity.rawValue,
                                             openedBy: s.openedBy, createdAt: date, auto: s.auto))
         var machine = s.policy.stateMachine()
         var report = StepReport(page: page)

@@ -205,13 +205,13 @@ public final class Dispatcher: Sendable {
         let at = now()
         let logger = self.logger
         return try await store.write { tx in
-            var reply = outcome.reply
+            var reply = outcome.reply.redacted()
             if let commit = outcome.commit {
                 // The handler's writes are all or nothing; a refusal it throws (no open
                 // incident, token expired, …) becomes the reply, and the message still counts
                 // as handled so a redelivery does not repeat it.
                 do {
-                    reply = try tx.attempt { try commit(tx, reply) }
+                    reply = try tx.attempt { try commit(tx, reply) }.redacted()
                 } catch let error as PresentableError {
                     reply = Self.reply(for: error, logger: logger)
                 }
