@@ -67,7 +67,9 @@ public struct TextRenderer: Sendable {
     }
 
     func clip(_ s: String) -> String {
-        let flat = s.replacingNewlines()
+        // Leading spaces are indentation (the depth of a blocking tree); only the rest is collapsed.
+        let indent = s.prefix { $0 == " " }
+        let flat = String(indent) + s.dropFirst(indent.count).description.replacingNewlines()
         return flat.count > maxCellWidth ? String(flat.prefix(maxCellWidth - 1)) + "…" : flat
     }
 

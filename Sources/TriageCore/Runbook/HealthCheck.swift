@@ -10,7 +10,8 @@ public struct HealthCheck: Sendable, Equatable {
     public var warn: Double?
     public var critical: Double?
     public var lowerIsWorse: Bool
-    /// The commands to run next when the value is flagged.
+    /// The commands to run next when the value is flagged (a `next` column of the query's
+    /// row, when present, names them more precisely: "/pg rollback-prepared gx1").
     public var next: String
     /// Only probed when this extension is installed.
     public var requiresExtension: String?
@@ -80,11 +81,22 @@ extension HealthCheck {
                     """,
                     unit: .number, warn: 1, critical: 5, next: "/pg locks, /pg cancel PID, /pg terminate PID"),
         HealthCheck(key: "xmin_horizon", title: "xmin horizon age (xids)",
+                    // Every holder PostgreSQL considers: backends' snapshot xmin and own xid (walsenders
+                    // and autovacuum included), prepared transactions, slots' xmin and catalog_xmin.
                     sql: """
-                    SELECT max(a) AS value, '' AS detail FROM (
-                      SELECT age(backend_xmin) AS a FROM pg_stat_activity WHERE backend_xmin IS NOT NULL AND pid <> pg_backend_pid()
-                      UNION ALL SELECT age(transaction) FROM pg_prepared_xacts
-                      UNION ALL SELECT age(coalesce(xmin, catalog_xmin)) FROM pg_replication_slots) h
+                    SELECT a AS value, coalesce(who || ' holds it (' || a || ' xids)', '') AS detail, next FROM (
+                      SELECT greatest(age(backend_xid), age(backend_xmin)) AS a, backend_type || ' pid ' || pid AS who,
+                             CASE WHEN state LIKE 'idle in transaction%' THEN '/pg xmin, /pg terminate ' || pid
+                                  ELSE '/pg xmin, /pg cancel ' || pid END AS next
+                      FROM pg_stat_activity WHERE (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL) AND pid <> pg_backend_pid()
+                        AND (datname = current_database() OR datname IS NULL)
+                      UNION ALL SELECT age(transaction), 'prepared transaction ' || gid, '/pg xmin, /pg rollback-prepared ' || gid
+                        FROM pg_prepared_xacts WHERE database = current_database()
+                      UNION ALL SELECT age(xmin), 'replication slot ' || slot_name, '/pg xmin, /pg replication' FROM pg_replication_slots WHERE xmin IS NOT NULL
+                      UNION ALL SELECT age(catalog_xmin), 'replication slot ' || slot_name || ' (catalog_xmin)', '/pg xmin, /pg replication'
+                        FROM pg_replication_slots WHERE catalog_xmin IS NOT NULL
+                      UNION ALL SELECT NULL, NULL, NULL) h
+                    ORDER BY a DESC NULLS LAST LIMIT 1
                     """,
                     unit: .number, warn: 1_000_000, critical: 50_000_000, next: "/pg xmin, /pg idle-tx"),
         HealthCheck(key: "wraparound", title: "xid age toward wraparound",

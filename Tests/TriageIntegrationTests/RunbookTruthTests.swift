@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+@testable import TriageApp
+import TriageCore
+@testable import TriagePostgres
+import TriageTelegram
+
+/// The runbook tells the truth on a hostile database: every answer here is checked against a
+/// condition induced in a real PostgreSQL (and look-alikes that must not be reported), with the
+/// numbers cross-checked against the catalog.
+@Suite(.serialized, .enabled(if: TestEnvironment.hasPostgres))
+final class RunbookTruthTests {
+    let h: RunbookHarness
+
+    init() throws {
+        h = try RunbookHarness(suite: "truth")
+    }
+
+    deinit {
+        // Prepared transactions survive their session and keep DROP DATABASE from working.
+        h.rollbackPreparedTransactions()
+        h.shutdown()
+    }
+
+    /// One value from the admin session.
+    func scalar(_ sql: String) throws -> String? {
+        try h.admin.exec(sql).first?.first ?? nil
+    }
+
+    // MARK: 1. xmin horizon holders
+
+    @Test func xminFindsAWriterThatHasAnXidButNoSnapshot() async throws {
+        try h.admin.exec("CREATE TABLE hz(id int PRIMARY KEY, v int) WITH (autovacuum_enabled = off); INSERT INTO hz SELECT g, 0 FROM generate_series(1, 1000) g")
+        let writer = try h.session("rb-writer")
+        try writer.exec("BEGIN")
+        try writer.exec("UPDATE hz SET v = 1 WHERE id = 1")           // an xid, and (READ COMMITTED, idle) no snapshot
+        let reader = try h.session("rb-reader")
+        try reader.exec("BEGIN")
+        try reader.exec("SELECT count(*) FROM hz")                     // look-alike: idle in transaction, neither xid nor snapshot
+        let idle = try h.session("rb-idle")
+        try idle.exec("SELECT 1")                                      // look-alike: idle, no transaction
+        let state = try h.admin.exec("SELECT (backend_xmin IS NULL)::text, backend_xid::text, age(backend_xid)::text FROM pg_stat_activity WHERE pid = \(writer.pid)")
+        #expect(state.first?[0] == "true")                              // the condition of the bug: no snapshot…
+        let xid = try #require(state.first?[1] ?? nil)                  // …but an xid
+
+        let reply = await h.send("/pg xmin")
+        let table = try #require(reply.table("Holders"))
+        let row = try #require(table.row(where: "holder", is: String(writer.pid)))
+        #expect(row["holds"] == "xid \(xid)")
+        #expect(row["kind"] == "session")
+        #expect(row["detail"]?.contains("rb-writer / idle in transaction") == true)
+        #expect(row["to release it"]?.hasPrefix("/pg terminate \(writer.pid)") == true)
+        #expect(Int(row["age (xids)"] ?? "") ?? -1 >= 1)
+        #expect(table.row(where: "holder", is: String(reader.pid)) == nil)
+        #expect(table.row(where: "holder", is: String(idle.pid)) == nil)
+        #expect(reply.summary?.contains("session \(writer.pid)") == true)
+
+        let idleTx = await h.send("/pg idle-tx")
+        // (The count is cluster-wide; other suites' sessions may be in it.)
+        #expect(Int(idleTx.value("holding back the xmin horizon") ?? "") ?? 0 >= 1)
+        #expect(idleTx.table("Sessions")?.row(where: "pid", is: String(writer.pid))?["xmin"] == "xid \(xid)")
+        #expect(idleTx.table("Sessions")?.row(where: "pid", is: String(reader.pid))?["xmin"] == "")
+
+        let health = await h.send("/pg health")
+        let check = try #require(health.table()?.row(where: "check", is: "xmin horizon age (xids)"))
+        #expect(check["detail"]?.contains("client backend pid \(writer.pid) holds it") == true)
+
+        try writer.exec("ROLLBACK")
+        let after = await h.send("/pg xmin")
+        #expect(after.table("Holders")?.row(where: "holder", is: String(writer.pid)) == nil)
+    }
+
+    @Test func xminListsPreparedTransactionsAndSlotCatalogXmin() async throws {
+        try h.admin.exec("CREATE TABLE px(id int)")
+        let slotName = "rb_truth_\(UInt32.random(in: 0...UInt32.max))"
+        let slotOwner = try h.session("rb-slot")
+        try slotOwner.exec("SELECT pg_create_logical_replication_slot('\(slotName)', 'test_decoding', true)")  // temporary
+        let p = try h.session("rb-prep")
+        try p.exec("BEGIN; INSERT INTO px VALUES (1); PREPARE TRANSACTION 'rb-gid-1'")
+        let xid = try #require(try scalar("SELECT transaction::text FROM pg_prepared_xacts WHERE gid = 'rb-gid-1'"))
+
+        let reply = await h.send("/pg xmin")
+        let table = try #require(reply.table("Holders"))
+        let prepared = try #require(table.row(where: "holder", is: "rb-gid-1"))
+        #expect(prepared["kind"] == "prepared transaction")
+        #expect(prepared["holds"] == "xid \(xid)")
+        #expect(prepared["detail"] == "owner postgres")
+        #expect(prepared["to release it"]?.hasPrefix("/pg rollback-prepared rb-gid-1") == true)
+        let slot = try #require(table.row(where: "holder", is: slotName))
+        #expect(slot["kind"] == "replication slot")
+        #expect(slot["holds"]?.hasPrefix("catalog_xmin") == true)
+        #expect(slot["detail"] == "logical slot (active)")
+
+        let health = await h.send("/pg health")
+        let check = try #require(health.table()?.row(where: "check", is: "xmin horizon age (xids)"))
+        #expect(check["detail"]?.isEmpty == false)
+        slotOwner.close()
+        try h.admin.exec("ROLLBACK PREPARED 'rb-gid-1'")
+    }
+
+    // MARK: 5. Lock tree indentation
+
+    @Test func locksTreeKeepsEveryDepthWhenRendered() async throws {
+        try h.admin.exec("CREATE TABLE lk(id int PRIMARY KEY, v int); INSERT INTO lk VALUES (1, 0)")
+        let s1 = try h.session("rb-l1"), s2 = try h.session("rb-l2"), s3 = try h.session("rb-l3"), s4 = try h.session("rb-l4")
+        try s1.exec("BEGIN; UPDATE lk SET v = 1 WHERE id = 1")
+        try s2.send("BEGIN; LOCK TABLE lk IN SHARE MODE")                 // waits on s1's ROW EXCLUSIVE
+        try await Task.sleep(nanoseconds: 300_000_000)
+        try s3.send("UPDATE lk SET v = 3 WHERE id = 1")                   // waits on s1 (row) and s2 (queue)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        try s4.send("ALTER TABLE lk ADD COLUMN w int")                    // waits on all of them
+        let waiting = await h.eventually {
+            (try? self.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name IN ('rb-l2', 'rb-l3', 'rb-l4') AND wait_event_type = 'Lock'")) == "3"
+        }
+        #expect(waiting)
+        let reply = await h.send("/pg locks")
+        let text = TextRenderer().render(reply)
+        let lines = text.split(separator: "\n").map(String.init)
+        func indent(of pid: Int32) -> Int? {
+            lines.first { $0.contains("└ \(pid) ") }.map { $0.prefix { $0 == " " }.count }
+        }
+        #expect(lines.contains { $0.hasPrefix("\(s1.pid) ") })
+        let d2 = try #require(indent(of: s2.pid)), d4 = try #require(indent(of: s4.pid))
+        #expect(d2 == 2)
+        #expect(d4 > d2)                                                   // depth 2 and below keep their indentation
+        let telegram = TelegramHTMLRenderer().render(reply).joined()
+        #expect(telegram.contains("\n    └ ") || telegram.contains("\n      └ "))
+        for s in [s1, s2, s3, s4] { s.close() }
+    }
+}
+
+extension RunbookHarness {
+    /// Rolls back every prepared transaction of this test database (they outlive sessions).
+    func rollbackPreparedTransactions() {
+        let gids = (try? admin.exec("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()")) ?? []
+        for case let gid? in gids.compactMap({ $0.first }) {
+            _ = try? admin.execute("ROLLBACK PREPARED '\(gid.replacingOccurrences(of: "'", with: "''"))'")
+        }
+    }
+}
