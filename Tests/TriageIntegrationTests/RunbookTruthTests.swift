@@ -98,6 +98,78 @@ final class RunbookTruthTests {
         try h.admin.exec("ROLLBACK PREPARED 'rb-gid-1'")
     }
 
+    // MARK: 2. VACUUM that removes nothing says why
+
+    /// Waits until the statistics show `dead` dead tuples for `table`.
+    func waitForDead(_ table: String, _ dead: Int) async -> Bool {
+        await h.eventually { (try? self.scalar("SELECT n_dead_tup::text FROM pg_stat_user_tables WHERE relname = '\(table)'")) == String(dead) }
+    }
+
+    @Test func vacuumBlockedByAnOpenWriterSaysSoAndWhoThenRemovesOnceReleased() async throws {
+        try h.admin.exec("CREATE TABLE vz(id int PRIMARY KEY, v int) WITH (autovacuum_enabled = off); INSERT INTO vz SELECT g, 0 FROM generate_series(1, 5000) g")
+        let writer = try h.session("rb-vz-writer")
+        try writer.exec("BEGIN; UPDATE vz SET v = 1 WHERE id = 1")         // an xid, no snapshot
+        // Look-alike: an open transaction in another database does not hold this one back.
+        let elsewhere = try TestEnvironment.session(TestEnvironment.postgresURL!, app: "rb-vz-elsewhere")
+        defer { elsewhere.close() }
+        try elsewhere.exec("BEGIN; SELECT txid_current()")
+        try h.admin.exec("UPDATE vz SET v = 2 WHERE id > 1")                 // 4999 dead tuples, newer than the writer's xid
+        #expect(await waitForDead("vz", 4999))
+
+        let preview = await h.send("/pg vacuum vz")
+        #expect(preview.value("dead tuples") == "4999")
+        let blocked = await h.send("/confirm \(try #require(h.token(preview)))")
+        #expect(blocked.title == "Done, with a warning: /pg vacuum vz")
+        #expect(blocked.mark == .warning)
+        let after = try #require(blocked.table("Before and after"))
+        #expect(after.column("dead tuples before") == ["4999"])
+        #expect(after.column("dead tuples after") == ["4999"])
+        #expect(after.column("removed") == ["0"])
+        #expect(after.column("size (with indexes)").first?.hasSuffix("kB") == true)
+        let text = blocked.allText
+        #expect(text.contains("VACUUM removed nothing: 4999 dead tuples are still there."))
+        #expect(text.contains("session pid \(writer.pid) (rb-vz-writer, idle in transaction"))
+        #expect(text.contains("/pg terminate \(writer.pid); then /pg vacuum vz again."))
+        #expect(!text.contains("rb-vz-elsewhere"))
+        #expect(blocked.summary?.contains("VACUUM removed nothing") == true)
+        // PostgreSQL agrees: the tuples are still there.
+        #expect(try scalar("SELECT n_dead_tup::text FROM pg_stat_user_tables WHERE relname = 'vz'") == "4999")
+
+        try writer.exec("ROLLBACK")
+        // The writer's own update is dead now too.
+        #expect(await waitForDead("vz", 5000))
+        let again = await h.send("/pg vacuum vz")
+        #expect(again.value("dead tuples") == "5000")
+        let done = await h.send("/confirm \(try #require(h.token(again)))")
+        #expect(done.title == "Done: /pg vacuum vz")
+        #expect(done.table("Before and after")?.column("removed") == ["5000"])
+        #expect(done.table("Before and after")?.column("dead tuples after") == ["0"])
+        #expect(!done.allText.contains("removed nothing"))
+        #expect(try scalar("SELECT n_dead_tup::text FROM pg_stat_user_tables WHERE relname = 'vz'") == "0")
+    }
+
+    @Test func progressShowsARunningIndexBuildAndNothingWhenIdle() async throws {
+        let idle = await h.send("/pg progress")
+        #expect(idle.allText.contains("No VACUUM is running."))
+        try h.admin.exec("CREATE TABLE pr(id int); INSERT INTO pr SELECT g FROM generate_series(1, 1000) g")
+        let holder = try h.session("rb-pr-holder")
+        try holder.exec("BEGIN; INSERT INTO pr VALUES (0)")                 // CREATE INDEX CONCURRENTLY waits for this writer
+        let builder = try h.session("rb-pr-builder")
+        try builder.send("CREATE INDEX CONCURRENTLY pr_id ON pr(id)")
+        var reply = Reply()
+        let seen = await h.eventually {
+            reply = await self.h.send("/pg progress")
+            // (The build starts in phase "initializing", then waits for the writer.)
+            return reply.table("CREATE INDEX")?.row(where: "pid", is: String(builder.pid))?["phase"]?.hasPrefix("waiting for writers") == true
+        }
+        #expect(seen)
+        let row = try #require(reply.table("CREATE INDEX")?.row(where: "pid", is: String(builder.pid)))
+        #expect(row["command"] == "CREATE INDEX CONCURRENTLY")
+        #expect(row["waiting for transactions"] == "1")
+        try holder.exec("ROLLBACK")
+        #expect(builder.finishSent() == nil)
+    }
+
     // MARK: 5. Lock tree indentation
 
     @Test func locksTreeKeepsEveryDepthWhenRendered() async throws {

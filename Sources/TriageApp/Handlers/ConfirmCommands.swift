@@ -105,10 +105,12 @@ public struct ConfirmCommands: CommandHandler {
             summary = "\(pending.line) failed: \(message)"
         }
         let finishedAt = Date(timeIntervalSince1970: max(context.now.timeIntervalSince1970, Date().timeIntervalSince1970))
-        let reply = Reply(title: (status == .done ? "Done: " : "Failed: ") + pending.line,
+        // A run that did not achieve what it is for ("VACUUM removed nothing") is not an all-clear.
+        let warned = blocks.contains { if case .note(_, let mark) = $0 { mark >= .warning } else { false } }
+        let reply = Reply(title: (status == .done ? (warned ? "Done, with a warning: " : "Done: ") : "Failed: ") + pending.line,
                           blocks: blocks + [.keyValues([KeyValue("requested by", pending.requestedBy),
                                                         KeyValue("confirmed by", pending.confirmedBy ?? m.senderName)])],
-                          mark: status == .done ? .ok : .critical, summary: summary)
+                          mark: status == .done ? (warned ? .warning : .ok) : .critical, summary: summary)
         let token = pending.token
         let (finalStatus, finalSummary) = (status, summary)
         return CommandOutcome(reply: reply) { tx, reply in

@@ -121,9 +121,15 @@ public struct ConfirmationFlow: ActionFlow {
                 lines.append(r.commandTag)
                 continue
             }
-            let step = RunbookStep(title: s.title, sql: s.sql, emptyText: "nothing matched any more (changed since the preview)")
+            // `problem` values are warnings, not a column.
+            let problems = r.columns.firstIndex(of: "problem").map { i in r.rows.compactMap { $0[i] }.filter { !$0.isEmpty } } ?? []
+            let specs = s.columns.isEmpty ? r.columns.map { ColumnSpec(name: $0) } : s.columns
+            let shown = specs.filter { $0.name != "problem" }
+            let step = RunbookStep(title: s.title, sql: s.sql, columns: shown,
+                                   emptyText: "nothing matched any more (changed since the preview)")
             let (b, _) = renderer.render(step, result: r, arguments: arguments)
             blocks.append(contentsOf: b)
+            blocks.append(contentsOf: problems.map { .note($0, .warning) })
             // A boolean column (terminated, cancelled) counts what was done.
             let flags = r.columns.indices.filter { c in r.rows.allSatisfy { $0[c] == "t" || $0[c] == "f" } }
             if r.rows.isEmpty {
@@ -131,8 +137,12 @@ public struct ConfirmationFlow: ActionFlow {
             } else if let c = flags.first {
                 lines.append("\(r.columns[c]): \(r.rows.filter { $0[c] == "t" }.count) of \(r.rows.count)")
             } else {
-                lines.append((s.title ?? "rows") + ": " + r.columns.enumerated().map { "\($0.element) \(r.rows[0][$0.offset] ?? "-")" }.joined(separator: ", "))
+                let values = shown.compactMap { c in
+                    r.columns.firstIndex(of: c.name).map { "\(c.title) \(ValueFormatter.format(r.rows[0][$0], unit: c.unit))" }
+                }
+                lines.append((s.title ?? "rows") + ": " + values.joined(separator: ", "))
             }
+            lines.append(contentsOf: problems)
         }
         return (blocks, lines.joined(separator: "; "))
     }

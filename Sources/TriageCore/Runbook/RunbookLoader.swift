@@ -176,6 +176,16 @@ public struct RunbookLoader {
         guard let display = RunbookStep.Display(rawValue: showText) else {
             throw node["show"]!.error("show must be table, keyvalues or text")
         }
+        let columns = try self.columns(node)
+        return RunbookStep(title: try node.string("title"), sql: sql, parameters: params, display: display,
+                           columns: columns, emptyText: try node.string("empty"), summary: try node.string("summary"),
+                           requiresExtension: try node.string("requires_extension"),
+                           missingExtensionHint: try node.string("missing_extension"),
+                           capture: try node["capture"]?.strings() ?? [])
+    }
+
+    /// The `columns:` of a step or an action statement.
+    func columns(_ node: YAMLNode) throws -> [ColumnSpec] {
         var columns: [ColumnSpec] = []
         for c in try node["columns"]?.list() ?? [] {
             if case .scalar = c.node {
@@ -192,11 +202,7 @@ public struct RunbookLoader {
                                       lowerIsWorse: try c.bool("lower_is_worse") ?? false,
                                       hidden: try c.bool("hidden") ?? false))
         }
-        return RunbookStep(title: try node.string("title"), sql: sql, parameters: params, display: display,
-                           columns: columns, emptyText: try node.string("empty"), summary: try node.string("summary"),
-                           requiresExtension: try node.string("requires_extension"),
-                           missingExtensionHint: try node.string("missing_extension"),
-                           capture: try node["capture"]?.strings() ?? [])
+        return columns
     }
 
     func action(_ node: YAMLNode, arguments: Set<String>, captured: Set<String> = []) throws -> RunbookAction {
@@ -211,7 +217,7 @@ public struct RunbookLoader {
         let known = arguments.union(captured)
         var statements: [RunbookStatement] = []
         for s in try node.required("statements").list() {
-            try s.checkKeys(["sql", "params", "identifiers", "when", "unless", "title"])
+            try s.checkKeys(["sql", "params", "identifiers", "when", "unless", "title", "columns"])
             let sql = try s.required("sql").string()
             let params = try s["params"]?.strings().map { $0.lowercased() } ?? []
             let idents = try s["identifiers"]?.strings().map { $0.lowercased() } ?? []
@@ -225,7 +231,7 @@ public struct RunbookLoader {
             let unless = try s.string("unless")?.lowercased()
             if let unless, !arguments.contains(unless) { throw s.error("unless: '\(unless)' is not a declared argument") }
             statements.append(RunbookStatement(sql: sql, parameters: params, identifiers: idents, when: when,
-                                               unless: unless, title: try s.string("title")))
+                                               unless: unless, title: try s.string("title"), columns: try columns(s)))
         }
         return RunbookAction(statements: statements, autocommit: try node.bool("autocommit") ?? false,
                              lockLevel: try node.string("lock"),

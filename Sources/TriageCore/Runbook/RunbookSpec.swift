@@ -136,9 +136,14 @@ public struct RunbookStatement: Sendable {
     public var unless: String?
     /// A heading for the statement's rows in the result.
     public var title: String?
+    /// How the statement's rows are shown (units, titles); every column as is when empty.
+    /// A column named `problem` is not shown as a column: each non-empty value becomes a
+    /// warning in the reply ("VACUUM removed nothing: pid 4242 holds the xmin horizon").
+    public var columns: [ColumnSpec]
 
     public init(sql: String, parameters: [String] = [], identifiers: [String] = [], when: String? = nil,
-                unless: String? = nil, title: String? = nil) {
+                unless: String? = nil, title: String? = nil, columns: [ColumnSpec] = []) {
+        self.columns = columns
         self.sql = sql
         self.parameters = parameters
         self.identifiers = identifiers
