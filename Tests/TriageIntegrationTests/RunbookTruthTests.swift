@@ -1,4 +1,5 @@
 import Foundation
+import TriageStore
 import Testing
 @testable import TriageApp
 import TriageCore
@@ -168,6 +169,102 @@ final class RunbookTruthTests {
         #expect(row["waiting for transactions"] == "1")
         try holder.exec("ROLLBACK")
         #expect(builder.finishSent() == nil)
+    }
+
+    // MARK: 3. REINDEX of an invalid unique index
+
+    /// A unique index left invalid by a failed CREATE UNIQUE INDEX CONCURRENTLY over duplicates.
+    func invalidUniqueIndex() throws {
+        try h.admin.exec("""
+            CREATE TABLE ux(id int PRIMARY KEY, email text, org int);
+            INSERT INTO ux VALUES (1, 'a@x', 1), (2, 'A@x', 1), (3, 'b@x', 1), (4, 'a@x', 2), (5, NULL, 1), (6, NULL, 1),
+                                  (7, 'c@x', 1), (8, 'c@x', 1), (9, 'c@x', 1)
+            """)
+        #expect(throws: (any Error).self) { try self.h.admin.exec("CREATE UNIQUE INDEX CONCURRENTLY ux_email ON ux (lower(email), org)") }
+        #expect(try scalar("SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'ux_email'::regclass") == "false")
+    }
+
+    @Test func reindexOfAnInvalidUniqueIndexOverDuplicatesIsRefusedShowingTheKeys() async throws {
+        try invalidUniqueIndex()
+        let reply = await h.send("/pg reindex ux_email")
+        #expect(reply.title == "Cannot run: /pg reindex ux_email")
+        #expect(h.token(reply) == nil)
+        let dups = try #require(reply.table("Duplicated keys"))
+        // (a@x, 1) twice and (c@x, 1) three times; NULL emails are distinct, (a@x, 2) is another key.
+        #expect(dups.column("key") == ["c@x, 1", "a@x, 1"])
+        #expect(dups.column("copies") == ["3 !!", "2 !!"] || dups.column("copies") == ["3", "2"])
+        #expect(reply.allText.contains("REINDEX cannot succeed: 2 keys of ux_email are duplicated"))
+        let pending = try await h.app.store.read { tx in try tx.latestPendingAction(platform: "test", room: "ops", at: Date.distantPast) }
+        #expect(pending == nil)
+
+        // Look-alikes: the same index once the duplicates are gone, and a valid unique index.
+        try h.admin.exec("DELETE FROM ux WHERE id IN (2, 8, 9)")
+        let clean = await h.send("/pg reindex ux_email")
+        #expect(clean.allText.contains("No duplicated keys."))
+        #expect(h.token(clean) != nil)
+        let pkey = await h.send("/pg reindex ux_pkey")
+        #expect(h.token(pkey) != nil)
+        #expect(pkey.value("validity") == "valid")
+    }
+
+    @Test func aFailedReindexReportsTheDetailAndOffersToDropTheLeftover() async throws {
+        try invalidUniqueIndex()
+        try h.admin.exec("DELETE FROM ux WHERE id IN (2, 8, 9)")
+        let preview = await h.send("/pg reindex ux_email")
+        let token = try #require(h.token(preview))
+        // After the preview a duplicate arrives (the invalid index is not ready, so nothing stops it).
+        try h.admin.exec("INSERT INTO ux VALUES (10, 'b@X', 1)")
+        let failed = await h.send("/confirm \(token)")
+        #expect(failed.title == "Failed: /pg reindex ux_email")
+        let text = failed.allText
+        #expect(text.contains("23505"))
+        #expect(text.contains("DETAIL: Key (lower(email), org)=(b@x, 1) is duplicated."))
+        let leftover = try #require(failed.table("Left behind"))
+        #expect(leftover.column("index") == ["ux_email_ccnew"])
+        #expect(leftover.column("to drop it") == ["/pg drop-index ux_email_ccnew"])
+        #expect(try scalar("SELECT count(*)::text FROM pg_index WHERE indrelid = 'ux'::regclass AND NOT indisvalid") == "2")
+
+        // The guarded drop: refused without the role, previewed, run once, replay does nothing.
+        let refused = await h.send("/pg drop-index ux_email_ccnew", role: .responder)
+        #expect(refused.allText.contains("needs the operator role"))
+        let drop = await h.send("/pg drop-index ux_email_ccnew")
+        #expect(drop.value("reason")?.hasPrefix("INVALID") == true)
+        #expect(drop.value("lock taken")?.hasPrefix("SHARE UPDATE EXCLUSIVE") == true)
+        let dropToken = try #require(h.token(drop))
+        #expect(try scalar("SELECT count(*)::text FROM pg_class WHERE relname = 'ux_email_ccnew'") == "1")
+        let viewer = await h.send("/confirm \(dropToken)", role: .viewer)
+        #expect(viewer.allText.contains("needs the operator role"))
+        let dropped = await h.send("/confirm \(dropToken)")
+        #expect(dropped.title == "Done: /pg drop-index ux_email_ccnew")
+        #expect(dropped.table("After")?.column("state") == ["dropped"])
+        #expect(try scalar("SELECT count(*)::text FROM pg_class WHERE relname = 'ux_email_ccnew'") == "0")
+        let replay = await h.send("/confirm \(dropToken)")
+        #expect(replay.allText.contains("already used"))
+    }
+
+    @Test func dropIndexRefusesIndexesThatAreUsedUniqueOrBackAConstraint() async throws {
+        try h.admin.exec("""
+            CREATE TABLE di(id int PRIMARY KEY, a int, b int);
+            INSERT INTO di SELECT g, g % 10, g FROM generate_series(1, 100) g;
+            CREATE INDEX di_a ON di(a); CREATE INDEX di_a_copy ON di(a); CREATE INDEX di_b ON di(b);
+            CREATE UNIQUE INDEX di_b_unique ON di(b);
+            """)
+        try h.admin.exec("SET enable_seqscan = off; SELECT count(*) FROM di WHERE b = 5; RESET enable_seqscan")
+        _ = await h.eventually { (try? self.scalar("SELECT idx_scan::text FROM pg_stat_user_indexes WHERE indexrelname = 'di_b'")) != "0" }
+        let pkey = await h.send("/pg drop-index di_pkey")
+        #expect(pkey.allText.contains("Not dropping di_pkey: it enforces constraint di_pkey"))
+        #expect(h.token(pkey) == nil)
+        let unique = await h.send("/pg drop-index di_b_unique")
+        #expect(unique.allText.contains("valid unique index that is not a duplicate"))
+        #expect(h.token(unique) == nil)
+        if try scalar("SELECT idx_scan::text FROM pg_stat_user_indexes WHERE indexrelname = 'di_b'") != "0" {
+            let used = await h.send("/pg drop-index di_b")
+            #expect(used.allText.contains("Not dropping di_b: it is valid, used"))
+            #expect(h.token(used) == nil)
+        }
+        let duplicate = await h.send("/pg drop-index di_a_copy")
+        #expect(duplicate.value("reason") == "duplicate of di_a")
+        #expect(h.token(duplicate) != nil)
     }
 
     // MARK: 5. Lock tree indentation

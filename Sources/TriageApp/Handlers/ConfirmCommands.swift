@@ -101,7 +101,7 @@ public struct ConfirmCommands: CommandHandler {
                 logger.error("action failed", metadata: ["error.ref": "\(ref)", "error": "\(String(reflecting: error))"])
                 message = "Internal error (ref \(ref)). The details are in Triage's log."
             }
-            blocks = [.note(message, .critical)]
+            blocks = [.note(message, .critical)] + ((error as? ActionFailure)?.blocks ?? [])
             summary = "\(pending.line) failed: \(message)"
         }
         let finishedAt = Date(timeIntervalSince1970: max(context.now.timeIntervalSince1970, Date().timeIntervalSince1970))

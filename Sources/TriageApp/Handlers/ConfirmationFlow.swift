@@ -1,5 +1,6 @@
 import Foundation
 import TriageCore
+import TriagePostgres
 import TriageStore
 
 /// The guard around database actions: a read-only preview of exactly what would be affected,
@@ -21,18 +22,19 @@ public struct ConfirmationFlow: ActionFlow {
     public func preview(_ context: CommandContext, spec: RunbookSpec) async throws -> CommandOutcome {
         guard let action = spec.action else { throw TriageError(.notFound, "/\(context.declaration.name) has nothing to run.") }
         let target = context.arguments.string("db")
-        let statements = spec.steps.map { step in
-            SQLStatement(step.sql, parameters: step.parameters.map { context.arguments[$0]?.sqlParameter })
-        }
-        let results = try await database.run(statements, on: target, mode: .readOnly)
+        let results = try await StepQueries.run(spec.steps, arguments: context.arguments, target: target, database: database)
         var blocks: [ReplyBlock] = []
         var summaries: [String] = []
         var captured: [String: [String?]] = [:]
         var nothingToDo = false
+        var refusals: [String] = []
         for (step, result) in zip(spec.steps, results) {
             let (stepBlocks, summary) = renderer.render(step, result: result, arguments: context.arguments)
             blocks.append(contentsOf: stepBlocks)
             if let summary { summaries.append(summary) }
+            if let refuse = step.refuse, !result.rows.isEmpty {
+                refusals.append(renderer.fill(refuse, result: result, arguments: context.arguments))
+            }
             if !step.capture.isEmpty {
                 if result.rows.isEmpty { nothingToDo = true }
                 for column in step.capture {
@@ -44,6 +46,12 @@ public struct ConfirmationFlow: ActionFlow {
             }
         }
         let name = context.declaration.name
+        if !refusals.isEmpty {
+            blocks.append(contentsOf: refusals.map { .note($0, .critical) })
+            return CommandOutcome(reply: Reply(title: "Cannot run: \(context.parsed.line)", blocks: blocks, mark: .critical,
+                                               summary: "refused: " + refusals.joined(separator: "; ")),
+                                  recordsCommand: true)
+        }
         if nothingToDo {
             return CommandOutcome(reply: Reply(title: "Nothing to do: \(context.parsed.line)", blocks: blocks, mark: .ok,
                                                summary: "nothing to do: " + (summaries.first ?? name)),
@@ -89,14 +97,7 @@ public struct ConfirmationFlow: ActionFlow {
         }
         let captured = pending.capturedValues
         let chosen = action.statements.filter { $0.applies(to: arguments) }
-        var statements: [SQLStatement] = []
-        for s in chosen {
-            var parameters: [String?] = []
-            for p in s.parameters { parameters.append(try Self.value(for: p, arguments: arguments, captured: captured)) }
-            var identifiers: [String: String] = [:]
-            for i in s.identifiers { identifiers[i] = try Self.identifier(for: i, arguments: arguments, captured: captured) }
-            statements.append(SQLStatement(s.sql, parameters: parameters, identifiers: identifiers))
-        }
+        let statements = try chosen.map { try Self.statement($0, arguments: arguments, captured: captured) }
         let mode: SQLMode = action.autocommit ? .autocommit(statementTimeoutMs: 0) : .readWrite
         // A longer lock wait for this action only; RESET returns to the connection's own setting.
         var before: [SQLStatement] = []
@@ -111,9 +112,38 @@ public struct ConfirmationFlow: ActionFlow {
             results = try await database.run(before + statements + after, on: pending.target, mode: mode)
         } catch {
             if action.autocommit && !after.isEmpty { _ = try? await database.run(after, on: pending.target, mode: mode) }
-            throw error
+            throw await failure(error, action: action, arguments: arguments, pending: pending)
         }
         results = Array(results.dropFirst(before.count).prefix(statements.count))
+        return render(chosen, results: results, arguments: arguments)
+    }
+
+    /// The error of a failed action with PostgreSQL's DETAIL, and what its `on_failure`
+    /// statements find (the leftover of a failed REINDEX CONCURRENTLY, and how to drop it).
+    func failure(_ error: any Error, action: RunbookAction, arguments: BoundArguments, pending: PendingAction) async -> any Error {
+        guard let presentable = error as? PresentableError else { return error }
+        var message = presentable.description
+        if let pg = error as? PostgresError, let detail = pg.detail, !detail.isEmpty { message += " DETAIL: \(detail)" }
+        var blocks: [ReplyBlock] = []
+        let chosen = action.onFailure.filter { $0.applies(to: arguments) }
+        if let statements = try? chosen.map({ try Self.statement($0, arguments: arguments, captured: pending.capturedValues) }),
+           !statements.isEmpty, let results = try? await database.run(statements, on: pending.target, mode: .readOnly) {
+            blocks = render(chosen, results: results, arguments: arguments).0
+        }
+        return ActionFailure(message: message, blocks: blocks)
+    }
+
+    /// One action statement with its parameters and identifiers bound.
+    static func statement(_ s: RunbookStatement, arguments: BoundArguments, captured: [String: [String?]]) throws -> SQLStatement {
+        var parameters: [String?] = []
+        for p in s.parameters { parameters.append(try value(for: p, arguments: arguments, captured: captured)) }
+        var identifiers: [String: String] = [:]
+        for i in s.identifiers { identifiers[i] = try identifier(for: i, arguments: arguments, captured: captured) }
+        return SQLStatement(s.sql, parameters: parameters, identifiers: identifiers)
+    }
+
+    /// The blocks of an action's results and a one-line summary.
+    func render(_ chosen: [RunbookStatement], results: [QueryResult], arguments: BoundArguments) -> ([ReplyBlock], String) {
         var blocks: [ReplyBlock] = []
         var lines: [String] = []
         for (s, r) in zip(chosen, results) {
@@ -188,4 +218,12 @@ public struct ConfirmationFlow: ActionFlow {
         var rng = SystemRandomNumberGenerator()
         return String((0..<8).map { _ in alphabet[Int(rng.next(upperBound: UInt64(alphabet.count)))] })
     }
+}
+
+/// A confirmed action that failed: the message (with PostgreSQL's DETAIL) and what its
+/// `on_failure` statements found.
+struct ActionFailure: PresentableError {
+    var message: String
+    var blocks: [ReplyBlock]
+    var description: String { message }
 }

@@ -49,10 +49,7 @@ public struct RunbookCommands: CommandHandler {
             missing = needed.subtracting(present)
         }
         let runnable = steps.filter { $0.requiresExtension.map { !missing.contains($0) } ?? true }
-        let statements = runnable.map { step in
-            SQLStatement(step.sql, parameters: step.parameters.map { context.arguments[$0]?.sqlParameter })
-        }
-        let results = statements.isEmpty ? [] : try await database.run(statements, on: target, mode: .readOnly)
+        let results = try await StepQueries.run(runnable, arguments: context.arguments, target: target, database: database)
         var blocks: [ReplyBlock] = []
         var summaries: [String] = []
         var resultIndex = 0

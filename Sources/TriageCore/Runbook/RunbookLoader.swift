@@ -168,7 +168,7 @@ public struct RunbookLoader {
 
     func step(_ node: YAMLNode, arguments: Set<String>) throws -> RunbookStep {
         try node.checkKeys(["title", "sql", "params", "show", "columns", "empty", "summary", "requires_extension",
-                            "missing_extension", "capture"])
+                            "missing_extension", "capture", "generated", "refuse"])
         let sql = try node.required("sql").string()
         let params = try node["params"]?.strings().map { $0.lowercased() } ?? []
         try checkParameters(sql: sql, params: params, arguments: arguments, node: node)
@@ -181,7 +181,8 @@ public struct RunbookLoader {
                            columns: columns, emptyText: try node.string("empty"), summary: try node.string("summary"),
                            requiresExtension: try node.string("requires_extension"),
                            missingExtensionHint: try node.string("missing_extension"),
-                           capture: try node["capture"]?.strings() ?? [])
+                           capture: try node["capture"]?.strings() ?? [],
+                           generated: try node.bool("generated") ?? false, refuse: try node.string("refuse"))
     }
 
     /// The `columns:` of a step or an action statement.
@@ -206,7 +207,7 @@ public struct RunbookLoader {
     }
 
     func action(_ node: YAMLNode, arguments: Set<String>, captured: Set<String> = []) throws -> RunbookAction {
-        try node.checkKeys(["statements", "autocommit", "lock", "second_confirmation_when", "warning", "lock_timeout"])
+        try node.checkKeys(["statements", "autocommit", "lock", "second_confirmation_when", "warning", "lock_timeout", "on_failure"])
         var lockTimeout: Int?
         if let text = try node.string("lock_timeout") {
             guard let seconds = DurationParser.seconds(text), seconds > 0 else {
@@ -215,8 +216,18 @@ public struct RunbookLoader {
             lockTimeout = seconds
         }
         let known = arguments.union(captured)
+        let statements = try self.statements(node.required("statements"), arguments: arguments, known: known)
+        let onFailure = try node["on_failure"].map { try self.statements($0, arguments: arguments, known: known) } ?? []
+        return RunbookAction(statements: statements, autocommit: try node.bool("autocommit") ?? false,
+                             lockLevel: try node.string("lock"),
+                             extraConfirmationWhen: try node.string("second_confirmation_when")?.lowercased(),
+                             warning: try node.string("warning"), lockTimeoutSeconds: lockTimeout, onFailure: onFailure)
+    }
+
+    /// An action's `statements:` (or `on_failure:`).
+    func statements(_ node: YAMLNode, arguments: Set<String>, known: Set<String>) throws -> [RunbookStatement] {
         var statements: [RunbookStatement] = []
-        for s in try node.required("statements").list() {
+        for s in try node.list() {
             try s.checkKeys(["sql", "params", "identifiers", "when", "unless", "title", "columns"])
             let sql = try s.required("sql").string()
             let params = try s["params"]?.strings().map { $0.lowercased() } ?? []
@@ -233,10 +244,7 @@ public struct RunbookLoader {
             statements.append(RunbookStatement(sql: sql, parameters: params, identifiers: idents, when: when,
                                                unless: unless, title: try s.string("title"), columns: try columns(s)))
         }
-        return RunbookAction(statements: statements, autocommit: try node.bool("autocommit") ?? false,
-                             lockLevel: try node.string("lock"),
-                             extraConfirmationWhen: try node.string("second_confirmation_when")?.lowercased(),
-                             warning: try node.string("warning"), lockTimeoutSeconds: lockTimeout)
+        return statements
     }
 
     func checkParameters(sql: String, params: [String], arguments: Set<String>, node: YAMLNode) throws {

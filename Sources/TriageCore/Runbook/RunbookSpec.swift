@@ -37,10 +37,21 @@ public struct RunbookStep: Sendable {
     /// For an action's preview: result columns whose values are kept with the confirmation
     /// token and handed to the action's statements as `captured.NAME`.
     public var capture: [String]
+    /// The query returns SQL text (first column of the first row) built by the server from the
+    /// catalog (`format('%I')`, `pg_get_indexdef`): that text is then run, read-only, and its
+    /// rows are the step's. For checks whose shape depends on the catalog (duplicated keys of a
+    /// unique index, rows a constraint would reject). No row: nothing to run, no rows.
+    public var generated: Bool
+    /// For an action's preview: when this step has rows, the action cannot succeed; the preview
+    /// shows this message (`{column}` from the first row) and issues no token.
+    public var refuse: String?
 
     public init(title: String? = nil, sql: String, parameters: [String] = [], display: Display = .table,
                 columns: [ColumnSpec] = [], emptyText: String? = nil, summary: String? = nil,
-                requiresExtension: String? = nil, missingExtensionHint: String? = nil, capture: [String] = []) {
+                requiresExtension: String? = nil, missingExtensionHint: String? = nil, capture: [String] = [],
+                generated: Bool = false, refuse: String? = nil) {
+        self.generated = generated
+        self.refuse = refuse
         self.capture = capture
         self.title = title
         self.sql = sql
@@ -109,9 +120,14 @@ public struct RunbookAction: Sendable {
     /// How long the action may wait for locks, in seconds, instead of the target's short
     /// diagnostic `lock_timeout` (REINDEX CONCURRENTLY waits for older transactions to end).
     public var lockTimeoutSeconds: Int?
+    /// Read-only statements run when the action fails (what a failed REINDEX CONCURRENTLY left
+    /// behind, and the command that cleans it up); their rows are shown with the error.
+    public var onFailure: [RunbookStatement]
 
     public init(statements: [RunbookStatement], autocommit: Bool = false, lockLevel: String? = nil,
-                extraConfirmationWhen: String? = nil, warning: String? = nil, lockTimeoutSeconds: Int? = nil) {
+                extraConfirmationWhen: String? = nil, warning: String? = nil, lockTimeoutSeconds: Int? = nil,
+                onFailure: [RunbookStatement] = []) {
+        self.onFailure = onFailure
         self.lockTimeoutSeconds = lockTimeoutSeconds
         self.statements = statements
         self.autocommit = autocommit

@@ -6,6 +6,8 @@ public struct StepRenderer: Sendable {
     public func render(_ step: RunbookStep, result: QueryResult, arguments: BoundArguments) -> ([ReplyBlock], String?) {
         let summary = step.summary.map { fill($0, result: result, arguments: arguments) }
         if result.rows.isEmpty {
+            // `empty: ""`: a step that only matters when it has rows (a refusal) shows nothing.
+            if step.emptyText == "" { return ([], nil) }
             let empty = step.emptyText.map { fill($0, result: result, arguments: arguments) } ?? "(none)"
             if step.display == .table {
                 return ([.table(ReplyTable(title: step.title, columns: [], rows: [], emptyText: empty))], summary ?? empty)
