@@ -63,6 +63,16 @@ final class PostgresConnection {
         return String(cString: escaped)
     }
 
+    /// Quotes a string literal with libpq's escaping (it knows the server's settings).
+    func quoteLiteral(_ value: String) throws -> String {
+        guard let handle else { throw PostgresError(.connection, target: target.name, message: "not connected") }
+        guard let escaped = PQescapeLiteral(handle, value, value.utf8.count) else {
+            throw PostgresError(.query, target: target.name, message: "cannot quote literal")
+        }
+        defer { PQfreemem(escaped) }
+        return String(cString: escaped)
+    }
+
     /// Runs one statement with text parameters (`PQexecParams`, never string-built SQL).
     func execute(_ sql: String, _ parameters: [String?] = []) throws -> QueryResult {
         guard let handle else { throw PostgresError(.connection, target: target.name, message: "not connected") }

@@ -117,6 +117,9 @@ public final class PostgresSession: @unchecked Sendable {
         for (name, value) in statement.identifiers {
             sql = sql.replacingOccurrences(of: "{{ident:\(name)}}", with: try conn.quoteIdentifier(value))
         }
+        for (name, value) in statement.literals {
+            sql = sql.replacingOccurrences(of: "{{literal:\(name)}}", with: try conn.quoteLiteral(value))
+        }
         return sql
     }
 }

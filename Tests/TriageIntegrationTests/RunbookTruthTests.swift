@@ -75,6 +75,8 @@ final class RunbookTruthTests {
         try h.admin.exec("CREATE TABLE px(id int)")
         let slotName = "rb_truth_\(UInt32.random(in: 0...UInt32.max))"
         let slotOwner = try h.session("rb-slot")
+        // A logical slot waits for every running transaction of the cluster; never forever.
+        try slotOwner.exec("SET statement_timeout = '10s'")
         try slotOwner.exec("SELECT pg_create_logical_replication_slot('\(slotName)', 'test_decoding', true)")  // temporary
         let p = try h.session("rb-prep")
         try p.exec("BEGIN; INSERT INTO px VALUES (1); PREPARE TRANSACTION 'rb-gid-1'")
@@ -193,7 +195,7 @@ final class RunbookTruthTests {
         // (a@x, 1) twice and (c@x, 1) three times; NULL emails are distinct, (a@x, 2) is another key.
         #expect(dups.column("key") == ["c@x, 1", "a@x, 1"])
         #expect(dups.column("copies") == ["3 !!", "2 !!"] || dups.column("copies") == ["3", "2"])
-        #expect(reply.allText.contains("REINDEX cannot succeed: 2 keys of ux_email are duplicated"))
+        #expect(reply.allText.contains("REINDEX cannot succeed: ux_email has 2 duplicated keys"))
         let pending = try await h.app.store.read { tx in try tx.latestPendingAction(platform: "test", room: "ops", at: Date.distantPast) }
         #expect(pending == nil)
 
@@ -265,6 +267,79 @@ final class RunbookTruthTests {
         let duplicate = await h.send("/pg drop-index di_a_copy")
         #expect(duplicate.value("reason") == "duplicate of di_a")
         #expect(h.token(duplicate) != nil)
+    }
+
+    // MARK: 4. A prepared transaction as root blocker
+
+    @Test func aPreparedTransactionIsNamedAsRootBlockerAndRolledBackOnConfirmation() async throws {
+        try h.admin.exec("CREATE TABLE pb(id int PRIMARY KEY, v int); INSERT INTO pb VALUES (1, 0)")
+        let p = try h.session("rb-2pc")
+        try p.exec("BEGIN; UPDATE pb SET v = 1 WHERE id = 1; PREPARE TRANSACTION 'rb gid 2'")
+        p.close()                                                            // the prepared transaction outlives its session
+        let xid = try #require(try scalar("SELECT transaction::text FROM pg_prepared_xacts WHERE gid = 'rb gid 2'"))
+        let w1 = try h.session("rb-2pc-w1"), w2 = try h.session("rb-2pc-w2")
+        try w1.send("UPDATE pb SET v = 2 WHERE id = 1")
+        try await Task.sleep(nanoseconds: 300_000_000)
+        try w2.send("UPDATE pb SET v = 3 WHERE id = 1")
+        #expect(await h.eventually {
+            (try? self.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name IN ('rb-2pc-w1', 'rb-2pc-w2') AND wait_event_type = 'Lock'")) == "2"
+        })
+        #expect(try scalar("SELECT pg_blocking_pids(\(w1.pid))::text") == "{0}")   // what PostgreSQL says: "pid 0"
+
+        let locks = await h.send("/pg locks")
+        let tree = try #require(locks.table("Blocking tree"))
+        let root = try #require(tree.row(where: "session", is: "prepared xact 'rb gid 2'"))
+        #expect(root["user"] == "postgres")
+        #expect(root["application"] == "(prepared transaction)")
+        #expect(root["state"]?.hasPrefix("prepared, xid \(xid) (") == true)
+        #expect(root["to release it"] == "/pg rollback-prepared \"rb gid 2\"")
+        #expect(tree.column("session").first == "prepared xact 'rb gid 2'")
+        let w1row = try #require(tree.row(where: "session", is: "  └ \(w1.pid)"))
+        #expect(w1row["blocked by"] == "prepared 'rb gid 2'")
+        #expect(tree.column("session").contains("    └ \(w2.pid)"))
+        #expect(!tree.column("session").contains { $0.contains("└ 0") || $0 == "0" })
+        #expect(locks.summary?.contains("root blocker prepared transaction 'rb gid 2'") == true)
+
+        let health = await h.send("/pg health")
+        let blocked = try #require(health.table()?.row(where: "check", is: "sessions waiting on locks"))
+        #expect(blocked["value"]?.hasPrefix("2") == true)
+        #expect(blocked["detail"]?.contains("blocked by prepared transactions rb gid 2") == true)
+        #expect(blocked["detail"]?.contains("pids 0") == false)
+        #expect(blocked["run next"] == "/pg locks, /pg rollback-prepared \"rb gid 2\"")
+
+        // The remedy, guarded.
+        let refused = await h.send("/pg rollback-prepared \"rb gid 2\"", role: .responder)
+        #expect(refused.allText.contains("needs the operator role"))
+        let preview = await h.send("/pg rollback-prepared \"rb gid 2\"")
+        #expect(preview.value("xid") == xid)
+        #expect(preview.value("owner") == "postgres")
+        #expect(preview.value("locks held")?.contains("RowExclusiveLock pb") == true)
+        #expect(preview.value("sessions waiting on it directly") == "1")   // w1; w2 waits on w1
+        let token = try #require(h.token(preview))
+        #expect(try scalar("SELECT count(*)::text FROM pg_prepared_xacts WHERE gid = 'rb gid 2'") == "1")
+        let done = await h.send("/confirm \(token)")
+        #expect(done.title == "Done: /pg rollback-prepared \"rb gid 2\"")
+        #expect(done.table("After")?.column("state") == ["rolled back"])
+        #expect(try scalar("SELECT count(*)::text FROM pg_prepared_xacts WHERE gid = 'rb gid 2'") == "0")
+        #expect(w1.finishSent() == nil)                                      // the waiters went through
+        #expect(w2.finishSent() == nil)
+        #expect(try scalar("SELECT v::text FROM pb") == "3")
+        let replay = await h.send("/confirm \(token)")
+        #expect(replay.allText.contains("already used"))
+    }
+
+    @Test func rollbackPreparedOnlyTouchesThisDatabasesTransactions() async throws {
+        let other = try TestEnvironment.session(TestEnvironment.postgresURL!, app: "rb-2pc-other")
+        defer { other.close() }
+        let gid = "rb-other-\(UInt32.random(in: 0...UInt32.max))"
+        try other.exec("BEGIN; SELECT txid_current(); PREPARE TRANSACTION '\(gid)'")
+        defer { _ = try? other.exec("ROLLBACK PREPARED '\(gid)'") }
+        let preview = await h.send("/pg rollback-prepared \(gid)")
+        #expect(preview.allText.contains("No prepared transaction \(gid) in this database"))
+        #expect(h.token(preview) == nil)
+        let xmin = await h.send("/pg xmin")
+        let row = try #require(xmin.table("Holders")?.row(where: "holder", is: gid))
+        #expect(row["to release it"] == "ROLLBACK PREPARED or COMMIT PREPARED in database postgres")
     }
 
     // MARK: 5. Lock tree indentation

@@ -139,7 +139,9 @@ public struct ConfirmationFlow: ActionFlow {
         for p in s.parameters { parameters.append(try value(for: p, arguments: arguments, captured: captured)) }
         var identifiers: [String: String] = [:]
         for i in s.identifiers { identifiers[i] = try identifier(for: i, arguments: arguments, captured: captured) }
-        return SQLStatement(s.sql, parameters: parameters, identifiers: identifiers)
+        var literals: [String: String] = [:]
+        for l in s.literals { literals[l] = try identifier(for: l, arguments: arguments, captured: captured) }
+        return SQLStatement(s.sql, parameters: parameters, identifiers: identifiers, literals: literals)
     }
 
     /// The blocks of an action's results and a one-line summary.

@@ -74,10 +74,25 @@ extension HealthCheck {
                     """,
                     unit: .seconds, warn: 30, critical: 300, next: "/pg active, /pg cancel PID"),
         HealthCheck(key: "blocked", title: "sessions waiting on locks",
+                    // pg_blocking_pids() says 0 for a prepared transaction: name those by gid, since
+                    // terminating "pid 0" cannot work.
                     sql: """
-                    SELECT count(*) AS value, coalesce('blocked by pids ' || string_agg(DISTINCT b::text, ', '), '') AS detail
-                    FROM pg_stat_activity a LEFT JOIN LATERAL unnest(pg_blocking_pids(a.pid)) AS b ON true
-                    WHERE cardinality(pg_blocking_pids(a.pid)) > 0
+                    WITH w AS (
+                      SELECT a.pid, b FROM pg_stat_activity a LEFT JOIN LATERAL unnest(pg_blocking_pids(a.pid)) AS b ON true
+                      WHERE cardinality(pg_blocking_pids(a.pid)) > 0
+                    ), p AS (
+                      SELECT string_agg(gid, ', ' ORDER BY prepared) AS gids,
+                             (array_agg(CASE WHEN gid ~ '^[A-Za-z0-9_.:-]+$' THEN gid ELSE '"' || replace(gid, '"', '') || '"' END ORDER BY prepared))[1] AS oldest
+                      FROM pg_prepared_xacts WHERE database = current_database()
+                    )
+                    SELECT (SELECT count(DISTINCT pid) FROM w) AS value,
+                           concat_ws('; ',
+                             'blocked by pids ' || (SELECT string_agg(DISTINCT b::text, ', ') FROM w WHERE b <> 0),
+                             CASE WHEN EXISTS (SELECT 1 FROM w WHERE b = 0) THEN 'blocked by prepared transactions ' || coalesce(p.gids, '(in another database)') END
+                           ) AS detail,
+                           CASE WHEN EXISTS (SELECT 1 FROM w WHERE b = 0) AND p.oldest IS NOT NULL
+                                THEN '/pg locks, /pg rollback-prepared ' || p.oldest END AS next
+                    FROM p
                     """,
                     unit: .number, warn: 1, critical: 5, next: "/pg locks, /pg cancel PID, /pg terminate PID"),
         HealthCheck(key: "xmin_horizon", title: "xmin horizon age (xids)",

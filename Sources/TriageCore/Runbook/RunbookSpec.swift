@@ -146,6 +146,8 @@ public struct RunbookStatement: Sendable {
     public var parameters: [String]
     /// Argument names substituted for `{{ident:NAME}}`, quoted by libpq.
     public var identifiers: [String]
+    /// Argument names substituted for `{{literal:NAME}}`, quoted as string literals by libpq.
+    public var literals: [String]
     /// Only run when this argument is given (a boolean: set to yes), e.g. `full` for VACUUM FULL.
     public var when: String?
     /// Only run when this argument is not given (or a boolean set to no).
@@ -158,7 +160,8 @@ public struct RunbookStatement: Sendable {
     public var columns: [ColumnSpec]
 
     public init(sql: String, parameters: [String] = [], identifiers: [String] = [], when: String? = nil,
-                unless: String? = nil, title: String? = nil, columns: [ColumnSpec] = []) {
+                unless: String? = nil, title: String? = nil, columns: [ColumnSpec] = [], literals: [String] = []) {
+        self.literals = literals
         self.columns = columns
         self.sql = sql
         self.parameters = parameters
