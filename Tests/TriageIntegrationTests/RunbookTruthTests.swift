@@ -342,6 +342,51 @@ final class RunbookTruthTests {
         #expect(row["to release it"] == "ROLLBACK PREPARED or COMMIT PREPARED in database postgres")
     }
 
+    // MARK: 6. kill-idle and superusers
+
+    func alive(_ pids: [Int32]) throws -> Int {
+        Int(try scalar("SELECT count(*) FROM pg_stat_activity WHERE pid IN (\(pids.map(String.init).joined(separator: ",")))") ?? "0") ?? 0
+    }
+
+    @Test func killIdleLeavesSuperusersOutUnlessNamedOrAskedForAndWarns() async throws {
+        try h.admin.exec("DO $$ BEGIN CREATE ROLE rb_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        let app = try h.session("rb-su", user: "rb_app")
+        let su1 = try h.session("rb-su"), su2 = try h.session("rb-su")            // postgres: a superuser
+        for s in [app, su1, su2] { try s.exec("SELECT 1") }
+        try await Task.sleep(nanoseconds: 1_300_000_000)
+
+        // By default: only the ordinary session, and no superuser warning.
+        let plain = await h.send("/pg kill-idle --older 1s --app rb-su")
+        #expect(plain.table("Would terminate")?.column("pid") == [String(app.pid)])
+        #expect(!plain.allText.contains("belong to superusers"))
+        _ = await h.send("/cancel \(try #require(h.token(plain)))")
+
+        // Naming the superuser includes its sessions, with a warning.
+        let named = await h.send("/pg kill-idle --older 1s --app rb-su --user postgres")
+        let rows = try #require(named.table("Would terminate"))
+        #expect(Set(rows.column("pid")) == [String(su1.pid), String(su2.pid)])
+        #expect(rows.column("note") == ["SUPERUSER", "SUPERUSER"])
+        #expect(named.allText.contains("2 of these sessions belong to superusers (postgres, marked SUPERUSER): they are included because you asked (--user postgres)"))
+        let token = try #require(h.token(named))
+        #expect(try alive([su1.pid, su2.pid]) == 2)
+        let refused = await h.send("/confirm \(token)", role: .responder)
+        #expect(refused.allText.contains("needs the operator role"))
+        let done = await h.send("/confirm \(token)")
+        #expect(done.summary?.contains("terminated: 2 of 2") == true)
+        #expect(await h.eventually { ((try? self.alive([su1.pid, su2.pid])) ?? 1) == 0 })
+        #expect(try alive([app.pid]) == 1)
+        let replay = await h.send("/confirm \(token)")
+        #expect(replay.allText.contains("already used"))
+
+        // The flag includes every superuser's session next to the others.
+        let su3 = try h.session("rb-su")
+        try su3.exec("SELECT 1")
+        try await Task.sleep(nanoseconds: 1_300_000_000)
+        let flagged = await h.send("/pg kill-idle --older 1s --app rb-su --include-superusers")
+        #expect(Set(flagged.table("Would terminate")?.column("pid") ?? []) == [String(app.pid), String(su3.pid)])
+        #expect(flagged.allText.contains("1 of these sessions belong to superusers (postgres, marked SUPERUSER): they are included because you asked (--include-superusers)"))
+    }
+
     // MARK: 5. Lock tree indentation
 
     @Test func locksTreeKeepsEveryDepthWhenRendered() async throws {

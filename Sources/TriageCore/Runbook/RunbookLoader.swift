@@ -174,7 +174,7 @@ public struct RunbookLoader {
         try checkParameters(sql: sql, params: params, arguments: arguments, node: node)
         let showText = try node.string("show") ?? "table"
         guard let display = RunbookStep.Display(rawValue: showText) else {
-            throw node["show"]!.error("show must be table, keyvalues or text")
+            throw node["show"]!.error("show must be table, keyvalues, text or warning")
         }
         let columns = try self.columns(node)
         return RunbookStep(title: try node.string("title"), sql: sql, parameters: params, display: display,

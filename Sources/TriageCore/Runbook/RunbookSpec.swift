@@ -19,6 +19,9 @@ public struct RunbookStep: Sendable {
         case keyValues = "keyvalues"
         /// The first column of each row as text.
         case text
+        /// The first column of each row as a warning (nothing when there are no rows): what the
+        /// reader must not miss, such as superuser sessions in a kill list.
+        case warning
     }
 
     public var title: String?

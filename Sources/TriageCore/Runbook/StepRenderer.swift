@@ -7,7 +7,7 @@ public struct StepRenderer: Sendable {
         let summary = step.summary.map { fill($0, result: result, arguments: arguments) }
         if result.rows.isEmpty {
             // `empty: ""`: a step that only matters when it has rows (a refusal) shows nothing.
-            if step.emptyText == "" { return ([], nil) }
+            if step.emptyText == "" || (step.display == .warning && step.emptyText == nil) { return ([], nil) }
             let empty = step.emptyText.map { fill($0, result: result, arguments: arguments) } ?? "(none)"
             if step.display == .table {
                 return ([.table(ReplyTable(title: step.title, columns: [], rows: [], emptyText: empty))], summary ?? empty)
@@ -22,6 +22,9 @@ public struct StepRenderer: Sendable {
                 return KeyValue(c.spec.title, ValueFormatter.format(raw, unit: c.spec.unit), mark: c.spec.mark(for: raw))
             }
             return ((step.title.map { [.text($0)] } ?? []) + [.keyValues(kvs)], summary)
+        case .warning:
+            let notes = result.rows.compactMap { $0.first ?? nil }.filter { !$0.isEmpty }
+            return (notes.map { .note($0, .warning) }, summary)
         case .text:
             let lines = result.rows.map { $0.first.flatMap { $0 } ?? "" }.joined(separator: "\n")
             return ([.text(titled(step.title, lines))], summary)
