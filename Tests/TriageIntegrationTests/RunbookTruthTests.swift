@@ -23,10 +23,7 @@ final class RunbookTruthTests {
         h.shutdown()
     }
 
-    /// One value from the admin session.
-    func scalar(_ sql: String) throws -> String? {
-        try h.admin.exec(sql).first?.first ?? nil
-    }
+    func scalar(_ sql: String) throws -> String? { try h.scalar(sql) }
 
     // MARK: 1. xmin horizon holders
 
@@ -419,6 +416,11 @@ final class RunbookTruthTests {
 }
 
 extension RunbookHarness {
+    /// One value from the admin session.
+    func scalar(_ sql: String) throws -> String? {
+        try admin.exec(sql).first?.first ?? nil
+    }
+
     /// Rolls back every prepared transaction of this test database (they outlive sessions).
     func rollbackPreparedTransactions() {
         let gids = (try? admin.exec("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()")) ?? []

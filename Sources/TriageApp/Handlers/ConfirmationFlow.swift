@@ -141,7 +141,13 @@ public struct ConfirmationFlow: ActionFlow {
         for i in s.identifiers { identifiers[i] = try identifier(for: i, arguments: arguments, captured: captured) }
         var literals: [String: String] = [:]
         for l in s.literals { literals[l] = try identifier(for: l, arguments: arguments, captured: captured) }
-        return SQLStatement(s.sql, parameters: parameters, identifiers: identifiers, literals: literals)
+        var sql = s.sql
+        for name in s.integers {
+            let text = try identifier(for: name, arguments: arguments, captured: captured)
+            guard let value = Int(text) else { throw TriageError(.config, "\(name) is not an integer") }
+            sql = sql.replacingOccurrences(of: "{{integer:\(name)}}", with: String(value))
+        }
+        return SQLStatement(sql, parameters: parameters, identifiers: identifiers, literals: literals)
     }
 
     /// The blocks of an action's results and a one-line summary.

@@ -228,7 +228,7 @@ public struct RunbookLoader {
     func statements(_ node: YAMLNode, arguments: Set<String>, known: Set<String>) throws -> [RunbookStatement] {
         var statements: [RunbookStatement] = []
         for s in try node.list() {
-            try s.checkKeys(["sql", "params", "identifiers", "literals", "when", "unless", "title", "columns"])
+            try s.checkKeys(["sql", "params", "identifiers", "literals", "integers", "when", "unless", "title", "columns"])
             let sql = try s.required("sql").string()
             let params = try s["params"]?.strings().map { $0.lowercased() } ?? []
             let idents = try s["identifiers"]?.strings().map { $0.lowercased() } ?? []
@@ -238,9 +238,12 @@ public struct RunbookLoader {
                 guard sql.contains("{{ident:\(i)}}") else { throw s.error("sql does not use {{ident:\(i)}}") }
             }
             let literals = try s["literals"]?.strings().map { $0.lowercased() } ?? []
-            for l in literals {
-                guard known.contains(l) else { throw s.error("literal '\(l)' is not a declared argument or captured column") }
-                guard sql.contains("{{literal:\(l)}}") else { throw s.error("sql does not use {{literal:\(l)}}") }
+            let integers = try s["integers"]?.strings().map { $0.lowercased() } ?? []
+            for (kind, names) in [("literal", literals), ("integer", integers)] {
+                for l in names {
+                    guard known.contains(l) else { throw s.error("\(kind) '\(l)' is not a declared argument or captured column") }
+                    guard sql.contains("{{\(kind):\(l)}}") else { throw s.error("sql does not use {{\(kind):\(l)}}") }
+                }
             }
             let when = try s.string("when")?.lowercased()
             if let when, !arguments.contains(when) { throw s.error("when: '\(when)' is not a declared argument") }
@@ -248,7 +251,7 @@ public struct RunbookLoader {
             if let unless, !arguments.contains(unless) { throw s.error("unless: '\(unless)' is not a declared argument") }
             statements.append(RunbookStatement(sql: sql, parameters: params, identifiers: idents, when: when,
                                                unless: unless, title: try s.string("title"), columns: try columns(s),
-                                               literals: literals))
+                                               literals: literals, integers: integers))
         }
         return statements
     }

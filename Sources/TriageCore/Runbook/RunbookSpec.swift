@@ -151,6 +151,9 @@ public struct RunbookStatement: Sendable {
     public var identifiers: [String]
     /// Argument names substituted for `{{literal:NAME}}`, quoted as string literals by libpq.
     public var literals: [String]
+    /// Argument names substituted for `{{integer:NAME}}`: an integer checked in Swift before it
+    /// is written into the SQL (`SET STATISTICS 500` takes no parameter and no string literal).
+    public var integers: [String]
     /// Only run when this argument is given (a boolean: set to yes), e.g. `full` for VACUUM FULL.
     public var when: String?
     /// Only run when this argument is not given (or a boolean set to no).
@@ -163,7 +166,9 @@ public struct RunbookStatement: Sendable {
     public var columns: [ColumnSpec]
 
     public init(sql: String, parameters: [String] = [], identifiers: [String] = [], when: String? = nil,
-                unless: String? = nil, title: String? = nil, columns: [ColumnSpec] = [], literals: [String] = []) {
+                unless: String? = nil, title: String? = nil, columns: [ColumnSpec] = [], literals: [String] = [],
+                integers: [String] = []) {
+        self.integers = integers
         self.literals = literals
         self.columns = columns
         self.sql = sql
