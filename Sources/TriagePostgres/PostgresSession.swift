@@ -91,7 +91,7 @@ public final class PostgresSession: @unchecked Sendable {
             do {
                 var results: [QueryResult] = []
                 for s in statements {
-                    results.append(try conn.execute(try expand(s, on: conn), s.parameters))
+                    results.append(try conn.execute(Self.marker + (try expand(s, on: conn)), s.parameters))
                 }
                 _ = try conn.execute("COMMIT")
                 return results
@@ -105,11 +105,16 @@ public final class PostgresSession: @unchecked Sendable {
             defer { _ = try? conn.execute("SELECT set_config('statement_timeout', $1, false)", [String(target.statementTimeoutMs)]) }
             var results: [QueryResult] = []
             for s in statements {
-                results.append(try conn.execute(try expand(s, on: conn), s.parameters))
+                results.append(try conn.execute(Self.marker + (try expand(s, on: conn)), s.parameters))
             }
             return results
         }
     }
+
+    /// Starts every statement Triage sends, so that pg_stat_statements (which keeps the comment)
+    /// can tell Triage's own queries from the application's: `/pg slow` and the incident
+    /// snapshot leave them out.
+    public static let marker = "/* triage */ "
 
     /// Replaces `{{ident:NAME}}` placeholders with identifiers quoted by libpq.
     private func expand(_ statement: SQLStatement, on conn: PostgresConnection) throws -> String {

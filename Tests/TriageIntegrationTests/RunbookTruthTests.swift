@@ -35,7 +35,7 @@ final class RunbookTruthTests {
         let reader = try h.session("rb-reader")
         try reader.exec("BEGIN")
         try reader.exec("SELECT count(*) FROM hz")                     // look-alike: idle in transaction, neither xid nor snapshot
-        let idle = try h.session("rb-idle")
+        let idle = try h.session("rb-truth-idle")
         try idle.exec("SELECT 1")                                      // look-alike: idle, no transaction
         let state = try h.admin.exec("SELECT (backend_xmin IS NULL)::text, backend_xid::text, age(backend_xid)::text FROM pg_stat_activity WHERE pid = \(writer.pid)")
         #expect(state.first?[0] == "true")                              // the condition of the bug: no snapshot…
@@ -382,6 +382,123 @@ final class RunbookTruthTests {
         let flagged = await h.send("/pg kill-idle --older 1s --app rb-su --include-superusers")
         #expect(Set(flagged.table("Would terminate")?.column("pid") ?? []) == [String(app.pid), String(su3.pid)])
         #expect(flagged.allText.contains("1 of these sessions belong to superusers (postgres, marked SUPERUSER): they are included because you asked (--include-superusers)"))
+    }
+
+    // MARK: 7. Noise and raw values
+
+    @Test func slowLeavesTriagesOwnStatementsOut() async throws {
+        try h.admin.exec("CREATE TABLE sl(id int); INSERT INTO sl SELECT generate_series(1, 100)")
+        try h.admin.exec("SELECT count(*) FROM sl WHERE id > 5")                 // the application's
+        for line in ["/pg connections", "/pg locks", "/pg xmin", "/pg size"] { _ = await h.send(line) }
+        let marked = Int(try scalar("SELECT count(*) FROM pg_stat_statements WHERE query LIKE '/* triage */%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())") ?? "0") ?? 0
+        #expect(marked > 0)                                                       // Triage's statements are recorded, marked
+        let slow = await h.send("/pg slow --by total --limit 100")
+        let queries = try #require(slow.table("Slowest")).column("query")
+        #expect(queries.contains { $0.hasPrefix("SELECT count(*) FROM sl WHERE id > $1") })
+        #expect(!queries.contains { $0.contains("/* triage */") })
+        #expect(!queries.contains { $0.contains("pg_blocking_pids") })
+    }
+
+    @Test func sizesBooleansAndNeverAnalyzedTablesReadAsAPersonReadsThem() async throws {
+        try h.admin.exec("CREATE TABLE na(id int); INSERT INTO na SELECT generate_series(1, 300)")
+        #expect(try scalar("SELECT reltuples::text FROM pg_class WHERE relname = 'na'") == "-1")
+        let size = await h.send("/pg size")
+        #expect(size.table("Largest")?.row(where: "table", is: "public.na")?["rows (est.)"] == "not analyzed yet")
+        #expect(size.summary?.hasSuffix(" kB") == true || size.summary?.hasSuffix(" MB") == true)   // not "7733795 bytes"
+        try h.admin.exec("CREATE SEQUENCE sq AS integer CYCLE")   // (bigint maxima are the value formatter's extreme-number case, not this test's)
+        let sequences = await h.send("/pg sequences")
+        #expect(sequences.table()?.row(where: "sequence", is: "public.sq")?["cycles"] == "yes")
+        #expect(ValueFormatter.format("2026-12-01 19:58:07.967088+00", unit: .timestamp) == "2026-12-01 19:58:07 UTC")
+        #expect(ValueFormatter.format("2026-12-01 20:58:07+01", unit: .timestamp) == "2026-12-01 20:58:07 +01")
+        #expect(ValueFormatter.format("f", unit: .boolean) == "no")
+    }
+
+    @Test func cacheIgnoresTinyTablesButNotBigOnes() async throws {
+        try h.admin.exec("CREATE TABLE tiny(id int); INSERT INTO tiny VALUES (1), (2), (3)")
+        #expect(await h.eventually { (try? self.scalar("SELECT (heap_blks_read > 0)::text FROM pg_statio_user_tables WHERE relname = 'tiny'")) == "true" })
+        let cache = await h.send("/pg cache")
+        #expect(cache.table("Tables reading")?.row(where: "table", is: "public.tiny") == nil)
+        let all = await h.send("/pg cache --min-blocks 0")
+        let row = try #require(all.table("Tables reading")?.row(where: "table", is: "public.tiny"))
+        #expect(row["hit ratio"]?.isEmpty == false)                              // shown only when asked for
+        let health = await h.send("/pg health")
+        #expect(health.table()?.row(where: "check", is: "cache hit ratio")?["status"] != "CRITICAL")
+    }
+
+    @Test func vacuumStatsFlagsATableWithAutovacuumOffAndDeadTuples() async throws {
+        try h.admin.exec("CREATE TABLE off(id int) WITH (autovacuum_enabled = off); INSERT INTO off SELECT generate_series(1, 3000); DELETE FROM off")
+        try h.admin.exec("CREATE TABLE onn(id int); INSERT INTO onn SELECT generate_series(1, 3000); DELETE FROM onn WHERE id <= 2000")
+        #expect(await h.eventually { (try? self.scalar("SELECT n_dead_tup::text FROM pg_stat_user_tables WHERE relname = 'off'")) == "3000" })
+        let reply = await h.send("/pg vacuum-stats")
+        let table = try #require(reply.table("Vacuum state"))
+        let i = try #require(table.columns.firstIndex(of: "dead, waiting for a manual VACUUM"))
+        let off = try #require(table.rows.first { $0[0].text == "public.off" })
+        #expect(off[i].text == "3000")
+        #expect(off[i].mark == .warning || off[i].mark == .critical)
+        #expect(table.row(where: "table", is: "public.off")?["autovacuum"] == "OFF (table)")
+        let on = try #require(table.rows.first { $0[0].text == "public.onn" })
+        #expect(on[i].text == "-" && on[i].mark == .none)                         // look-alike: autovacuum will get to it
+        #expect(reply.worstMark >= .warning)
+    }
+
+    @Test func backupStatusAnswersWhetherPointInTimeRecoveryIsPossible() async throws {
+        let reply = await h.send("/pg backup-status")
+        let mode = try #require(try scalar("SHOW archive_mode"))
+        if mode == "off" {
+            #expect(reply.value("point-in-time recovery possible")?.hasPrefix("NO: archive_mode is off") == true)
+            #expect(reply.allText.contains("Point-in-time recovery is not possible now: archive_mode is off"))
+            #expect(reply.value("archive_command") == "(not used: archive_mode is off)")
+        }
+        #expect(reply.value("WAL file being written")?.count == 24)
+        #expect(reply.summary?.hasPrefix("point-in-time recovery: ") == true)
+    }
+
+    @Test func schemaChangesListsConstraintsNewestFirst() async throws {
+        try h.admin.exec("""
+            CREATE TABLE sp(id int PRIMARY KEY); CREATE TABLE sc(id int, p int);
+            ALTER TABLE sc ADD CONSTRAINT sc_p FOREIGN KEY (p) REFERENCES sp(id) NOT VALID;
+            ALTER TABLE sc ADD CONSTRAINT sc_id CHECK (id > 0);
+            """)
+        let reply = await h.send("/pg schema-changes --limit 6")
+        let t = try #require(reply.table("Newest"))
+        #expect(Array(t.column("name").prefix(2)) == ["sc_id on sc", "sc_p on sc"])
+        #expect(t.row(where: "name", is: "sc_p on sc")?["kind"] == "foreign key")
+        #expect(t.row(where: "name", is: "sc_p on sc")?["flags"] == "NOT VALID")
+        #expect(t.row(where: "name", is: "sp_pkey on sp")?["kind"] == "primary key")
+        #expect(!t.column("name").contains("pg_stat_statements"))                 // an extension's objects are not a migration's
+    }
+
+    @Test func restoreCheckCountsSmallTablesExactlyWithTheirNewestTimestamp() async throws {
+        try h.admin.exec("""
+            CREATE TABLE orders(id int, created_at timestamptz, shipped date);
+            INSERT INTO orders SELECT g, timestamptz '2026-11-30 12:00:00+00' + g * interval '1 minute', NULL FROM generate_series(1, 1234) g;
+            CREATE TABLE "Odd Name"(x int); INSERT INTO "Odd Name" VALUES (1);
+            """)
+        let reply = await h.send("/pg restore-check")
+        let t = try #require(reply.table("Tables"))
+        let orders = try #require(t.row(where: "table", is: "orders"))
+        #expect(orders["rows"] == "1234")
+        #expect(orders["counted"] == "exact")
+        #expect(orders["newest timestamp"] == "2026-12-01 08:34:00 UTC")
+        #expect(orders["from columns"] == "created_at, shipped")
+        #expect(t.row(where: "table", is: "\"Odd Name\"")?["rows"] == "1")
+        let estimates = await h.send("/pg restore-check --exact-below 0")
+        #expect(estimates.table("Tables")?.row(where: "table", is: "orders")?["counted"] == "estimate")
+        #expect(estimates.table("Tables")?.row(where: "table", is: "orders")?["rows"] == "not analyzed yet")
+    }
+
+    // MARK: 8. Truncation
+
+    @Test func helpAndRunbookAreNotCutShortInTheTerminal() async throws {
+        let help = TextRenderer().render(await h.send("/help"))
+        let killIdle = try #require(help.split(separator: "\n").first { $0.hasPrefix("/pg kill-idle ") })
+        #expect(killIdle.hasSuffix("(action)"))
+        #expect(!help.split(separator: "\n").contains { $0.hasSuffix("…") })     // nothing clipped
+        let quick = TextRenderer().render(await h.send("/runbook"))
+        #expect(quick.contains("/pg terminate-where"))
+        #expect(!quick.split(separator: "\n").contains { $0.hasSuffix("…") })
+        let symptom = await h.send("/runbook too many connections")
+        #expect(symptom.table()?.columns == ["command", "kind", "what it does"])
     }
 
     // MARK: 5. Lock tree indentation

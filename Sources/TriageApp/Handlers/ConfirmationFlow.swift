@@ -33,7 +33,7 @@ public struct ConfirmationFlow: ActionFlow {
             blocks.append(contentsOf: stepBlocks)
             if let summary { summaries.append(summary) }
             if let refuse = step.refuse, !result.rows.isEmpty {
-                refusals.append(renderer.fill(refuse, result: result, arguments: context.arguments))
+                refusals.append(renderer.fill(refuse, result: result, arguments: context.arguments, columns: step.columns))
             }
             if !step.capture.isEmpty {
                 if result.rows.isEmpty { nothingToDo = true }
@@ -161,7 +161,10 @@ public struct ConfirmationFlow: ActionFlow {
             }
             // `problem` values are warnings, not a column.
             let problems = r.columns.firstIndex(of: "problem").map { i in r.rows.compactMap { $0[i] }.filter { !$0.isEmpty } } ?? []
-            let specs = s.columns.isEmpty ? r.columns.map { ColumnSpec(name: $0) } : s.columns
+            let specs = s.columns.isEmpty ? r.columns.enumerated().map { c in
+                // Undeclared columns: t/f read as yes/no.
+                ColumnSpec(name: c.element, unit: !r.rows.isEmpty && r.rows.allSatisfy { $0[c.offset] == "t" || $0[c.offset] == "f" } ? .boolean : .none)
+            } : s.columns
             let shown = specs.filter { $0.name != "problem" }
             let step = RunbookStep(title: s.title, sql: s.sql, columns: shown,
                                    emptyText: "nothing matched any more (changed since the preview)")

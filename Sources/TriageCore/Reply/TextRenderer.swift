@@ -45,7 +45,7 @@ public struct TextRenderer: Sendable {
             return lines.joined(separator: "\n")
         }
         let cells: [[String]] = table.rows.map { row in
-            row.map { cell in clip(cell.text) + Self.flag(cell.mark) }
+            row.map { cell in (table.unclipped == true ? cell.text.replacingNewlines() : clip(cell.text)) + Self.flag(cell.mark) }
         }
         var widths = table.columns.map(\.count)
         for row in cells {

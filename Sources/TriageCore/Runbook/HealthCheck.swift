@@ -167,9 +167,11 @@ extension HealthCheck {
                     unit: .bytes, warn: 104_857_600, critical: 1_073_741_824, next: "/pg replication"),
         HealthCheck(key: "slow_statements", title: "statements averaging > 1 s",
                     sql: """
-                    SELECT count(*) AS value, coalesce('worst mean ' || round(max(mean_exec_time)::numeric) || ' ms', '') AS detail
+                    SELECT count(*) AS value, coalesce('worst mean ' || CASE WHEN max(mean_exec_time) >= 60000 THEN round((max(mean_exec_time) / 60000)::numeric, 1) || ' min'
+                                                               WHEN max(mean_exec_time) >= 1000 THEN round((max(mean_exec_time) / 1000)::numeric, 1) || ' s'
+                                                               ELSE round(max(mean_exec_time)::numeric) || ' ms' END, '') AS detail
                     FROM pg_stat_statements
-                    WHERE mean_exec_time > 1000 AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    WHERE mean_exec_time > 1000 AND query NOT LIKE '/* triage */%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                     """,
                     unit: .number, warn: 1, critical: nil, next: "/pg slow, /pg explain QUERYID", requiresExtension: "pg_stat_statements"),
         HealthCheck(key: "migrations", title: "failed or unfinished Prisma migrations",

@@ -196,7 +196,7 @@ public struct RunbookLoader {
             try c.checkKeys(["name", "title", "unit", "warn", "critical", "lower_is_worse", "hidden"])
             let unitText = try c.string("unit") ?? "none"
             guard let unit = ColumnSpec.Unit(rawValue: unitText) else {
-                throw c["unit"]!.error("unit must be one of none, number, bytes, percent, seconds, milliseconds, duration")
+                throw c["unit"]!.error("unit must be one of none, number, bytes, percent, seconds, milliseconds, duration, boolean, timestamp")
             }
             columns.append(ColumnSpec(name: try c.required("name").string(), title: try c.string("title"), unit: unit,
                                       warn: try c.double("warn"), critical: try c.double("critical"),

@@ -72,6 +72,8 @@ public struct RunbookStep: Sendable {
 public struct ColumnSpec: Sendable, Equatable {
     public enum Unit: String, Sendable {
         case none, number, bytes, percent, seconds, milliseconds, duration
+        /// `t`/`f` as yes/no; a timestamp to the second, in UTC.
+        case boolean, timestamp
     }
 
     public var name: String
@@ -104,7 +106,7 @@ public struct ColumnSpec: Sendable, Equatable {
         return .none
     }
 
-    public var isNumeric: Bool { unit != .none }
+    public var isNumeric: Bool { ![.none, .boolean, .timestamp].contains(unit) }
 }
 
 /// What an action runs once confirmed.
