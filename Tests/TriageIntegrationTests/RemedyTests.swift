@@ -37,6 +37,18 @@ final class RemedyTests {
         return (preview, done)
     }
 
+    @Test func constraintsSuggestTheIndexAForeignKeyLacksAndTheSuggestionWorks() async throws {
+        try h.admin.exec("CREATE TABLE fp(id int PRIMARY KEY); CREATE TABLE fc(id int PRIMARY KEY, \"Parent\" int REFERENCES fp(id))")
+        let reply = await h.send("/pg constraints")
+        let suggestion = try #require(reply.table("Foreign keys without")?.row(where: "table", is: "fc")?["to add the index"])
+        #expect(suggestion == "/pg create-index fc \"Parent\"")
+        let preview = await h.send(suggestion)
+        #expect(preview.value("new index") == "fc_Parent_idx")
+        _ = await h.send("/confirm \(try #require(h.token(preview)))")
+        let after = await h.send("/pg constraints")
+        #expect(after.table("Foreign keys without")?.row(where: "table", is: "fc") == nil)
+    }
+
     @Test func createIndexConcurrentlyBuildsItAndRefusesAnEquivalent() async throws {
         try h.admin.exec("CREATE TABLE ci(id int PRIMARY KEY, customer_id int, created_at timestamptz); INSERT INTO ci SELECT g, g % 50, now() FROM generate_series(1, 2000) g")
         let count = { try self.scalar("SELECT count(*)::text FROM pg_indexes WHERE tablename = 'ci'") }
