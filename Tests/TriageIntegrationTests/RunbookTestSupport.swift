@@ -18,7 +18,7 @@ final class RunbookHarness: @unchecked Sendable {
     private var messageNumber = 0
     private var sessions: [PostgresConnection] = []
 
-    init(suite: String, config: [String: String] = [:]) throws {
+    init(suite: String, config: [String: String] = [:], targets: [String: String] = [:]) throws {
         url = try TestEnvironment.freshDatabase("triage_rb_\(suite)")
         database = TestEnvironment.databaseName(in: url)
         admin = try TestEnvironment.session(url, app: "rb-admin")
@@ -28,6 +28,9 @@ final class RunbookHarness: @unchecked Sendable {
                                       timeline: (work as NSString).appendingPathComponent("\(database).sqlite"))
         c.commandsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("commands").path
+        for (name, url) in targets.sorted(by: { $0.key < $1.key }) {
+            c.databases.append(PostgresTarget(name: name, connectionString: url))
+        }
         for (key, yaml) in config {
             c.sections[key] = try YAMLNode.parse(yaml, file: "test-config")
         }

@@ -487,6 +487,30 @@ final class RunbookTruthTests {
         #expect(estimates.table("Tables")?.row(where: "table", is: "orders")?["rows"] == "not analyzed yet")
     }
 
+    @Test func restoreCheckAgainstAnotherDatabaseShowsWhatDiffers() async throws {
+        let oldURL = try TestEnvironment.freshDatabase("triage_rb_truth_old")
+        defer { TestEnvironment.dropDatabase(oldURL) }
+        let old = try TestEnvironment.session(oldURL, app: "rb-old")
+        defer { old.close() }
+        let tables = """
+            CREATE TABLE orders(id int, created_at timestamptz);
+            CREATE TABLE users(id int);
+            INSERT INTO users SELECT generate_series(1, 10);
+            """
+        try old.exec(tables + "CREATE TABLE audit(id int); INSERT INTO orders SELECT g, timestamptz '2026-12-01 10:00:00+00' + g * interval '1 second' FROM generate_series(1, 120) g")
+        let h2 = try RunbookHarness(suite: "truth_ag", targets: ["old": oldURL])
+        defer { h2.shutdown() }
+        try h2.admin.exec(tables + "INSERT INTO orders SELECT g, timestamptz '2026-12-01 10:00:00+00' + g * interval '1 second' FROM generate_series(1, 100) g")
+        let reply = await h2.send("/pg restore-check --against old")
+        let t = try #require(reply.table("Tables (this database vs old)"))
+        let orders = try #require(t.row(where: "table", is: "orders"))
+        #expect(orders["rows"] == "100" && orders["rows [old]"] == "120")
+        #expect(orders["newest timestamp"] == "2026-12-01 10:01:40 UTC" && orders["newest timestamp [old]"] == "2026-12-01 10:02:00 UTC")
+        #expect(orders["differs"] == "rows, newest timestamp")
+        #expect(t.row(where: "table", is: "users")?["differs"] == "")
+        #expect(t.row(where: "table", is: "audit")?["differs"] == "only in old")
+    }
+
     // MARK: 8. Truncation
 
     @Test func helpAndRunbookAreNotCutShortInTheTerminal() async throws {
