@@ -399,6 +399,21 @@ final class RunbookTruthTests {
         #expect(!queries.contains { $0.contains("pg_blocking_pids") })
     }
 
+    @Test func theIncidentSnapshotLeavesTriagesOwnStatementsOut() async throws {
+        for line in ["/pg size", "/pg restore-check", "/pg schema-changes"] { _ = await h.send(line) }
+        #expect(Int(try scalar("SELECT count(*) FROM pg_stat_statements WHERE query LIKE '/* triage */%pg_total_relation_size%'") ?? "0") ?? 0 > 0)
+        _ = await h.send("/incident open sev3 noise check", room: "snap")
+        let snapshot = try await h.app.store.read { tx -> TimelineEvent? in
+            let incident = try tx.activeIncident(platform: "test", room: "snap")!
+            return try tx.events(incident: incident.id!).first { $0.kind == .snapshot }
+        }
+        let output = try #require(snapshot?.output)
+        #expect(output.contains("Top statements") || output.contains("statements"))
+        #expect(!output.contains("/* triage */"))
+        #expect(!output.contains("pg_total_relation_size"))
+        _ = await h.send("/resolve", room: "snap")
+    }
+
     @Test func sizesBooleansAndNeverAnalyzedTablesReadAsAPersonReadsThem() async throws {
         try h.admin.exec("CREATE TABLE na(id int); INSERT INTO na SELECT generate_series(1, 300)")
         #expect(try scalar("SELECT reltuples::text FROM pg_class WHERE relname = 'na'") == "-1")
