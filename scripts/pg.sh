@@ -23,6 +23,9 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 shared_preload_libraries = 'pg_stat_statements'
 max_connections = 100
+# Prepared transactions and logical slots: /pg xmin, /pg locks and /pg rollback-prepared are tested with them.
+max_prepared_transactions = 10
+wal_level = logical
 fsync = off
 CONF
   as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null

@@ -91,9 +91,13 @@ public struct ActionPreview: Sendable {
     public var warning: String?
     /// A second confirmation, by another person, is needed (e.g. `--full`).
     public var needsExtraConfirmation: Bool
+    /// Why the action cannot succeed as things are (duplicated keys for a unique reindex):
+    /// no token is issued.
+    public var refusals: [String]
 
     public init(blocks: [ReplyBlock], summary: String? = nil, nothingToDo: Bool = false, captured: [String: [String?]] = [:],
-                target: String? = nil, lockLevel: String? = nil, warning: String? = nil, needsExtraConfirmation: Bool = false) {
+                target: String? = nil, lockLevel: String? = nil, warning: String? = nil, needsExtraConfirmation: Bool = false,
+                refusals: [String] = []) {
         self.blocks = blocks
         self.summary = summary
         self.nothingToDo = nothingToDo
@@ -102,6 +106,7 @@ public struct ActionPreview: Sendable {
         self.lockLevel = lockLevel
         self.warning = warning
         self.needsExtraConfirmation = needsExtraConfirmation
+        self.refusals = refusals
     }
 }
 
@@ -117,5 +122,18 @@ public struct ActionResult: Sendable {
         self.blocks = blocks
         self.summary = summary
         self.hadEffect = hadEffect
+    }
+}
+
+/// A confirmed action that failed: the message (with the server's DETAIL) and what was found
+/// afterwards (the leftover of a failed REINDEX CONCURRENTLY, and how to drop it).
+public struct ActionFailure: PresentableError {
+    public var message: String
+    public var blocks: [ReplyBlock]
+    public var description: String { message }
+
+    public init(message: String, blocks: [ReplyBlock]) {
+        self.message = message
+        self.blocks = blocks
     }
 }

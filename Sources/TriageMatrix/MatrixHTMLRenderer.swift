@@ -47,7 +47,7 @@ public struct MatrixHTMLRenderer: Sendable {
         }
         out += "<table><thead><tr>" + table.columns.map { "<th>\($0.htmlEscaped)</th>" }.joined() + "</tr></thead><tbody>"
         for row in table.rows {
-            out += "<tr>" + row.map { "<td>\(Self.lines($0.text))\(Self.flag($0.mark))</td>" }.joined() + "</tr>"
+            out += "<tr>" + row.map { "<td>\(Self.indented($0.text))\(Self.flag($0.mark))</td>" }.joined() + "</tr>"
         }
         return out + "</tbody></table>"
     }
@@ -55,6 +55,12 @@ public struct MatrixHTMLRenderer: Sendable {
     /// Escaped text with line breaks kept.
     static func lines(_ s: String) -> String {
         s.htmlEscaped.replacingOccurrences(of: "\n", with: "<br>")
+    }
+
+    /// A cell whose leading spaces (the depth of a blocking tree) survive HTML's whitespace collapsing.
+    static func indented(_ s: String) -> String {
+        let indent = s.prefix { $0 == " " }.count
+        return String(repeating: "&nbsp;", count: indent) + lines(String(s.dropFirst(indent)))
     }
 
     static func flag(_ mark: Mark) -> String {

@@ -63,9 +63,19 @@ final class PostgresConnection {
 
     /// Quotes an identifier with libpq's escaping.
     func quoteIdentifier(_ name: String) throws -> String {
+        try escape(name, what: "identifier", with: PQescapeIdentifier)
+    }
+
+    /// Quotes a string literal with libpq's escaping (it knows the server's settings).
+    func quoteLiteral(_ value: String) throws -> String {
+        try escape(value, what: "literal", with: PQescapeLiteral)
+    }
+
+    private func escape(_ text: String, what: String,
+                        with function: (OpaquePointer?, UnsafePointer<CChar>?, Int) -> UnsafeMutablePointer<CChar>?) throws -> String {
         guard let handle else { throw PostgresError(.connection, target: target.name, message: "not connected") }
-        guard let escaped = PQescapeIdentifier(handle, name, name.utf8.count) else {
-            throw PostgresError(.query, target: target.name, message: "cannot quote identifier")
+        guard let escaped = function(handle, text, text.utf8.count) else {
+            throw PostgresError(.query, target: target.name, message: "cannot quote \(what)")
         }
         defer { PQfreemem(escaped) }
         return String(cString: escaped)

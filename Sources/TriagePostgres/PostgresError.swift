@@ -71,3 +71,7 @@ public struct PostgresError: PresentableError {
         code == .connection || (sqlState?.hasPrefix("08") ?? false) || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
     }
 }
+
+extension PostgresError: ServerDetailed {
+    public var serverDetail: String? { detail }
+}

@@ -156,7 +156,7 @@ public final class PostgresSession: Sendable {
                 }
                 var results: [QueryResult] = []
                 for s in statements {
-                    results.append(try conn.execute(try expand(s, on: conn), s.parameters))
+                    results.append(try conn.execute(Self.marker + (try expand(s, on: conn)), s.parameters))
                 }
                 _ = try conn.execute(mode == .readOnlyRolledBack ? "ROLLBACK" : "COMMIT")
                 return results
@@ -175,17 +175,25 @@ public final class PostgresSession: Sendable {
             defer { if role != nil { _ = try? conn.execute("RESET ROLE") } }
             var results: [QueryResult] = []
             for s in statements {
-                results.append(try conn.execute(try expand(s, on: conn), s.parameters))
+                results.append(try conn.execute(Self.marker + (try expand(s, on: conn)), s.parameters))
             }
             return results
         }
     }
+
+    /// Starts every statement Triage sends, so that pg_stat_statements (which keeps the comment)
+    /// can tell Triage's own queries from the application's: `/pg slow` and the incident
+    /// snapshot leave them out.
+    public static let marker = "/* triage */ "
 
     /// Replaces `{{ident:NAME}}` placeholders with identifiers quoted by libpq.
     private func expand(_ statement: SQLStatement, on conn: PostgresConnection) throws -> String {
         var sql = statement.sql
         for (name, value) in statement.identifiers {
             sql = sql.replacingOccurrences(of: "{{ident:\(name)}}", with: try conn.quoteIdentifier(value))
+        }
+        for (name, value) in statement.literals {
+            sql = sql.replacingOccurrences(of: "{{literal:\(name)}}", with: try conn.quoteLiteral(value))
         }
         return sql
     }

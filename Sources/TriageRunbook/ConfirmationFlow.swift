@@ -21,18 +21,19 @@ public struct ConfirmationFlow: Sendable {
     public func preview(_ context: CommandContext, spec: RunbookSpec) async throws -> ActionPreview {
         guard let action = spec.action else { throw TriageError(.notFound, "/\(context.declaration.name) has nothing to run.") }
         let target = context.arguments.string("db")
-        let statements = spec.steps.map { step in
-            SQLStatement(step.sql, parameters: step.parameters.map { context.arguments[$0]?.sqlParameter })
-        }
-        let results = try await database.run(statements, on: target, mode: .readOnly)
+        let results = try await StepQueries.run(spec.steps, arguments: context.arguments, target: target, database: database)
         var blocks: [ReplyBlock] = []
         var summaries: [String] = []
         var captured: [String: [String?]] = [:]
         var nothingToDo = false
+        var refusals: [String] = []
         for (step, result) in zip(spec.steps, results) {
             let (stepBlocks, summary) = renderer.render(step, result: result, arguments: context.arguments)
             blocks.append(contentsOf: stepBlocks)
             if let summary { summaries.append(summary) }
+            if let refuse = step.refuse, !result.rows.isEmpty {
+                refusals.append(renderer.fill(refuse, result: result, arguments: context.arguments, columns: step.columns))
+            }
             if !step.capture.isEmpty {
                 if result.rows.isEmpty { nothingToDo = true }
                 for column in step.capture {
@@ -46,7 +47,7 @@ public struct ConfirmationFlow: Sendable {
         let extra = action.extraConfirmationWhen.map { context.arguments.flag($0) } ?? false
         return ActionPreview(blocks: blocks, summary: summaries.first, nothingToDo: nothingToDo, captured: captured,
                              target: target, lockLevel: action.lockLevel, warning: action.warning,
-                             needsExtraConfirmation: extra)
+                             needsExtraConfirmation: extra, refusals: refusals)
     }
 
     // MARK: Run after confirmation
@@ -59,14 +60,7 @@ public struct ConfirmationFlow: Sendable {
             throw TriageError(.notFound, "/\(declaration.name) has nothing to run.")
         }
         let chosen = action.statements.filter { $0.applies(to: arguments) }
-        var statements: [SQLStatement] = []
-        for s in chosen {
-            var parameters: [String?] = []
-            for p in s.parameters { parameters.append(try Self.value(for: p, arguments: arguments, captured: captured)) }
-            var identifiers: [String: String] = [:]
-            for i in s.identifiers { identifiers[i] = try Self.identifier(for: i, arguments: arguments, captured: captured) }
-            statements.append(SQLStatement(s.sql, parameters: parameters, identifiers: identifiers))
-        }
+        let statements = try chosen.map { try Self.statement($0, arguments: arguments, captured: captured) }
         let mode: SQLMode = action.autocommit ? .autocommit(statementTimeoutMs: 0) : .readWrite
         // A longer lock wait for this action only; RESET returns to the connection's own setting.
         var before: [SQLStatement] = []
@@ -81,9 +75,47 @@ public struct ConfirmationFlow: Sendable {
             results = try await database.run(before + statements + after, on: target, mode: mode)
         } catch {
             if action.autocommit && !after.isEmpty { _ = try? await database.run(after, on: target, mode: mode) }
-            throw error
+            throw await failure(error, action: action, arguments: arguments, captured: captured, target: target)
         }
         results = Array(results.dropFirst(before.count).prefix(statements.count))
+        return render(chosen, results: results, arguments: arguments)
+    }
+
+    /// The error of a failed action with PostgreSQL's DETAIL, and what its `on_failure`
+    /// statements find (the leftover of a failed REINDEX CONCURRENTLY, and how to drop it).
+    func failure(_ error: any Error, action: RunbookAction, arguments: BoundArguments, captured: [String: [String?]],
+                 target: String?) async -> any Error {
+        guard let presentable = error as? PresentableError else { return error }
+        var message = presentable.description
+        if let detail = (error as? any ServerDetailed)?.serverDetail, !detail.isEmpty { message += " DETAIL: \(detail)" }
+        var blocks: [ReplyBlock] = []
+        let chosen = action.onFailure.filter { $0.applies(to: arguments) }
+        if let statements = try? chosen.map({ try Self.statement($0, arguments: arguments, captured: captured) }),
+           !statements.isEmpty, let results = try? await database.run(statements, on: target, mode: .readOnly) {
+            blocks = render(chosen, results: results, arguments: arguments).blocks
+        }
+        return ActionFailure(message: message, blocks: blocks)
+    }
+
+    /// One action statement with its parameters and identifiers bound.
+    static func statement(_ s: RunbookStatement, arguments: BoundArguments, captured: [String: [String?]]) throws -> SQLStatement {
+        var parameters: [String?] = []
+        for p in s.parameters { parameters.append(try value(for: p, arguments: arguments, captured: captured)) }
+        var identifiers: [String: String] = [:]
+        for i in s.identifiers { identifiers[i] = try identifier(for: i, arguments: arguments, captured: captured) }
+        var literals: [String: String] = [:]
+        for l in s.literals { literals[l] = try identifier(for: l, arguments: arguments, captured: captured) }
+        var sql = s.sql
+        for name in s.integers {
+            let text = try identifier(for: name, arguments: arguments, captured: captured)
+            guard let value = Int(text) else { throw TriageError(.config, "\(name) is not an integer") }
+            sql = sql.replacingOccurrences(of: "{{integer:\(name)}}", with: String(value))
+        }
+        return SQLStatement(sql, parameters: parameters, identifiers: identifiers, literals: literals)
+    }
+
+    /// The blocks of an action's results and a one-line summary.
+    func render(_ chosen: [RunbookStatement], results: [QueryResult], arguments: BoundArguments) -> ActionResult {
         var blocks: [ReplyBlock] = []
         var lines: [String] = []
         for (s, r) in zip(chosen, results) {
@@ -91,9 +123,18 @@ public struct ConfirmationFlow: Sendable {
                 lines.append(r.commandTag)
                 continue
             }
-            let step = RunbookStep(title: s.title, sql: s.sql, emptyText: "nothing matched any more (changed since the preview)")
+            // `problem` values are warnings, not a column.
+            let problems = r.columns.firstIndex(of: "problem").map { i in r.rows.compactMap { $0[i] }.filter { !$0.isEmpty } } ?? []
+            let specs = s.columns.isEmpty ? r.columns.enumerated().map { c in
+                // Undeclared columns: t/f read as yes/no.
+                ColumnSpec(name: c.element, unit: !r.rows.isEmpty && r.rows.allSatisfy { $0[c.offset] == "t" || $0[c.offset] == "f" } ? .boolean : .none)
+            } : s.columns
+            let shown = specs.filter { $0.name != "problem" }
+            let step = RunbookStep(title: s.title, sql: s.sql, columns: shown,
+                                   emptyText: "nothing matched any more (changed since the preview)")
             let (b, _) = renderer.render(step, result: r, arguments: arguments)
             blocks.append(contentsOf: b)
+            blocks.append(contentsOf: problems.map { .note($0, .warning) })
             // A boolean column (terminated, cancelled) counts what was done.
             let flags = r.columns.indices.filter { c in r.rows.allSatisfy { $0[c] == "t" || $0[c] == "f" } }
             if r.rows.isEmpty {
@@ -101,8 +142,12 @@ public struct ConfirmationFlow: Sendable {
             } else if let c = flags.first {
                 lines.append("\(r.columns[c]): \(r.rows.filter { $0[c] == "t" }.count) of \(r.rows.count)")
             } else {
-                lines.append((s.title ?? "rows") + ": " + r.columns.enumerated().map { "\($0.element) \(r.rows[0][$0.offset] ?? "-")" }.joined(separator: ", "))
+                let values = shown.compactMap { c in
+                    r.columns.firstIndex(of: c.name).map { "\(c.title) \(ValueFormatter.format(r.rows[0][$0], unit: c.unit))" }
+                }
+                lines.append((s.title ?? "rows") + ": " + values.joined(separator: ", "))
             }
+            lines.append(contentsOf: problems)
         }
         return ActionResult(blocks: blocks, summary: lines.joined(separator: "; "))
     }

@@ -67,8 +67,10 @@ public struct GeneralCommands: CommandHandler {
             let rows = sections.map { s in
                 [ReplyCell(s.title), ReplyCell(s.symptoms.joined(separator: "; ")), ReplyCell(Self.commandNames(of: s, registry: registry).map { "/" + $0 }.joined(separator: " "))]
             }
+            var table = ReplyTable(columns: ["section", "symptoms", "commands"], rows: rows)
+            table.unclipped = true
             return Reply(title: "Runbook quick reference",
-                         blocks: [.table(ReplyTable(columns: ["section", "symptoms", "commands"], rows: rows)),
+                         blocks: [.table(table),
                                   .text("Type /runbook SYMPTOM, e.g. /runbook too many connections.")])
         }
         let words = Set(symptom.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init).filter { $0.count > 2 })
@@ -91,12 +93,16 @@ public struct GeneralCommands: CommandHandler {
             let cmds = Self.commandNames(of: s, registry: registry).compactMap { registry.declaration(named: $0) }
             let rows = cmds.map { [ReplyCell("/" + $0.name), ReplyCell($0.kind == .action ? "fix" : "diagnose"), ReplyCell($0.summary)] }
             blocks.append(.text(s.title + (s.summary.isEmpty ? "" : ": " + s.summary)))
-            blocks.append(.table(ReplyTable(columns: ["command", "", "what it does"], rows: rows)))
+            var table = ReplyTable(columns: ["command", "kind", "what it does"], rows: rows)
+            table.unclipped = true
+            blocks.append(.table(table))
         }
         let extra = commandMatches.filter { d in !matches.prefix(2).contains { $0.1.commands.contains(d.name) || $0.1.title == d.section } }
         if !extra.isEmpty {
-            blocks.append(.table(ReplyTable(title: "Also relevant", columns: ["command", "what it does"],
-                                            rows: extra.map { [ReplyCell("/" + $0.name), ReplyCell($0.summary)] })))
+            var table = ReplyTable(title: "Also relevant", columns: ["command", "what it does"],
+                                   rows: extra.map { [ReplyCell("/" + $0.name), ReplyCell($0.summary)] })
+            table.unclipped = true
+            blocks.append(.table(table))
         }
         return Reply(title: "Runbook: \(symptom.prefix(80))", blocks: blocks, summary: "runbook \(symptom.prefix(80))")
     }

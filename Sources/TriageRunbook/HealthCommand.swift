@@ -52,27 +52,29 @@ public struct HealthCommand: CommandHandler {
         let available = Set(present.rows.compactMap { $0.first ?? nil })
         let superuser = available.first { $0.hasPrefix("superuser:") }.map { String($0.dropFirst("superuser:".count)) }
         var rows: [[ReplyCell]] = []
-        var abnormal: [(HealthCheck, Mark, String)] = []
+        var abnormal: [(HealthCheck, Mark, String, String)] = []
         for check in checks {
             if let ext = check.requiresExtension, !available.contains("ext:" + ext) { continue }
             if let rel = check.requiresRelation, !available.contains("rel:" + rel) { continue }
             let value: String?
             let detail: String
+            var next = check.next
             var mark: Mark
             do {
                 let r = try await database.run([SQLStatement(check.sql)], on: target, mode: .readOnly)[0]
                 value = r.value("value")
                 detail = r.value("detail") ?? ""
+                if let specific = r.value("next"), !specific.isEmpty { next = specific }
                 mark = check.evaluate(value)
             } catch let e as PresentableError {
                 value = nil
                 detail = "check failed: \(e.description)"
                 mark = .warning
             }
-            if mark > .none { abnormal.append((check, mark, check.format(value))) }
+            if mark > .none { abnormal.append((check, mark, check.format(value), next)) }
             let status = mark == .critical ? "CRITICAL" : mark == .warning ? "warning" : "ok"
             rows.append([ReplyCell(check.title), ReplyCell(check.format(value), mark: mark), ReplyCell(status, mark: mark),
-                         ReplyCell(detail), ReplyCell(mark > .none ? check.next : "")])
+                         ReplyCell(detail), ReplyCell(mark > .none ? next : "")])
         }
         // Abnormal first, worst first; the order of the checks otherwise.
         rows = rows.enumerated().sorted { a, b in
@@ -92,7 +94,7 @@ public struct HealthCommand: CommandHandler {
             summary = "health: all \(rows.count) checks ok"
         } else {
             let worst = abnormal.sorted { $0.1 > $1.1 }
-            blocks.append(.text("Next: " + worst.map { "\($0.0.title) → \($0.0.next)" }.joined(separator: "; ")))
+            blocks.append(.text("Next: " + worst.map { "\($0.0.title) → \($0.3)" }.joined(separator: "; ")))
             summary = "health: \(abnormal.count) abnormal: " + worst.map { "\($0.0.title) \($0.2)" }.joined(separator: ", ")
         }
         var reply = Reply(title: "Database health" + (target.map { " [\($0)]" } ?? ""), blocks: blocks, summary: summary)

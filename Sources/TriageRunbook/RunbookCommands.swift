@@ -58,10 +58,15 @@ public struct RunbookCommands: ActionHandler {
             missing = needed.subtracting(present)
         }
         let runnable = steps.filter { $0.requiresExtension.map { !missing.contains($0) } ?? true }
-        let statements = runnable.map { step in
-            SQLStatement(step.sql, parameters: step.parameters.map { context.arguments[$0]?.sqlParameter })
+        var results = try await StepQueries.run(runnable, arguments: context.arguments, target: target, database: database)
+        var shownSteps = runnable
+        // `--against NAME` (commands that declare it): the same steps on another target, side by side.
+        if context.declaration.arguments.contains(where: { $0.name == "against" }), let other = context.arguments.string("against") {
+            let theirs = try await StepQueries.run(runnable, arguments: context.arguments, target: other, database: database)
+            for i in runnable.indices {
+                (shownSteps[i], results[i]) = SideBySide.merge(runnable[i], results[i], theirs[i], against: other)
+            }
         }
-        let results = statements.isEmpty ? [] : try await database.run(statements, on: target, mode: .readOnly)
         var blocks: [ReplyBlock] = []
         var summaries: [String] = []
         var resultIndex = 0
@@ -72,7 +77,7 @@ public struct RunbookCommands: ActionHandler {
                 summaries.append("\(ext) not installed")
                 continue
             }
-            let (stepBlocks, summary) = renderer.render(step, result: results[resultIndex], arguments: context.arguments)
+            let (stepBlocks, summary) = renderer.render(shownSteps[resultIndex], result: results[resultIndex], arguments: context.arguments)
             resultIndex += 1
             blocks.append(contentsOf: stepBlocks)
             if let summary { summaries.append(summary) }

@@ -23,8 +23,11 @@ final class RunbookHarness: @unchecked Sendable {
     private var messageNumber = 0
     private var sessions: [PostgresConnection] = []
 
-    /// - Parameter targets: the database targets for the fresh database's URL (default: one, the URL itself).
-    init(suite: String, config: [String: String] = [:], targets: ((String) -> [PostgresTarget])? = nil) throws {
+    /// - Parameters:
+    ///   - targets: the database targets for the fresh database's URL (default: one, the URL itself).
+    ///   - extraTargets: more targets by name (for `--against`), after those.
+    init(suite: String, config: [String: String] = [:], targets: ((String) -> [PostgresTarget])? = nil,
+         extraTargets: [String: String] = [:]) throws {
         url = try TestEnvironment.freshDatabase("triage_rb_\(suite)")
         database = TestEnvironment.databaseName(in: url)
         admin = try TestEnvironment.session(url, app: "rb-admin")
@@ -35,6 +38,9 @@ final class RunbookHarness: @unchecked Sendable {
         c.commandsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("commands").path
         if let targets { c.databases = targets(url) }
+        for (name, url) in extraTargets.sorted(by: { $0.key < $1.key }) {
+            c.databases.append(PostgresTarget(name: name, connectionString: url))
+        }
         for (key, yaml) in config {
             c.sections[key] = try YAMLNode.parse(yaml, file: "test-config")
         }

@@ -33,7 +33,7 @@ import TriageTesting
         chat.push("/ping", room: "r1", from: "stranger")    // nobody listed, no default role: no answer
         chat.push("/ping", room: "elsewhere", from: "u1")   // a room not served: no answer
         chat.push("/pg terminate 4242", room: "r1", from: "u1")   // a viewer: refused, with a reply
-        let replies = await chat.waitForReplies(2)
+        let replies = await chat.waitForReplies(2, timeout: 60)
         await group.triggerGracefulShutdown()
         _ = try? await running.value
         await app.shutdown()

@@ -21,7 +21,9 @@ public struct HelpFormatter: Sendable {
             let rows = decls.sorted { $0.name < $1.name }.map { d -> [ReplyCell] in
                 [ReplyCell("/" + d.name), ReplyCell(d.summary + (d.kind == .action ? " (action)" : ""))]
             }
-            blocks.append(.table(ReplyTable(title: section, columns: ["command", "what it does"], rows: rows)))
+            var table = ReplyTable(title: section, columns: ["command", "what it does"], rows: rows)
+            table.unclipped = true
+            blocks.append(.table(table))
         }
         blocks.append(.text("Type /help COMMAND for its arguments, /runbook SYMPTOM for what to run."))
         return Reply(title: "Triage commands", blocks: blocks, summary: "help")

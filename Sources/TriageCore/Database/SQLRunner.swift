@@ -8,8 +8,12 @@ public struct SQLStatement: Sendable, Equatable {
     public var parameters: [String?]
     /// Identifier placeholders: name → value, quoted by the adapter.
     public var identifiers: [String: String]
+    /// String-literal placeholders (`{{literal:NAME}}`): name → value, quoted by the adapter, for
+    /// utility statements that take no parameters (`ROLLBACK PREPARED 'gid'`).
+    public var literals: [String: String]
 
-    public init(_ sql: String, parameters: [String?] = [], identifiers: [String: String] = [:]) {
+    public init(_ sql: String, parameters: [String?] = [], identifiers: [String: String] = [:], literals: [String: String] = [:]) {
+        self.literals = literals
         self.sql = sql
         self.parameters = parameters
         self.identifiers = identifiers

@@ -7,3 +7,8 @@ public protocol PresentableError: Error, CustomStringConvertible, CustomDebugStr
 extension PresentableError {
     public var debugDescription: String { description }
 }
+
+/// An error that carries the server's own detail line (PostgreSQL's DETAIL), safe to show.
+public protocol ServerDetailed: Error {
+    var serverDetail: String? { get }
+}

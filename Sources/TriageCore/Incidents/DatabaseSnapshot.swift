@@ -26,7 +26,7 @@ public struct DatabaseSnapshot: Sendable {
                coalesce(wait_event_type || ':' || wait_event, '') AS waiting_on,
                left(regexp_replace(query, '\\s+', ' ', 'g'), 200) AS query
         FROM pg_stat_activity
-        WHERE backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid()
+        WHERE backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid() AND application_name <> 'triage'
         ORDER BY query_start NULLS LAST
         LIMIT 10
         """)
@@ -54,7 +54,7 @@ public struct DatabaseSnapshot: Sendable {
         SELECT calls, round(total_exec_time::numeric, 1) AS total_ms, round(mean_exec_time::numeric, 2) AS mean_ms,
                left(regexp_replace(query, '\\s+', ' ', 'g'), 200) AS query
         FROM pg_stat_statements
-        WHERE query !~* 'pg_stat_statements|pg_stat_activity|pg_locks|pg_extension'
+        WHERE query !~* 'pg_stat_statements|pg_stat_activity|pg_locks|pg_extension' AND query NOT LIKE '/* triage */%'
         ORDER BY total_exec_time DESC
         LIMIT 5
         """)

@@ -17,9 +17,13 @@ extension ReplyBlock {
         case .code(let s): return .code(r(s))
         case .keyValues(let kvs): return .keyValues(kvs.map { KeyValue(r($0.key), r($0.value), mark: $0.mark) })
         case .table(let t):
-            return .table(ReplyTable(title: t.title.map(r), columns: t.columns.map(r), numeric: t.numeric,
-                                     rows: t.rows.map { $0.map { ReplyCell(r($0.text), mark: $0.mark) } },
-                                     emptyText: t.emptyText.map(r)))
+            // A copy keeps every other property of the table (unclipped, …).
+            var copy = t
+            copy.title = t.title.map(r)
+            copy.columns = t.columns.map(r)
+            copy.rows = t.rows.map { $0.map { cell in var c = cell; c.text = r(cell.text); return c } }
+            copy.emptyText = t.emptyText.map(r)
+            return .table(copy)
         }
     }
 }

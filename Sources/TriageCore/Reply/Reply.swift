@@ -86,6 +86,8 @@ public struct ReplyTable: Codable, Sendable, Equatable {
     public var rows: [[ReplyCell]]
     /// Shown when there are no rows.
     public var emptyText: String?
+    /// Cells are never cut short in text (command lists and summaries in /help and /runbook).
+    public var unclipped: Bool?
 
     public init(title: String? = nil, columns: [String], numeric: [Bool]? = nil, rows: [[ReplyCell]], emptyText: String? = nil) {
         self.title = title

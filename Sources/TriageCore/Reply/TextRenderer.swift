@@ -46,7 +46,7 @@ public struct TextRenderer: Sendable {
             return lines.joined(separator: "\n")
         }
         let cells: [[String]] = table.rows.map { row in
-            row.map { cell in clip(cell.text) + Self.flag(cell.mark) }
+            row.map { cell in (table.unclipped == true ? cell.text.replacingNewlines() : clip(cell.text)) + Self.flag(cell.mark) }
         }
         var widths = table.columns.map(\.count)
         for row in cells {
@@ -68,7 +68,9 @@ public struct TextRenderer: Sendable {
     }
 
     func clip(_ s: String) -> String {
-        let flat = s.replacingNewlines()
+        // Leading spaces are indentation (the depth of a blocking tree); only the rest is collapsed.
+        let indent = s.prefix { $0 == " " }
+        let flat = String(indent) + s.dropFirst(indent.count).description.replacingNewlines()
         return flat.count > maxCellWidth ? String(flat.prefix(maxCellWidth - 1)) + "…" : flat
     }
 

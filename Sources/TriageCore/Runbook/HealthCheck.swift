@@ -10,7 +10,8 @@ public struct HealthCheck: Sendable, Equatable {
     public var warn: Double?
     public var critical: Double?
     public var lowerIsWorse: Bool
-    /// The commands to run next when the value is flagged.
+    /// The commands to run next when the value is flagged (a `next` column of the query's
+    /// row, when present, names them more precisely: "/pg rollback-prepared gx1").
     public var next: String
     /// Only probed when this extension is installed.
     public var requiresExtension: String?
@@ -73,18 +74,44 @@ extension HealthCheck {
                     """,
                     unit: .seconds, warn: 30, critical: 300, next: "/pg active, /pg cancel PID"),
         HealthCheck(key: "blocked", title: "sessions waiting on locks",
+                    // pg_blocking_pids() says 0 for a prepared transaction: name those by gid, since
+                    // terminating "pid 0" cannot work.
                     sql: """
-                    SELECT count(*) AS value, coalesce('blocked by pids ' || string_agg(DISTINCT b::text, ', '), '') AS detail
-                    FROM pg_stat_activity a LEFT JOIN LATERAL unnest(pg_blocking_pids(a.pid)) AS b ON true
-                    WHERE cardinality(pg_blocking_pids(a.pid)) > 0
+                    WITH w AS (
+                      SELECT a.pid, b FROM pg_stat_activity a LEFT JOIN LATERAL unnest(pg_blocking_pids(a.pid)) AS b ON true
+                      WHERE cardinality(pg_blocking_pids(a.pid)) > 0
+                    ), p AS (
+                      SELECT string_agg(gid, ', ' ORDER BY prepared) AS gids,
+                             (array_agg(CASE WHEN gid ~ '^[A-Za-z0-9_.:-]+$' THEN gid ELSE '"' || replace(gid, '"', '') || '"' END ORDER BY prepared))[1] AS oldest
+                      FROM pg_prepared_xacts WHERE database = current_database()
+                    )
+                    SELECT (SELECT count(DISTINCT pid) FROM w) AS value,
+                           concat_ws('; ',
+                             'blocked by pids ' || (SELECT string_agg(DISTINCT b::text, ', ') FROM w WHERE b <> 0),
+                             CASE WHEN EXISTS (SELECT 1 FROM w WHERE b = 0) THEN 'blocked by prepared transactions ' || coalesce(p.gids, '(in another database)') END
+                           ) AS detail,
+                           CASE WHEN EXISTS (SELECT 1 FROM w WHERE b = 0) AND p.oldest IS NOT NULL
+                                THEN '/pg locks, /pg rollback-prepared ' || p.oldest END AS next
+                    FROM p
                     """,
                     unit: .number, warn: 1, critical: 5, next: "/pg locks, /pg cancel PID, /pg terminate PID"),
         HealthCheck(key: "xmin_horizon", title: "xmin horizon age (xids)",
+                    // Every holder PostgreSQL considers: backends' snapshot xmin and own xid (walsenders
+                    // and autovacuum included), prepared transactions, slots' xmin and catalog_xmin.
                     sql: """
-                    SELECT max(a) AS value, '' AS detail FROM (
-                      SELECT age(backend_xmin) AS a FROM pg_stat_activity WHERE backend_xmin IS NOT NULL AND pid <> pg_backend_pid()
-                      UNION ALL SELECT age(transaction) FROM pg_prepared_xacts
-                      UNION ALL SELECT age(coalesce(xmin, catalog_xmin)) FROM pg_replication_slots) h
+                    SELECT a AS value, coalesce(who || ' holds it (' || a || ' xids)', '') AS detail, next FROM (
+                      SELECT greatest(age(backend_xid), age(backend_xmin)) AS a, backend_type || ' pid ' || pid AS who,
+                             CASE WHEN state LIKE 'idle in transaction%' THEN '/pg xmin, /pg terminate ' || pid
+                                  ELSE '/pg xmin, /pg cancel ' || pid END AS next
+                      FROM pg_stat_activity WHERE (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL) AND pid <> pg_backend_pid()
+                        AND (datname = current_database() OR datname IS NULL)
+                      UNION ALL SELECT age(transaction), 'prepared transaction ' || gid, '/pg xmin, /pg rollback-prepared ' || gid
+                        FROM pg_prepared_xacts WHERE database = current_database()
+                      UNION ALL SELECT age(xmin), 'replication slot ' || slot_name, '/pg xmin, /pg replication' FROM pg_replication_slots WHERE xmin IS NOT NULL
+                      UNION ALL SELECT age(catalog_xmin), 'replication slot ' || slot_name || ' (catalog_xmin)', '/pg xmin, /pg replication'
+                        FROM pg_replication_slots WHERE catalog_xmin IS NOT NULL
+                      UNION ALL SELECT NULL, NULL, NULL) h
+                    ORDER BY a DESC NULLS LAST LIMIT 1
                     """,
                     unit: .number, warn: 1_000_000, critical: 50_000_000, next: "/pg xmin, /pg idle-tx"),
         HealthCheck(key: "wraparound", title: "xid age toward wraparound",
@@ -140,9 +167,11 @@ extension HealthCheck {
                     unit: .bytes, warn: 104_857_600, critical: 1_073_741_824, next: "/pg replication"),
         HealthCheck(key: "slow_statements", title: "statements averaging > 1 s",
                     sql: """
-                    SELECT count(*) AS value, coalesce('worst mean ' || round(max(mean_exec_time)::numeric) || ' ms', '') AS detail
+                    SELECT count(*) AS value, coalesce('worst mean ' || CASE WHEN max(mean_exec_time) >= 60000 THEN round((max(mean_exec_time) / 60000)::numeric, 1) || ' min'
+                                                               WHEN max(mean_exec_time) >= 1000 THEN round((max(mean_exec_time) / 1000)::numeric, 1) || ' s'
+                                                               ELSE round(max(mean_exec_time)::numeric) || ' ms' END, '') AS detail
                     FROM pg_stat_statements
-                    WHERE mean_exec_time > 1000 AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    WHERE mean_exec_time > 1000 AND query NOT LIKE '/* triage */%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                     """,
                     unit: .number, warn: 1, critical: nil, next: "/pg slow, /pg explain QUERYID", requiresExtension: "pg_stat_statements"),
         HealthCheck(key: "migrations", title: "failed or unfinished Prisma migrations",

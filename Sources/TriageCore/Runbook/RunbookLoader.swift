@@ -168,14 +168,25 @@ public struct RunbookLoader {
 
     func step(_ node: YAMLNode, arguments: Set<String>) throws -> RunbookStep {
         try node.checkKeys(["title", "sql", "params", "show", "columns", "empty", "summary", "requires_extension",
-                            "missing_extension", "capture"])
+                            "missing_extension", "capture", "generated", "refuse"])
         let sql = try node.required("sql").string()
         let params = try node["params"]?.strings().map { $0.lowercased() } ?? []
         try checkParameters(sql: sql, params: params, arguments: arguments, node: node)
         let showText = try node.string("show") ?? "table"
         guard let display = RunbookStep.Display(rawValue: showText) else {
-            throw node["show"]!.error("show must be table, keyvalues or text")
+            throw node["show"]!.error("show must be table, keyvalues, text or warning")
         }
+        let columns = try self.columns(node)
+        return RunbookStep(title: try node.string("title"), sql: sql, parameters: params, display: display,
+                           columns: columns, emptyText: try node.string("empty"), summary: try node.string("summary"),
+                           requiresExtension: try node.string("requires_extension"),
+                           missingExtensionHint: try node.string("missing_extension"),
+                           capture: try node["capture"]?.strings() ?? [],
+                           generated: try node.bool("generated") ?? false, refuse: try node.string("refuse"))
+    }
+
+    /// The `columns:` of a step or an action statement.
+    func columns(_ node: YAMLNode) throws -> [ColumnSpec] {
         var columns: [ColumnSpec] = []
         for c in try node["columns"]?.list() ?? [] {
             if case .scalar = c.node {
@@ -185,22 +196,18 @@ public struct RunbookLoader {
             try c.checkKeys(["name", "title", "unit", "warn", "critical", "lower_is_worse", "hidden"])
             let unitText = try c.string("unit") ?? "none"
             guard let unit = ColumnSpec.Unit(rawValue: unitText) else {
-                throw c["unit"]!.error("unit must be one of none, number, bytes, percent, seconds, milliseconds, duration")
+                throw c["unit"]!.error("unit must be one of none, number, bytes, percent, seconds, milliseconds, duration, boolean, timestamp")
             }
             columns.append(ColumnSpec(name: try c.required("name").string(), title: try c.string("title"), unit: unit,
                                       warn: try c.double("warn"), critical: try c.double("critical"),
                                       lowerIsWorse: try c.bool("lower_is_worse") ?? false,
                                       hidden: try c.bool("hidden") ?? false))
         }
-        return RunbookStep(title: try node.string("title"), sql: sql, parameters: params, display: display,
-                           columns: columns, emptyText: try node.string("empty"), summary: try node.string("summary"),
-                           requiresExtension: try node.string("requires_extension"),
-                           missingExtensionHint: try node.string("missing_extension"),
-                           capture: try node["capture"]?.strings() ?? [])
+        return columns
     }
 
     func action(_ node: YAMLNode, arguments: Set<String>, captured: Set<String> = []) throws -> RunbookAction {
-        try node.checkKeys(["statements", "autocommit", "lock", "second_confirmation_when", "warning", "lock_timeout"])
+        try node.checkKeys(["statements", "autocommit", "lock", "second_confirmation_when", "warning", "lock_timeout", "on_failure"])
         var lockTimeout: Int?
         if let text = try node.string("lock_timeout") {
             guard let seconds = DurationParser.seconds(text), seconds > 0 else {
@@ -209,9 +216,19 @@ public struct RunbookLoader {
             lockTimeout = seconds
         }
         let known = arguments.union(captured)
+        let statements = try self.statements(node.required("statements"), arguments: arguments, known: known)
+        let onFailure = try node["on_failure"].map { try self.statements($0, arguments: arguments, known: known) } ?? []
+        return RunbookAction(statements: statements, autocommit: try node.bool("autocommit") ?? false,
+                             lockLevel: try node.string("lock"),
+                             extraConfirmationWhen: try node.string("second_confirmation_when")?.lowercased(),
+                             warning: try node.string("warning"), lockTimeoutSeconds: lockTimeout, onFailure: onFailure)
+    }
+
+    /// An action's `statements:` (or `on_failure:`).
+    func statements(_ node: YAMLNode, arguments: Set<String>, known: Set<String>) throws -> [RunbookStatement] {
         var statements: [RunbookStatement] = []
-        for s in try node.required("statements").list() {
-            try s.checkKeys(["sql", "params", "identifiers", "when", "unless", "title"])
+        for s in try node.list() {
+            try s.checkKeys(["sql", "params", "identifiers", "literals", "integers", "when", "unless", "title", "columns"])
             let sql = try s.required("sql").string()
             let params = try s["params"]?.strings().map { $0.lowercased() } ?? []
             let idents = try s["identifiers"]?.strings().map { $0.lowercased() } ?? []
@@ -220,17 +237,23 @@ public struct RunbookLoader {
                 guard known.contains(i) else { throw s.error("identifier '\(i)' is not a declared argument or captured column") }
                 guard sql.contains("{{ident:\(i)}}") else { throw s.error("sql does not use {{ident:\(i)}}") }
             }
+            let literals = try s["literals"]?.strings().map { $0.lowercased() } ?? []
+            let integers = try s["integers"]?.strings().map { $0.lowercased() } ?? []
+            for (kind, names) in [("literal", literals), ("integer", integers)] {
+                for l in names {
+                    guard known.contains(l) else { throw s.error("\(kind) '\(l)' is not a declared argument or captured column") }
+                    guard sql.contains("{{\(kind):\(l)}}") else { throw s.error("sql does not use {{\(kind):\(l)}}") }
+                }
+            }
             let when = try s.string("when")?.lowercased()
             if let when, !arguments.contains(when) { throw s.error("when: '\(when)' is not a declared argument") }
             let unless = try s.string("unless")?.lowercased()
             if let unless, !arguments.contains(unless) { throw s.error("unless: '\(unless)' is not a declared argument") }
             statements.append(RunbookStatement(sql: sql, parameters: params, identifiers: idents, when: when,
-                                               unless: unless, title: try s.string("title")))
+                                               unless: unless, title: try s.string("title"), columns: try columns(s),
+                                               literals: literals, integers: integers))
         }
-        return RunbookAction(statements: statements, autocommit: try node.bool("autocommit") ?? false,
-                             lockLevel: try node.string("lock"),
-                             extraConfirmationWhen: try node.string("second_confirmation_when")?.lowercased(),
-                             warning: try node.string("warning"), lockTimeoutSeconds: lockTimeout)
+        return statements
     }
 
     func checkParameters(sql: String, params: [String], arguments: Set<String>, node: YAMLNode) throws {

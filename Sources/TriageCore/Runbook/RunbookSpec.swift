@@ -19,6 +19,9 @@ public struct RunbookStep: Sendable {
         case keyValues = "keyvalues"
         /// The first column of each row as text.
         case text
+        /// The first column of each row as a warning (nothing when there are no rows): what the
+        /// reader must not miss, such as superuser sessions in a kill list.
+        case warning
     }
 
     public var title: String?
@@ -37,10 +40,21 @@ public struct RunbookStep: Sendable {
     /// For an action's preview: result columns whose values are kept with the confirmation
     /// token and handed to the action's statements as `captured.NAME`.
     public var capture: [String]
+    /// The query returns SQL text (first column of the first row) built by the server from the
+    /// catalog (`format('%I')`, `pg_get_indexdef`): that text is then run, read-only, and its
+    /// rows are the step's. For checks whose shape depends on the catalog (duplicated keys of a
+    /// unique index, rows a constraint would reject). No row: nothing to run, no rows.
+    public var generated: Bool
+    /// For an action's preview: when this step has rows, the action cannot succeed; the preview
+    /// shows this message (`{column}` from the first row) and issues no token.
+    public var refuse: String?
 
     public init(title: String? = nil, sql: String, parameters: [String] = [], display: Display = .table,
                 columns: [ColumnSpec] = [], emptyText: String? = nil, summary: String? = nil,
-                requiresExtension: String? = nil, missingExtensionHint: String? = nil, capture: [String] = []) {
+                requiresExtension: String? = nil, missingExtensionHint: String? = nil, capture: [String] = [],
+                generated: Bool = false, refuse: String? = nil) {
+        self.generated = generated
+        self.refuse = refuse
         self.capture = capture
         self.title = title
         self.sql = sql
@@ -58,6 +72,8 @@ public struct RunbookStep: Sendable {
 public struct ColumnSpec: Sendable, Equatable {
     public enum Unit: String, Sendable {
         case none, number, bytes, percent, seconds, milliseconds, duration
+        /// `t`/`f` as yes/no; a timestamp to the second, in UTC.
+        case boolean, timestamp
     }
 
     public var name: String
@@ -90,7 +106,7 @@ public struct ColumnSpec: Sendable, Equatable {
         return .none
     }
 
-    public var isNumeric: Bool { unit != .none }
+    public var isNumeric: Bool { ![.none, .boolean, .timestamp].contains(unit) }
 }
 
 /// What an action runs once confirmed.
@@ -109,9 +125,14 @@ public struct RunbookAction: Sendable {
     /// How long the action may wait for locks, in seconds, instead of the target's short
     /// diagnostic `lock_timeout` (REINDEX CONCURRENTLY waits for older transactions to end).
     public var lockTimeoutSeconds: Int?
+    /// Read-only statements run when the action fails (what a failed REINDEX CONCURRENTLY left
+    /// behind, and the command that cleans it up); their rows are shown with the error.
+    public var onFailure: [RunbookStatement]
 
     public init(statements: [RunbookStatement], autocommit: Bool = false, lockLevel: String? = nil,
-                extraConfirmationWhen: String? = nil, warning: String? = nil, lockTimeoutSeconds: Int? = nil) {
+                extraConfirmationWhen: String? = nil, warning: String? = nil, lockTimeoutSeconds: Int? = nil,
+                onFailure: [RunbookStatement] = []) {
+        self.onFailure = onFailure
         self.lockTimeoutSeconds = lockTimeoutSeconds
         self.statements = statements
         self.autocommit = autocommit
@@ -130,15 +151,28 @@ public struct RunbookStatement: Sendable {
     public var parameters: [String]
     /// Argument names substituted for `{{ident:NAME}}`, quoted by libpq.
     public var identifiers: [String]
+    /// Argument names substituted for `{{literal:NAME}}`, quoted as string literals by libpq.
+    public var literals: [String]
+    /// Argument names substituted for `{{integer:NAME}}`: an integer checked in Swift before it
+    /// is written into the SQL (`SET STATISTICS 500` takes no parameter and no string literal).
+    public var integers: [String]
     /// Only run when this argument is given (a boolean: set to yes), e.g. `full` for VACUUM FULL.
     public var when: String?
     /// Only run when this argument is not given (or a boolean set to no).
     public var unless: String?
     /// A heading for the statement's rows in the result.
     public var title: String?
+    /// How the statement's rows are shown (units, titles); every column as is when empty.
+    /// A column named `problem` is not shown as a column: each non-empty value becomes a
+    /// warning in the reply ("VACUUM removed nothing: pid 4242 holds the xmin horizon").
+    public var columns: [ColumnSpec]
 
     public init(sql: String, parameters: [String] = [], identifiers: [String] = [], when: String? = nil,
-                unless: String? = nil, title: String? = nil) {
+                unless: String? = nil, title: String? = nil, columns: [ColumnSpec] = [], literals: [String] = [],
+                integers: [String] = []) {
+        self.integers = integers
+        self.literals = literals
+        self.columns = columns
         self.sql = sql
         self.parameters = parameters
         self.identifiers = identifiers

@@ -4,8 +4,10 @@ public struct StepRenderer: Sendable {
 
     /// The blocks for `result`, and a one-line summary.
     public func render(_ step: RunbookStep, result: QueryResult, arguments: BoundArguments) -> ([ReplyBlock], String?) {
-        let summary = step.summary.map { fill($0, result: result, arguments: arguments) }
+        let summary = step.summary.map { fill($0, result: result, arguments: arguments, columns: step.columns) }
         if result.rows.isEmpty {
+            // `empty: ""`: a step that only matters when it has rows (a refusal) shows nothing.
+            if step.emptyText == "" || (step.display == .warning && step.emptyText == nil) { return ([], nil) }
             let empty = step.emptyText.map { fill($0, result: result, arguments: arguments) } ?? "(none)"
             if step.display == .table {
                 return ([.table(ReplyTable(title: step.title, columns: [], rows: [], emptyText: empty))], summary ?? empty)
@@ -20,6 +22,9 @@ public struct StepRenderer: Sendable {
                 return KeyValue(c.spec.title, ValueFormatter.format(raw, unit: c.spec.unit), mark: c.spec.mark(for: raw))
             }
             return ((step.title.map { [.text($0)] } ?? []) + [.keyValues(kvs)], summary)
+        case .warning:
+            let notes = result.rows.compactMap { $0.first ?? nil }.filter { !$0.isEmpty }
+            return (notes.map { .note($0, .warning) }, summary)
         case .text:
             let lines = result.rows.map { $0.first.flatMap { $0 } ?? "" }.joined(separator: "\n")
             return ([.text(titled(step.title, lines))], summary)
@@ -51,8 +56,9 @@ public struct StepRenderer: Sendable {
         }
     }
 
-    /// Replaces `{name}` with an argument value or a column of the first row, `{rows}` with the row count.
-    public func fill(_ template: String, result: QueryResult, arguments: BoundArguments) -> String {
+    /// Replaces `{name}` with an argument value or a column of the first row (bytes, durations,
+    /// booleans and timestamps formatted by the unit `columns` declares: `12.0 MB`, not `12582912`), `{rows}` with the row count.
+    public func fill(_ template: String, result: QueryResult, arguments: BoundArguments, columns: [ColumnSpec] = []) -> String {
         var out = ""
         var i = template.startIndex
         while i < template.endIndex {
@@ -64,7 +70,9 @@ public struct StepRenderer: Sendable {
                 } else if let arg = arguments[key] {
                     out += arg.description
                 } else if let v = result.value(key) {
-                    out += v
+                    // Numbers and percentages stay as they are (templates write "{pct}%").
+                    let unit = columns.first { $0.name == key }?.unit ?? .none
+                    out += [.none, .number, .percent].contains(unit) ? v : ValueFormatter.format(v, unit: unit)
                 } else {
                     out += "{\(key)}"
                 }

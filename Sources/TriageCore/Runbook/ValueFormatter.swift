@@ -31,7 +31,20 @@ public enum ValueFormatter {
             guard d.isFinite else { return TotalNumber.nonFinite(d) }
             if abs(d) < 1000 { return String(format2: d) + " ms" }
             return DurationFormatter.format(seconds: d / 1000)
+        case .boolean:
+            return raw == "t" ? "yes" : raw == "f" ? "no" : raw
+        case .timestamp:
+            return timestamp(raw)
         }
+    }
+
+    /// `2026-12-01 19:58:07.967088+00` → `2026-12-01 19:58:07 UTC`; another offset is kept
+    /// (`… 20:58:07 +01`); anything else as is.
+    public static func timestamp(_ raw: String) -> String {
+        guard raw.count >= 19 else { return raw }
+        let seconds = raw.prefix(19)
+        let rest = raw.dropFirst(19).drop { $0 == "." || $0.isNumber }
+        return seconds + (rest == "+00" ? " UTC" : rest.isEmpty ? "" : " " + rest)
     }
 
     public static func bytes(_ value: Double) -> String {

@@ -21,7 +21,11 @@ final class RoomLanes: Sendable {
             t[room] = gate
             return p
         }
-        await previous?.wait(atMost: headStart)
+        if headStart.isFinite {
+            await previous?.wait(atMost: headStart)
+        } else {
+            await previous?.wait()
+        }
         await work()
         gate.open()
         tails.withLock { t in if t[room] === gate { t[room] = nil } }

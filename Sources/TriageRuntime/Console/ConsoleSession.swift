@@ -27,11 +27,13 @@ public struct ConsoleSession: Sendable {
 
     /// Reads standard input until its end. Reading happens on a thread of its own so the
     /// cooperative pool is never blocked on stdin.
-    /// Each line runs in a task of its own, in order, but a line that runs long (a `/confirm`
-    /// waiting on a lock) never holds up the next one for more than a moment.
+    /// At a terminal each line runs in a task of its own, in order, but a line that runs long
+    /// (a `/confirm` waiting on a lock) never holds up the next one for more than a moment. A
+    /// script piped in runs strictly one line after the other, like `psql -f`: its output
+    /// stays in the order of its lines.
     public func run(interactive: Bool) async {
         let lines = LineReader.standardInput()
-        let lanes = RoomLanes(headStart: 0.5)
+        let lanes = RoomLanes(headStart: interactive ? 0.5 : .infinity)
         var number = 0
         if interactive { await prompt() }
         await withDiscardingTaskGroup { group in

@@ -41,6 +41,12 @@ struct ConfirmationStage: CommandHandler {
         let preview = try await handler.preview(context)
         let name = context.declaration.name
         var blocks = preview.blocks
+        if !preview.refusals.isEmpty {
+            blocks.append(contentsOf: preview.refusals.map { .note($0, .critical) })
+            return CommandOutcome(reply: Reply(title: "Cannot run: \(context.parsed.line)", blocks: blocks, mark: .critical,
+                                               summary: "refused: " + preview.refusals.joined(separator: "; ")),
+                                  recordsCommand: true)
+        }
         if preview.nothingToDo {
             return CommandOutcome(reply: Reply(title: "Nothing to do: \(context.parsed.line)", blocks: blocks, mark: .ok,
                                                summary: "nothing to do: " + (preview.summary ?? name)),
@@ -157,7 +163,9 @@ struct ConfirmationStage: CommandHandler {
             let result = try await handler.execute(actionContext, captured: pending.capturedValues, target: pending.target)
             blocks = result.blocks
             summary = "\(pending.line) done: \(result.summary)"
-            if !result.hadEffect { mark = .warning }
+            // A run that did not achieve what it is for ("VACUUM removed nothing") is not an all-clear.
+            let warned = blocks.contains { if case .note(_, let m) = $0 { m >= .warning } else { false } }
+            if !result.hadEffect || warned { mark = .warning }
         } catch {
             status = .failed
             mark = .critical
@@ -169,11 +177,11 @@ struct ConfirmationStage: CommandHandler {
                 logger.error("action failed", metadata: ["error.ref": "\(ref)", "error": "\(String(reflecting: error))"])
                 message = "Internal error (ref \(ref)). The details are in Triage's log."
             }
-            blocks = [.note(message, .critical)]
+            blocks = [.note(message, .critical)] + ((error as? ActionFailure)?.blocks ?? [])
             summary = "\(pending.line) failed: \(message)"
         }
         let finishedAt = Date(timeIntervalSince1970: max(context.now.timeIntervalSince1970, Date().timeIntervalSince1970))
-        let title = status == .done ? (mark == .ok ? "Done: " : "Done, with no effect: ") : "Failed: "
+        let title = status == .done ? (mark == .ok ? "Done: " : "Done, with a warning: ") : "Failed: "
         let reply = Reply(title: title + pending.line,
                           blocks: blocks + [.keyValues([KeyValue("requested by", pending.requestedBy),
                                                         KeyValue("confirmed by", pending.confirmedBy ?? m.senderName)])],

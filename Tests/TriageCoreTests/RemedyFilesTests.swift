@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import TriageCore
+
+/// The remedies in `commands/` are guarded the same way as the first actions, and the loader
+/// checks the placeholders they use.
+@Suite struct RemedyFilesTests {
+    @Test func everyRemedyIsAnOperatorActionWithAPreview() {
+        let outcome = RunbookLoader().load(directory: RunbookFilesTests.commandsDirectory)
+        let actions = Dictionary(uniqueKeysWithValues: outcome.declarations.filter { $0.kind == .action }.map { ($0.name, $0) })
+        #expect(Set(actions.keys) == ["pg kill-idle", "pg terminate", "pg cancel", "pg vacuum", "pg analyze", "pg reindex",
+                                      "pg drop-index", "pg create-index", "pg reindex-table", "pg set-statistics", "pg autovacuum-set",
+                                      "pg validate-constraint", "pg terminate-where", "pg rollback-prepared", "pg statements-reset"])
+        for name in ["pg drop-index", "pg create-index", "pg reindex-table", "pg validate-constraint", "pg rollback-prepared"] {
+            #expect(actions[name]?.runbook?.action?.autocommit == true, "\(name) runs outside a transaction")
+        }
+        // Refusals: a preview that finds a reason it cannot succeed issues no token.
+        for name in ["pg reindex", "pg reindex-table", "pg drop-index", "pg create-index", "pg validate-constraint"] {
+            #expect(actions[name]?.runbook?.steps.contains { $0.refuse != nil } == true, "\(name)")
+        }
+        #expect(actions["pg reindex"]?.runbook?.action?.onFailure.isEmpty == false)
+    }
+
+    @Test func literalAndIntegerPlaceholdersMustBeDeclaredAndUsed() throws {
+        func load(_ statement: String) throws -> [CommandDeclaration] {
+            try RunbookLoader().parse("""
+                section: s
+                commands:
+                  - name: x y
+                    summary: s
+                    kind: action
+                    arguments: [{name: n, type: integer}]
+                    steps: [{sql: "SELECT 1 AS a", capture: [a]}]
+                    action:
+                      statements:
+                        - \(statement)
+                """, file: "t.yaml").1
+        }
+        #expect(try load(#"{sql: "ROLLBACK PREPARED {{literal:captured.a}}", literals: [captured.a]}"#).count == 1)
+        #expect(try load(#"{sql: "SET STATISTICS {{integer:n}}", integers: [n]}"#).count == 1)
+        #expect(throws: ConfigError.self) { try load(#"{sql: "ROLLBACK PREPARED 'x'", literals: [captured.a]}"#) }
+        #expect(throws: ConfigError.self) { try load(#"{sql: "SET {{integer:m}}", integers: [m]}"#) }
+    }
+}
