@@ -34,6 +34,8 @@ enum PlatformFactory {
             built.handlers.append(paging.handler)
             built.incidentObservers.append(paging.observer)
             built.services = { app in [paging.service(app: app, logger: logger)] }
+        } else {
+            built.handlers.append(PagingNotConfigured())
         }
         if let section = config.sections["telegram"] {
             let telegram = try TelegramConfig.parse(section, environment: ProcessInfo.processInfo.environment)

@@ -30,7 +30,7 @@ struct PostmortemCommand: ParsableCommand {
         guard let fmt = PostmortemWriter.Format(rawValue: format.lowercased()) else {
             throw ValidationError("--format must be markdown or json")
         }
-        let config = try options.load()
+        let config = try options.load(needsSecrets: false)
         let settings = try config.postmortemSettings()
         let store = try TimelineStore(path: config.timelinePath)
         let writer = PostmortemWriter(store: store, directory: settings.directory)

@@ -35,14 +35,18 @@ public struct TriageConfig: Sendable {
     }
 
     /// Reads and checks a config file. Every problem names the file and line.
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TriageConfig {
+    /// - Parameter needsSecrets: false for tools that never connect (`triage incidents`,
+    ///   `triage postmortem`): a database whose `url_env` (or `DATABASE_URL`) is unset then
+    ///   gets an empty URL instead of failing the load.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            needsSecrets: Bool = true) throws -> TriageConfig {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, line: nil, message: "cannot read the config file")
         }
-        return try parse(text, file: path, environment: environment)
+        return try parse(text, file: path, environment: environment, needsSecrets: needsSecrets)
     }
 
-    public static func parse(_ text: String, file: String, environment: [String: String]) throws -> TriageConfig {
+    public static func parse(_ text: String, file: String, environment: [String: String], needsSecrets: Bool = true) throws -> TriageConfig {
         let root = try YAMLNode.parse(text, file: file)
         try root.checkKeys(Set(["databases", "timeline", "commands", "roles", "console"]).union(knownSections))
         var config = defaults(environment: environment)
@@ -50,11 +54,11 @@ public struct TriageConfig: Sendable {
         config.databases = []
         if let dbs = root["databases"] {
             for (i, node) in try dbs.list().enumerated() {
-                config.databases.append(try database(node, index: i, environment: environment))
+                config.databases.append(try database(node, index: i, environment: environment, needsSecrets: needsSecrets))
             }
         }
         if config.databases.isEmpty {
-            guard let url = environment["DATABASE_URL"] else {
+            guard let url = environment["DATABASE_URL"] ?? (needsSecrets ? nil : "") else {
                 throw root.error("no databases configured and DATABASE_URL is not set")
             }
             config.databases = [PostgresTarget(name: "default", connectionString: url)]
@@ -87,12 +91,13 @@ public struct TriageConfig: Sendable {
         return config
     }
 
-    static func database(_ node: YAMLNode, index: Int, environment: [String: String]) throws -> PostgresTarget {
+    static func database(_ node: YAMLNode, index: Int, environment: [String: String], needsSecrets: Bool = true) throws -> PostgresTarget {
         try node.checkKeys(["name", "url", "url_env", "connect_timeout", "statement_timeout", "lock_timeout"])
         let name = try node.string("name") ?? (index == 0 ? "default" : "db\(index)")
         let url: String
         if let env = try node.string("url_env") {
             guard let value = environment[env], !value.isEmpty else {
+                if !needsSecrets { return PostgresTarget(name: try node.string("name") ?? (index == 0 ? "default" : "db\(index)"), connectionString: "") }
                 throw node["url_env"]!.error("environment variable \(env) is not set")
             }
             url = value

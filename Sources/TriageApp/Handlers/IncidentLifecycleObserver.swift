@@ -9,6 +9,15 @@ public protocol IncidentLifecycleObserver: Sendable {
     func incidentOpened(_ incident: Incident, by actor: String, at date: Date, in tx: StoreTransaction) throws
     /// `incident` was just marked resolved.
     func incidentResolved(_ incident: Incident, by actor: String, at date: Date, in tx: StoreTransaction) throws
+    /// The open `incident`'s severity was just changed from `previous`. A reopened incident is
+    /// reported to ``incidentOpened(_:by:at:in:)`` again.
+    func incidentSeverityChanged(_ incident: Incident, from previous: Severity, by actor: String, at date: Date,
+                                 in tx: StoreTransaction) throws
+}
+
+extension IncidentLifecycleObserver {
+    public func incidentSeverityChanged(_ incident: Incident, from previous: Severity, by actor: String, at date: Date,
+                                        in tx: StoreTransaction) throws {}
 }
 
 /// Wraps the incident command handler and tells observers when a command opened or resolved
@@ -40,6 +49,8 @@ public struct IncidentLifecycleRelay: CommandHandler {
             }
             if let after, after.id != before?.id {
                 for o in observers { try o.incidentOpened(after, by: m.senderName, at: at, in: tx) }
+            } else if let after, let before, after.severity != before.severity {
+                for o in observers { try o.incidentSeverityChanged(after, from: before.severity, by: m.senderName, at: at, in: tx) }
             }
             return result
         }
