@@ -45,6 +45,27 @@ extension StoreTransaction {
         return events
     }
 
+    /// Streams an incident's events (those matching `filter`, up to event `upTo`) in order,
+    /// one row at a time: a postmortem of a million events never holds them all.
+    public func forEachEvent(incident: Int64, filter: TimelineEventFilter = .all, upTo: Int64 = .max,
+                             _ body: (TimelineEvent) throws -> Void) throws {
+        var sql = "SELECT \(Self.eventColumns) FROM timelineEvent WHERE incidentID = ? AND id <= ?"
+        var arguments: StatementArguments = [incident, upTo]
+        switch filter {
+        case .all: break
+        case .withOutput: sql += " AND output IS NOT NULL"
+        case .kind(let k):
+            sql += " AND kind = ?"
+            arguments += [k.rawValue]
+        }
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql + " ORDER BY id"), arguments: arguments)
+        while let row = try cursor.next() {
+            try body(TimelineEvent(id: row[0], incidentID: row[1], at: row[2], actor: row[3],
+                                   kind: TimelineEvent.Kind(rawValue: row[4]), command: row[5], text: row[6],
+                                   output: row[7], payload: row[8]))
+        }
+    }
+
     /// The number of events of one kind in an incident.
     public func eventCount(incident: Int64, kind: TimelineEvent.Kind) throws -> Int {
         try TimelineEvent.filter(Column("incidentID") == incident && Column("kind") == kind.rawValue).fetchCount(db)

@@ -9,10 +9,11 @@ import TriageStore
 struct PostmortemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postmortem",
-        abstract: "Write an incident's postmortem: Markdown with an SVG timeline beside it, or JSON.",
+        abstract: "Write an incident's postmortem: Markdown with an SVG timeline beside it, HTML (self-contained), or JSON.",
         discussion: """
             Without -o the file goes to the postmortems directory of the config (default: postmortems/), \
-            named incident-ID.md or incident-ID.json. -o - prints to standard output (no picture).
+            named incident-ID.md, incident-ID.html or incident-ID.json. -o - prints to standard output \
+            (Markdown without the picture; HTML with it inline).
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -20,7 +21,7 @@ struct PostmortemCommand: ParsableCommand {
     @Argument(help: "Incident id (as listed by `triage incidents`).")
     var id: Int64
 
-    @Option(help: "markdown or json.")
+    @Option(help: "markdown, html or json.")
     var format: String = "markdown"
 
     @Option(name: [.customShort("o"), .customLong("output")], help: "Output file, or - for standard output.")
@@ -28,7 +29,7 @@ struct PostmortemCommand: ParsableCommand {
 
     func run() throws {
         guard let fmt = PostmortemWriter.Format(rawValue: format.lowercased()) else {
-            throw ValidationError("--format must be markdown or json")
+            throw ValidationError("--format must be markdown, html or json")
         }
         let config = try options.load(needsSecrets: false)
         let settings = try config.postmortemSettings()
@@ -42,11 +43,16 @@ struct PostmortemCommand: ParsableCommand {
             throw ExitCode(1)
         }
         if output == "-" {
-            let text = fmt == .json ? JSONPostmortem().render(pm) : MarkdownPostmortem(includesPicture: false).render(pm)
-            FileHandle.standardOutput.write(Data(text.utf8))
+            try PostmortemWriter.writeToStandardOutput { out, flush in
+                switch fmt {
+                case .json: try JSONPostmortem().write(pm, into: &out, flush: flush)
+                case .html: try HTMLPostmortem().write(pm, into: &out, flush: flush)
+                case .markdown: try MarkdownPostmortem(includesPicture: false).write(pm, into: &out, flush: flush)
+                }
+            }
             return
         }
-        let path = output ?? (settings.directory as NSString).appendingPathComponent(pm.baseFileName + (fmt == .json ? ".json" : ".md"))
+        let path = output ?? (settings.directory as NSString).appendingPathComponent(pm.baseFileName + "." + fmt.fileExtension)
         do {
             for file in try writer.write(pm, format: fmt, to: path) {
                 print("\(file.path)  \(file.what)")

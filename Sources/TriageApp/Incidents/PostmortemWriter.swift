@@ -2,16 +2,40 @@ import Foundation
 import TriageCore
 import TriageStore
 
+/// The timeline of one incident read from the store, row by row, for as many passes as a
+/// renderer makes; `upTo` pins it to the events the summary saw (an open incident grows).
+/// Each pass is a read of its own: use it from a thread of its own or the command-line
+/// tools, never from the cooperative pool.
+public struct StoreTimelineSource: TimelineEventSource {
+    let store: TimelineStore
+    let incident: Int64
+    let upTo: Int64
+
+    public func forEachEvent(_ filter: TimelineEventFilter, _ body: (TimelineEvent) throws -> Void) throws {
+        try store.readNow { tx in try tx.forEachEvent(incident: incident, filter: filter, upTo: upTo, body) }
+    }
+}
+
 /// Loads an incident from the store, renders its postmortem and writes the files:
-/// `incident-N.md`, `incident-N-timeline.svg` (beside it) and `incident-N.json`.
+/// `incident-N.md`, `incident-N-timeline.svg` (beside it), `incident-N.html` and `incident-N.json`.
+/// Events are streamed from SQLite and documents written in pieces, so memory stays flat for
+/// any number of events.
 ///
-/// Async code reads with ``postmortem(in:incident:generatedAt:)`` inside `store.read` and
+/// Async code reads with ``postmortem(in:incident:generatedAt:store:)`` inside `store.read` and
 /// writes with ``writeAll(_:)`` (a thread of its own); the command-line tools use the
 /// synchronous ``loadNow(incident:generatedAt:)`` and ``write(_:format:to:)``.
 public struct PostmortemWriter: Sendable {
     /// One output format.
     public enum Format: String, Sendable, CaseIterable {
-        case markdown, json
+        case markdown, json, html
+
+        public var fileExtension: String {
+            switch self {
+            case .markdown: "md"
+            case .json: "json"
+            case .html: "html"
+            }
+        }
     }
 
     let store: TimelineStore
@@ -22,25 +46,34 @@ public struct PostmortemWriter: Sendable {
         self.directory = directory
     }
 
-    /// The postmortem of incident `id`, read in `tx`; nil when there is no such incident.
-    public static func postmortem(in tx: StoreTransaction, incident id: Int64, generatedAt: Date) throws -> Postmortem? {
+    /// The postmortem of incident `id`, summarised in `tx` (one pass over its events); the
+    /// renderers read the events again from `store`. Nil when there is no such incident.
+    public static func postmortem(in tx: StoreTransaction, incident id: Int64, generatedAt: Date, store: TimelineStore) throws -> Postmortem? {
         guard let incident = try tx.incident(id: id) else { return nil }
-        return PostmortemBuilder.build(incident: incident, events: try tx.events(incident: id), generatedAt: generatedAt)
+        var builder = PostmortemBuilder(incident: incident, generatedAt: generatedAt)
+        var last: Int64 = 0
+        try tx.forEachEvent(incident: id) { e in
+            builder.add(e)
+            last = max(last, e.id ?? 0)
+        }
+        return builder.finish(source: StoreTimelineSource(store: store, incident: id, upTo: last))
     }
 
     /// The postmortem of incident `id`, synchronously: for the command-line tools only.
     public func loadNow(incident id: Int64, generatedAt: Date) throws -> Postmortem {
-        guard let pm = try store.readNow({ tx in try Self.postmortem(in: tx, incident: id, generatedAt: generatedAt) }) else {
+        let store = self.store
+        guard let pm = try store.readNow({ tx in try Self.postmortem(in: tx, incident: id, generatedAt: generatedAt, store: store) }) else {
             throw TriageError(.notFound, "No incident #\(id) in \(store.path).")
         }
         return pm
     }
 
-    /// Writes Markdown, SVG and JSON into ``directory`` on a thread of its own; returns the files.
+    /// Writes Markdown (and the SVG), HTML and JSON into ``directory`` on a thread of its own; returns the files.
     public func writeAll(_ pm: Postmortem) async throws -> [(path: String, what: String)] {
         let base = (directory as NSString).appendingPathComponent(pm.baseFileName)
         let files = try await ThreadExecutor.detached(name: "triage-postmortem") { [self] in
-            try FilesWritten(list: write(pm, format: .markdown, to: base + ".md") + write(pm, format: .json, to: base + ".json"))
+            try FilesWritten(list: write(pm, format: .markdown, to: base + ".md") + write(pm, format: .html, to: base + ".html")
+                             + write(pm, format: .json, to: base + ".json"))
         }
         return files.list
     }
@@ -53,16 +86,14 @@ public struct PostmortemWriter: Sendable {
             switch format {
             case .markdown:
                 let svgPath = (dir as NSString).appendingPathComponent(pm.svgFileName)
-                // The two documents are independent: render them on two threads.
-                let rendered = RenderedPair()
-                DispatchQueue.concurrentPerform(iterations: 2) { i in
-                    if i == 0 { rendered.set(0, SVGTimeline().renderData(pm)) } else { rendered.set(1, MarkdownPostmortem().renderData(pm)) }
-                }
-                try Self.atomicWrite(rendered.get(0), to: svgPath)
-                try Self.atomicWrite(rendered.get(1), to: path)
+                try Self.atomicWrite(to: svgPath) { out, _ in out.write(SVGTimeline().render(pm)) }
+                try Self.atomicWrite(to: path) { out, flush in try MarkdownPostmortem().write(pm, into: &out, flush: flush) }
                 return [(path, "postmortem (Markdown)"), (svgPath, "timeline picture (SVG)")]
+            case .html:
+                try Self.atomicWrite(to: path) { out, flush in try HTMLPostmortem().write(pm, into: &out, flush: flush) }
+                return [(path, "postmortem (HTML, self-contained)")]
             case .json:
-                try Self.atomicWrite(JSONPostmortem().renderData(pm), to: path)
+                try Self.atomicWrite(to: path) { out, flush in try JSONPostmortem().write(pm, into: &out, flush: flush) }
                 return [(path, "postmortem data (JSON)")]
             }
         } catch let e as TriageError {
@@ -72,21 +103,37 @@ public struct PostmortemWriter: Sendable {
         }
     }
 
-    static func atomicWrite(_ data: Data, to path: String) throws {
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    /// Renders to standard output, in pieces.
+    public static func writeToStandardOutput(_ render: (inout TextBuffer, (inout TextBuffer) throws -> Void) throws -> Void) throws {
+        let handle = FileHandle.standardOutput
+        var out = TextBuffer(capacity: TextBuffer.flushSize + 65536)
+        try render(&out) { buf in try handle.write(contentsOf: buf.take()) }
+        try handle.write(contentsOf: out.take())
+    }
+
+    /// Renders into a temporary file beside `path`, in pieces, then renames it over `path`.
+    static func atomicWrite(to path: String, _ render: (inout TextBuffer, (inout TextBuffer) throws -> Void) throws -> Void) throws {
+        let temp = path + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temp, contents: nil), let handle = FileHandle(forWritingAtPath: temp) else {
+            throw TriageError(.config, "Cannot write the postmortem to \(path): cannot create \(temp)")
+        }
+        do {
+            var out = TextBuffer(capacity: TextBuffer.flushSize + 65536)
+            try render(&out) { buf in try handle.write(contentsOf: buf.take()) }
+            try handle.write(contentsOf: out.take())
+            try handle.close()
+            if rename(temp, path) != 0 {
+                throw TriageError(.config, "Cannot write the postmortem to \(path): rename failed (errno \(errno))")
+            }
+        } catch {
+            try? handle.close()
+            unlink(temp)
+            throw error
+        }
     }
 }
 
-/// Results of rendering on two threads.
-private final class RenderedPair: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values = [Data(), Data()]
-
-    func set(_ i: Int, _ data: Data) { lock.withLock { values[i] = data } }
-    func get(_ i: Int) -> Data { lock.withLock { values[i] } }
-}
-
-/// The files one thread wrote, handed back to async code.
+/// The files one thread wrote, handed back to async code (tuples of strings only).
 private struct FilesWritten: @unchecked Sendable {
     var list: [(path: String, what: String)]
 }

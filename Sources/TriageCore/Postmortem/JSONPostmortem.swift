@@ -11,15 +11,22 @@ public struct JSONPostmortem: Sendable {
     public func renderData(_ pm: Postmortem) -> Data { buffer(pm).data }
 
     func buffer(_ pm: Postmortem) -> TextBuffer {
+        var out = TextBuffer(capacity: 4096 + pm.eventCount * 200)
+        try? write(pm, into: &out) { _ in }
+        return out
+    }
+
+    /// Renders into `out`, calling `flush` past ``TextBuffer/flushSize`` bytes (see
+    /// ``MarkdownPostmortem/write(_:into:flush:)``).
+    public func write(_ pm: Postmortem, into out: inout TextBuffer, flush: (inout TextBuffer) throws -> Void) throws {
         let i = pm.incident
-        var out = TextBuffer(capacity: 4096 + pm.events.count * 200)
         out.write("{\n  \"format\": \"triage-postmortem/1\",\n  \"generatedAt\": ")
         date(&out, pm.generatedAt)
         out.write(",\n  \"incident\": {\"id\": ")
         out.write(int: Int(i.id ?? 0))
         out.write(", \"title\": ")
         out.write(json: i.title)
-        out.write(", \"severity\": \"\(i.severity.rawValue)\", \"status\": \"\(i.status.rawValue)\", \"platform\": ")
+        out.write(", \"severity\": \"\(i.severity.rawValue)\", \"openedSeverity\": \"\(pm.openedSeverity.rawValue)\", \"peakSeverity\": \"\(pm.peakSeverity.rawValue)\", \"status\": \"\(i.status.rawValue)\", \"platform\": ")
         out.write(json: i.platform)
         out.write(", \"room\": ")
         out.write(json: i.room)
@@ -45,7 +52,21 @@ public struct JSONPostmortem: Sendable {
             out.write((n == 0 ? "" : ", ") + "\"\(interval.key)\": ")
             optionalNumber(&out, interval.seconds)
         }
-        out.write("},\n  \"phases\": [")
+        out.write("},\n  \"keyMomentDefinitions\": {")
+        for (n, m) in pm.momentList.enumerated() {
+            out.write((n == 0 ? "" : ", ") + "\"\(m.name)\": ")
+            out.write(json: m.definedBy)
+        }
+        out.write("},\n  \"severityChanges\": [")
+        for (n, c) in pm.severityChanges.enumerated() {
+            out.write(n == 0 ? "\n    " : ",\n    ")
+            out.write("{\"at\": ")
+            date(&out, c.at)
+            out.write(", \"from\": \"\(c.from.rawValue)\", \"to\": \"\(c.to.rawValue)\", \"by\": ")
+            out.write(json: c.by)
+            out.write("}")
+        }
+        out.write(pm.severityChanges.isEmpty ? "],\n  \"phases\": [" : "\n  ],\n  \"phases\": [")
         for (n, p) in pm.phases.enumerated() {
             out.write(n == 0 ? "\n    " : ",\n    ")
             out.write("{\"status\": \"\(p.status.rawValue)\", \"start\": ")
@@ -65,12 +86,18 @@ public struct JSONPostmortem: Sendable {
             out.write(p.roles.map { "\"\($0)\"" }.joined(separator: ", "))
             out.write("], \"events\": ")
             out.write(int: p.events)
+            out.write(", \"pagedAt\": ")
+            if let at = p.pagedAt { date(&out, at) } else { out.write("null") }
+            out.write(", \"acknowledgedAt\": ")
+            if let at = p.acknowledgedAt { date(&out, at) } else { out.write("null") }
             out.write("}")
         }
         out.write("\n  ],\n  \"followUps\": [")
-        for (n, index) in pm.followUps.enumerated() {
-            let e = pm.events[index]
+        var n = 0
+        try pm.source.forEachEvent(.kind(.followUp)) { e in
             out.write(n == 0 ? "\n    " : ",\n    ")
+            n += 1
+            if out.count > TextBuffer.flushSize { try flush(&out) }
             out.write("{\"event\": ")
             out.write(int: Int(e.id ?? 0))
             out.write(", \"at\": ")
@@ -82,8 +109,11 @@ public struct JSONPostmortem: Sendable {
             out.write(", \"done\": false}")
         }
         out.write("\n  ],\n  \"events\": [")
-        for (n, e) in pm.events.enumerated() {
+        n = 0
+        try pm.source.forEachEvent(.all) { e in
             out.write(n == 0 ? "\n    " : ",\n    ")
+            n += 1
+            if out.count > TextBuffer.flushSize { try flush(&out) }
             out.write("{\"id\": ")
             out.write(int: Int(e.id ?? 0))
             out.write(", \"at\": ")
@@ -103,7 +133,6 @@ public struct JSONPostmortem: Sendable {
             out.write("}")
         }
         out.write("\n  ]\n}\n")
-        return out
     }
 
     private func date(_ out: inout TextBuffer, _ d: Date) {
