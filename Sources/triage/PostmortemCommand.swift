@@ -35,26 +35,11 @@ struct PostmortemCommand: ParsableCommand {
         let settings = try config.postmortemSettings()
         let store = try TimelineStore(path: config.timelinePath)
         let writer = PostmortemWriter(store: store, directory: settings.directory)
-        let pm: Postmortem
         do {
-            pm = try writer.loadNow(incident: id, generatedAt: Date())
-        } catch let e as TriageError {
-            FileHandle.standardError.write(Data("\(e.description)\n".utf8))
-            throw ExitCode(1)
-        }
-        if output == "-" {
-            try PostmortemWriter.writeToStandardOutput { out, flush in
-                switch fmt {
-                case .json: try JSONPostmortem().write(pm, into: &out, flush: flush)
-                case .html: try HTMLPostmortem().write(pm, into: &out, flush: flush)
-                case .markdown: try MarkdownPostmortem(includesPicture: false).write(pm, into: &out, flush: flush)
-                }
-            }
-            return
-        }
-        let path = output ?? (settings.directory as NSString).appendingPathComponent(pm.baseFileName + "." + fmt.fileExtension)
-        do {
-            for file in try writer.write(pm, format: fmt, to: path) {
+            // One pass over the events: the summary and the document are made together.
+            let (incident, source) = try writer.sourceNow(incident: id)
+            let path = output ?? (settings.directory as NSString).appendingPathComponent("incident-\(id).\(fmt.fileExtension)")
+            for file in try writer.write(incident: incident, source: source, generatedAt: Date(), format: fmt, to: path) {
                 print("\(file.path)  \(file.what)")
             }
         } catch let e as TriageError {

@@ -9,10 +9,12 @@ import TriageStore
 public struct StoreTimelineSource: TimelineEventSource {
     let store: TimelineStore
     let incident: Int64
+    /// The first and last event ids the summary covers.
+    let from: Int64
     let upTo: Int64
 
     public func forEachEvent(_ filter: TimelineEventFilter, _ body: (TimelineEvent) throws -> Void) throws {
-        try store.readNow { tx in try tx.forEachEvent(incident: incident, filter: filter, upTo: upTo, body) }
+        try store.readNow { tx in try tx.forEachEvent(incident: incident, filter: filter, from: from, upTo: upTo, body) }
     }
 }
 
@@ -51,12 +53,9 @@ public struct PostmortemWriter: Sendable {
     public static func postmortem(in tx: StoreTransaction, incident id: Int64, generatedAt: Date, store: TimelineStore) throws -> Postmortem? {
         guard let incident = try tx.incident(id: id) else { return nil }
         var builder = PostmortemBuilder(incident: incident, generatedAt: generatedAt)
-        var last: Int64 = 0
-        try tx.forEachEvent(incident: id) { e in
-            builder.add(e)
-            last = max(last, e.id ?? 0)
-        }
-        return builder.finish(source: StoreTimelineSource(store: store, incident: id, upTo: last))
+        let (first, last) = try tx.eventIDRange(incident: id)
+        try tx.forEachEvent(incident: id, from: first, upTo: last) { builder.add($0) }
+        return builder.finish(source: StoreTimelineSource(store: store, incident: id, from: first, upTo: last))
     }
 
     /// The postmortem of incident `id`, synchronously: for the command-line tools only.
@@ -66,6 +65,19 @@ public struct PostmortemWriter: Sendable {
             throw TriageError(.notFound, "No incident #\(id) in \(store.path).")
         }
         return pm
+    }
+
+    /// Incident `id` and its timeline as a source to stream (no pass over the events yet):
+    /// for the command-line tools, which render in one pass.
+    public func sourceNow(incident id: Int64) throws -> (Incident, StoreTimelineSource) {
+        let store = self.store
+        guard let found = try store.readNow({ tx -> (Incident, (first: Int64, last: Int64))? in
+            guard let incident = try tx.incident(id: id) else { return nil }
+            return (incident, try tx.eventIDRange(incident: id))
+        }) else {
+            throw TriageError(.notFound, "No incident #\(id) in \(store.path).")
+        }
+        return (found.0, StoreTimelineSource(store: store, incident: id, from: found.1.first, upTo: found.1.last))
     }
 
     /// Writes Markdown (and the SVG), HTML and JSON into ``directory`` on a thread of its own; returns the files.
@@ -78,22 +90,59 @@ public struct PostmortemWriter: Sendable {
         return files.list
     }
 
-    /// Writes one format to `path` (Markdown also writes the SVG beside it); returns the files.
+    /// Writes one format of `pm` to `path` (Markdown also writes the SVG beside it); returns the files.
     public func write(_ pm: Postmortem, format: Format, to path: String) throws -> [(path: String, what: String)] {
+        try write(incident: pm.incident, source: pm.source, generatedAt: pm.generatedAt, format: format, to: path)
+    }
+
+    /// Writes one format to `path` in one pass over the events (Markdown also writes the SVG
+    /// beside it); `path` `-` is standard output (Markdown without the picture). Returns the files.
+    public func write(incident: Incident, source: any TimelineEventSource, generatedAt: Date, format: Format,
+                      to path: String) throws -> [(path: String, what: String)] {
+        if path == "-" {
+            let out = FileHandle.standardOutput
+            let spool = NSTemporaryDirectory()
+            let emit: ([UInt8]) throws -> Void = { try out.write(contentsOf: $0) }
+            switch format {
+            case .markdown:
+                try PostmortemStream.render(MarkdownPostmortem(includesPicture: false), incident: incident, source: source,
+                                            generatedAt: generatedAt, spoolDirectory: spool, emit: emit)
+            case .html:
+                try PostmortemStream.render(HTMLPostmortem(), incident: incident, source: source, generatedAt: generatedAt,
+                                            spoolDirectory: spool, emit: emit)
+            case .json:
+                try PostmortemStream.render(JSONPostmortem(), incident: incident, source: source, generatedAt: generatedAt,
+                                            spoolDirectory: spool, emit: emit)
+            }
+            return []
+        }
         let dir = (path as NSString).deletingLastPathComponent
         do {
             if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            let spool = dir.isEmpty ? "." : dir
             switch format {
             case .markdown:
+                let pm = try Self.atomicWrite(to: path) { emit in
+                    try PostmortemStream.render(MarkdownPostmortem(), incident: incident, source: source, generatedAt: generatedAt,
+                                                spoolDirectory: spool, emit: emit)
+                }
                 let svgPath = (dir as NSString).appendingPathComponent(pm.svgFileName)
-                try Self.atomicWrite(to: svgPath) { out, _ in out.write(SVGTimeline().render(pm)) }
-                try Self.atomicWrite(to: path) { out, flush in try MarkdownPostmortem().write(pm, into: &out, flush: flush) }
+                _ = try Self.atomicWrite(to: svgPath) { emit in
+                    try emit(Array(SVGTimeline().render(pm).utf8))
+                    return pm
+                }
                 return [(path, "postmortem (Markdown)"), (svgPath, "timeline picture (SVG)")]
             case .html:
-                try Self.atomicWrite(to: path) { out, flush in try HTMLPostmortem().write(pm, into: &out, flush: flush) }
+                _ = try Self.atomicWrite(to: path) { emit in
+                    try PostmortemStream.render(HTMLPostmortem(), incident: incident, source: source, generatedAt: generatedAt,
+                                                spoolDirectory: spool, emit: emit)
+                }
                 return [(path, "postmortem (HTML, self-contained)")]
             case .json:
-                try Self.atomicWrite(to: path) { out, flush in try JSONPostmortem().write(pm, into: &out, flush: flush) }
+                _ = try Self.atomicWrite(to: path) { emit in
+                    try PostmortemStream.render(JSONPostmortem(), incident: incident, source: source, generatedAt: generatedAt,
+                                                spoolDirectory: spool, emit: emit)
+                }
                 return [(path, "postmortem data (JSON)")]
             }
         } catch let e as TriageError {
@@ -103,28 +152,19 @@ public struct PostmortemWriter: Sendable {
         }
     }
 
-    /// Renders to standard output, in pieces.
-    public static func writeToStandardOutput(_ render: (inout TextBuffer, (inout TextBuffer) throws -> Void) throws -> Void) throws {
-        let handle = FileHandle.standardOutput
-        var out = TextBuffer(capacity: TextBuffer.flushSize + 65536)
-        try render(&out) { buf in try handle.write(contentsOf: buf.take()) }
-        try handle.write(contentsOf: out.take())
-    }
-
-    /// Renders into a temporary file beside `path`, in pieces, then renames it over `path`.
-    static func atomicWrite(to path: String, _ render: (inout TextBuffer, (inout TextBuffer) throws -> Void) throws -> Void) throws {
+    /// Writes what `render` emits into a temporary file beside `path`, then renames it over `path`.
+    static func atomicWrite(to path: String, _ render: (([UInt8]) throws -> Void) throws -> Postmortem) throws -> Postmortem {
         let temp = path + ".tmp-\(getpid())"
         guard FileManager.default.createFile(atPath: temp, contents: nil), let handle = FileHandle(forWritingAtPath: temp) else {
             throw TriageError(.config, "Cannot write the postmortem to \(path): cannot create \(temp)")
         }
         do {
-            var out = TextBuffer(capacity: TextBuffer.flushSize + 65536)
-            try render(&out) { buf in try handle.write(contentsOf: buf.take()) }
-            try handle.write(contentsOf: out.take())
+            let pm = try render { bytes in try handle.write(contentsOf: bytes) }
             try handle.close()
             if rename(temp, path) != 0 {
                 throw TriageError(.config, "Cannot write the postmortem to \(path): rename failed (errno \(errno))")
             }
+            return pm
         } catch {
             try? handle.close()
             unlink(temp)

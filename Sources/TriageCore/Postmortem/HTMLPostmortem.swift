@@ -3,14 +3,10 @@ import Foundation
 /// Renders a ``Postmortem`` as one self-contained HTML file: the Markdown's content, the
 /// timeline picture inline (SVG), command outputs in collapsible `<details>`, a small style
 /// sheet, no scripts and nothing fetched from elsewhere.
-public struct HTMLPostmortem: Sendable {
+public struct HTMLPostmortem: PostmortemDocument {
     public init() {}
 
-    public func render(_ pm: Postmortem) -> String {
-        var out = TextBuffer(capacity: 16384 + pm.eventCount * 200)
-        try? write(pm, into: &out) { _ in }
-        return out.string
-    }
+    public func render(_ pm: Postmortem) -> String { PostmortemStream.string(self, pm) }
 
     static let style = """
         body{font-family:Helvetica,Arial,sans-serif;max-width:1240px;margin:24px auto;padding:0 16px;color:#212529;line-height:1.4}
@@ -22,9 +18,66 @@ public struct HTMLPostmortem: Sendable {
         .picture{overflow-x:auto}.note{color:#6c757d;font-style:italic}ul.todo{list-style:none;padding-left:8px}
         """
 
-    /// Renders into `out`, calling `flush` past ``TextBuffer/flushSize`` bytes (see
-    /// ``MarkdownPostmortem/write(_:into:flush:)``).
-    public func write(_ pm: Postmortem, into out: inout TextBuffer, flush: (inout TextBuffer) throws -> Void) throws {
+    // Sections filled event by event: the timeline table, the outputs, the follow-ups.
+    public var sectionCount: Int { 3 }
+
+    public mutating func event(_ e: TimelineEvent, deliveries: [String: [String]], into sections: inout [TextBuffer]) {
+        if let d = PageLine.delivery(e), deliveries[d.key] != nil { return }   // folded into its page line
+        Self.tableRow(e, deliveries: deliveries, into: &sections[0])
+        if let output = e.output { Self.details(e, output, into: &sections[1]) }
+        if e.kind == .followUp {
+            sections[2].write("<li><input type=\"checkbox\" disabled> ")
+            sections[2].write(xml: e.text)
+            sections[2].write(" (")
+            sections[2].write(xml: e.actor)
+            sections[2].write(", ")
+            sections[2].write(utc: e.at)
+            sections[2].write(")</li>\n")
+        }
+    }
+
+    static func tableRow(_ e: TimelineEvent, deliveries: [String: [String]], into out: inout TextBuffer) {
+        out.write("<tr><td class=\"t\">")
+        out.write(utc: e.at)
+        out.write("</td><td>")
+        out.write(xml: e.actor)
+        out.write("</td><td>")
+        out.write(xml: e.kind.rawValue)
+        out.write("</td><td>")
+        if let command = e.command {
+            out.write("<code>")
+            out.write(xml: command)
+            out.write("</code> → ")
+        }
+        out.write(xml: e.text)
+        if let key = PageLine.key(e), let notes = deliveries[key] {
+            out.write(" — ")
+            out.write(xml: notes.joined(separator: "; "))
+        }
+        out.write("</td></tr>\n")
+    }
+
+    static func details(_ e: TimelineEvent, _ output: String, into out: inout TextBuffer) {
+        out.write("<details>\n<summary>")
+        out.write(utc: e.at)
+        out.write(" · ")
+        out.write(xml: e.actor)
+        out.write(" · ")
+        if let command = e.command {
+            out.write("<code>")
+            out.write(xml: command)
+            out.write("</code> — ")
+        } else {
+            out.write(xml: e.kind.rawValue)
+            out.write(" — ")
+        }
+        out.write(xml: e.text)
+        out.write("</summary>\n<pre>")
+        out.write(xml: output)
+        out.write("</pre>\n</details>\n")
+    }
+
+    public func head(_ pm: Postmortem, into out: inout TextBuffer) {
         let i = pm.incident
         out.write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>")
         out.write(xml: "Postmortem: incident #\(i.id ?? 0) — \(i.title)")
@@ -95,73 +148,26 @@ public struct HTMLPostmortem: Sendable {
         if svg.hasPrefix("<?xml"), let end = svg.firstIndex(of: "\n") { svg = String(svg[svg.index(after: end)...]) }
         out.write(svg)
         out.write("</div>\n<table class=\"timeline\">\n<tr><th>Time (UTC)</th><th>Who</th><th>What</th><th>Detail</th></tr>\n")
-        try pm.source.forEachEvent(.all) { e in
-            if let d = PageLine.delivery(e), pm.deliveries[d.key] != nil { return }
-            out.write("<tr><td class=\"t\">")
-            out.write(utc: e.at)
-            out.write("</td><td>")
-            out.write(xml: e.actor)
-            out.write("</td><td>")
-            out.write(xml: e.kind.rawValue)
-            out.write("</td><td>")
-            if let command = e.command {
-                out.write("<code>")
-                out.write(xml: command)
-                out.write("</code> → ")
-            }
-            out.write(xml: e.text)
-            if let key = PageLine.key(e), let notes = pm.deliveries[key] {
-                out.write(" — ")
-                out.write(xml: notes.joined(separator: "; "))
-            }
-            out.write("</td></tr>\n")
-            if out.count > TextBuffer.flushSize { try flush(&out) }
-        }
-        if pm.eventCount == 0 { out.write("<tr><td colspan=\"4\">No events.</td></tr>\n") }
-        out.write("</table>\n")
+    }
 
-        out.write("<h2>Commands run</h2>\n")
-        if pm.outputCount == 0 { out.write("<p class=\"note\">No command output was recorded.</p>\n") }
-        try pm.source.forEachEvent(.withOutput) { e in
-            out.write("<details>\n<summary>")
-            out.write(utc: e.at)
-            out.write(" · ")
-            out.write(xml: e.actor)
-            out.write(" · ")
-            if let command = e.command {
-                out.write("<code>")
-                out.write(xml: command)
-                out.write("</code> — ")
-            } else {
-                out.write(xml: e.kind.rawValue)
-                out.write(" — ")
+    public func text(after section: Int, _ pm: Postmortem, into out: inout TextBuffer) {
+        switch section {
+        case 0:
+            if pm.eventCount == 0 { out.write("<tr><td colspan=\"4\">No events.</td></tr>\n") }
+            out.write("</table>\n<h2>Commands run</h2>\n")
+            if pm.outputCount == 0 { out.write("<p class=\"note\">No command output was recorded.</p>\n") }
+        case 1:
+            out.write("<h2>Follow-up actions</h2>\n")
+            if pm.followUpCount == 0 { out.write("<p class=\"note\">None recorded. Add them with /action TEXT during the incident.</p>\n") }
+            out.write("<ul class=\"todo\">\n")
+        default:
+            out.write("</ul>\n")
+            for (title, hint) in [("Impact", "who and what was affected, how badly, for how long."),
+                                  ("Root cause", "what happened and why; the chain of causes, not a person."),
+                                  ("Lessons", "what went well, what went badly, where we were lucky.")] {
+                out.write("<h2>\(title)</h2>\n<p class=\"note\">To fill in: \(hint)</p>\n")
             }
-            out.write(xml: e.text)
-            out.write("</summary>\n<pre>")
-            out.write(xml: e.output ?? "")
-            out.write("</pre>\n</details>\n")
-            if out.count > TextBuffer.flushSize { try flush(&out) }
+            out.write("</body>\n</html>\n")
         }
-
-        out.write("<h2>Follow-up actions</h2>\n")
-        if pm.followUpCount == 0 { out.write("<p class=\"note\">None recorded. Add them with /action TEXT during the incident.</p>\n") }
-        out.write("<ul class=\"todo\">\n")
-        try pm.source.forEachEvent(.kind(.followUp)) { e in
-            out.write("<li><input type=\"checkbox\" disabled> ")
-            out.write(xml: e.text)
-            out.write(" (")
-            out.write(xml: e.actor)
-            out.write(", ")
-            out.write(utc: e.at)
-            out.write(")</li>\n")
-            if out.count > TextBuffer.flushSize { try flush(&out) }
-        }
-        out.write("</ul>\n")
-        for (title, hint) in [("Impact", "who and what was affected, how badly, for how long."),
-                              ("Root cause", "what happened and why; the chain of causes, not a person."),
-                              ("Lessons", "what went well, what went badly, where we were lucky.")] {
-            out.write("<h2>\(title)</h2>\n<p class=\"note\">To fill in: \(hint)</p>\n")
-        }
-        out.write("</body>\n</html>\n")
     }
 }

@@ -2,23 +2,64 @@ import Foundation
 
 /// Renders a ``Postmortem`` as JSON for other tools: the same data as the Markdown. Dates are
 /// ISO 8601 UTC; durations are seconds. Event payloads that hold JSON are embedded as JSON.
-public struct JSONPostmortem: Sendable {
+public struct JSONPostmortem: PostmortemDocument {
+    var followUps = 0
+    var events = 0
+
     public init() {}
 
-    public func render(_ pm: Postmortem) -> String { buffer(pm).string }
+    public func render(_ pm: Postmortem) -> String { PostmortemStream.string(self, pm) }
 
     /// The document as UTF-8 bytes, for writing to a file.
-    public func renderData(_ pm: Postmortem) -> Data { buffer(pm).data }
+    public func renderData(_ pm: Postmortem) -> Data { Data(render(pm).utf8) }
 
-    func buffer(_ pm: Postmortem) -> TextBuffer {
-        var out = TextBuffer(capacity: 4096 + pm.eventCount * 200)
-        try? write(pm, into: &out) { _ in }
-        return out
+    // Sections filled event by event: the events (the big one, first, so it can stream), the follow-ups.
+    public var sectionCount: Int { 2 }
+
+    public mutating func event(_ e: TimelineEvent, deliveries: [String: [String]], into sections: inout [TextBuffer]) {
+        sections[0].write(events == 0 ? "\n    " : ",\n    ")
+        events += 1
+        Self.event(e, into: &sections[0])
+        if e.kind == .followUp {
+            sections[1].write(followUps == 0 ? "\n    " : ",\n    ")
+            followUps += 1
+            sections[1].write("{\"event\": ")
+            sections[1].write(int: Int(e.id ?? 0))
+            sections[1].write(", \"at\": ")
+            date(&sections[1], e.at)
+            sections[1].write(", \"by\": ")
+            sections[1].write(json: e.actor)
+            sections[1].write(", \"text\": ")
+            sections[1].write(json: e.text)
+            sections[1].write(", \"done\": false}")
+        }
     }
 
-    /// Renders into `out`, calling `flush` past ``TextBuffer/flushSize`` bytes (see
-    /// ``MarkdownPostmortem/write(_:into:flush:)``).
-    public func write(_ pm: Postmortem, into out: inout TextBuffer, flush: (inout TextBuffer) throws -> Void) throws {
+    static func event(_ e: TimelineEvent, into out: inout TextBuffer) {
+        out.write("{\"id\": ")
+        out.write(int: Int(e.id ?? 0))
+        out.write(", \"at\": \"")
+        out.write(utc: e.at, iso: true)
+        out.write("\", \"actor\": ")
+        out.write(json: e.actor)
+        out.write(", \"kind\": ")
+        out.write(json: e.kind.rawValue)
+        out.write(", \"command\": ")
+        if let c = e.command { out.write(json: c) } else { out.write("null") }
+        out.write(", \"text\": ")
+        out.write(json: e.text)
+        out.write(", \"output\": ")
+        if let o = e.output { out.write(json: o) } else { out.write("null") }
+        out.write(", \"payload\": ")
+        payload(&out, e.payload)
+        out.write("}")
+    }
+
+    public func text(after section: Int, _ pm: Postmortem, into out: inout TextBuffer) {
+        out.write(section == 0 ? "\n  ],\n  \"followUps\": [" : "\n  ]\n}\n")
+    }
+
+    public func head(_ pm: Postmortem, into out: inout TextBuffer) {
         let i = pm.incident
         out.write("{\n  \"format\": \"triage-postmortem/1\",\n  \"generatedAt\": ")
         date(&out, pm.generatedAt)
@@ -92,50 +133,10 @@ public struct JSONPostmortem: Sendable {
             if let at = p.acknowledgedAt { date(&out, at) } else { out.write("null") }
             out.write("}")
         }
-        out.write("\n  ],\n  \"followUps\": [")
-        var n = 0
-        try pm.source.forEachEvent(.kind(.followUp)) { e in
-            out.write(n == 0 ? "\n    " : ",\n    ")
-            n += 1
-            if out.count > TextBuffer.flushSize { try flush(&out) }
-            out.write("{\"event\": ")
-            out.write(int: Int(e.id ?? 0))
-            out.write(", \"at\": ")
-            date(&out, e.at)
-            out.write(", \"by\": ")
-            out.write(json: e.actor)
-            out.write(", \"text\": ")
-            out.write(json: e.text)
-            out.write(", \"done\": false}")
-        }
         out.write("\n  ],\n  \"events\": [")
-        n = 0
-        try pm.source.forEachEvent(.all) { e in
-            out.write(n == 0 ? "\n    " : ",\n    ")
-            n += 1
-            if out.count > TextBuffer.flushSize { try flush(&out) }
-            out.write("{\"id\": ")
-            out.write(int: Int(e.id ?? 0))
-            out.write(", \"at\": ")
-            date(&out, e.at)
-            out.write(", \"actor\": ")
-            out.write(json: e.actor)
-            out.write(", \"kind\": ")
-            out.write(json: e.kind.rawValue)
-            out.write(", \"command\": ")
-            optional(&out, e.command)
-            out.write(", \"text\": ")
-            out.write(json: e.text)
-            out.write(", \"output\": ")
-            optional(&out, e.output)
-            out.write(", \"payload\": ")
-            payload(&out, e.payload)
-            out.write("}")
-        }
-        out.write("\n  ]\n}\n")
     }
 
-    private func date(_ out: inout TextBuffer, _ d: Date) {
+    func date(_ out: inout TextBuffer, _ d: Date) {
         out.write("\"")
         out.write(utc: d, iso: true)
         out.write("\"")
@@ -161,7 +162,7 @@ public struct JSONPostmortem: Sendable {
     }
 
     /// Embeds a payload as JSON when it is a JSON object or array, else as a string.
-    private func payload(_ out: inout TextBuffer, _ p: String?) {
+    static func payload(_ out: inout TextBuffer, _ p: String?) {
         guard let p else { out.write("null"); return }
         let first = p.utf8.first { $0 != 0x20 && $0 != 0x0A }
         if first == UInt8(ascii: "{") || first == UInt8(ascii: "["),

@@ -3,7 +3,7 @@ import Foundation
 /// Renders a ``Postmortem`` as Markdown (GitHub flavour): facts at the top, key moments,
 /// participants, the timeline picture and table, outputs in collapsible sections, follow-ups
 /// as a checklist, and headed sections for people to fill in.
-public struct MarkdownPostmortem: Sendable {
+public struct MarkdownPostmortem: PostmortemDocument {
     /// Whether to link the SVG picture (written beside the Markdown).
     public var includesPicture: Bool
 
@@ -11,22 +11,73 @@ public struct MarkdownPostmortem: Sendable {
         self.includesPicture = includesPicture
     }
 
-    public func render(_ pm: Postmortem) -> String { buffer(pm).string }
+    public func render(_ pm: Postmortem) -> String { PostmortemStream.string(self, pm) }
 
     /// The document as UTF-8 bytes, for writing to a file.
-    public func renderData(_ pm: Postmortem) -> Data { buffer(pm).data }
+    public func renderData(_ pm: Postmortem) -> Data { Data(render(pm).utf8) }
 
-    func buffer(_ pm: Postmortem) -> TextBuffer {
-        var out = TextBuffer(capacity: 4096 + pm.eventCount * 160)
-        try? write(pm, into: &out) { _ in }
-        return out
+    // Sections filled event by event: the timeline table, the outputs, the follow-ups.
+    public var sectionCount: Int { 3 }
+
+    public mutating func event(_ e: TimelineEvent, deliveries: [String: [String]], into sections: inout [TextBuffer]) {
+        if let d = PageLine.delivery(e), deliveries[d.key] != nil { return }   // folded into its page line
+        Self.tableRow(e, deliveries: deliveries, into: &sections[0])
+        if let output = e.output { Self.details(e, output, into: &sections[1]) }
+        if e.kind == .followUp {
+            sections[2].write("- [ ] ")
+            sections[2].write(cell: e.text)
+            sections[2].write(" (")
+            sections[2].write(cell: e.actor)
+            sections[2].write(", ")
+            sections[2].write(utc: e.at)
+            sections[2].write(")\n")
+        }
     }
 
-    /// Renders into `out`, calling `flush` whenever it holds more than ``TextBuffer/flushSize``
-    /// bytes (the writer empties it into the file), so memory stays flat however long the
-    /// timeline. Reads the events from the postmortem's source (three passes: the table, the
-    /// outputs, the follow-ups).
-    public func write(_ pm: Postmortem, into out: inout TextBuffer, flush: (inout TextBuffer) throws -> Void) throws {
+    static func details(_ e: TimelineEvent, _ output: String, into out: inout TextBuffer) {
+        out.write("<details>\n<summary>")
+        out.write(utc: e.at)
+        out.write(" · ")
+        out.write(xml: e.actor)
+        out.write(" · ")
+        if let command = e.command {
+            out.write("<code>")
+            out.write(xml: command)
+            out.write("</code> — ")
+        } else {
+            out.write(e.kind.rawValue)
+            out.write(" — ")
+        }
+        out.write(xml: e.text)
+        out.write("</summary>\n\n")
+        let fence = String(repeating: "`", count: max(3, Self.longestBacktickRun(output) + 1))
+        out.write(fence, "text\n", output)
+        if !output.hasSuffix("\n") { out.write("\n") }
+        out.write(fence, "\n\n</details>\n\n")
+    }
+
+    static func tableRow(_ e: TimelineEvent, deliveries: [String: [String]], into out: inout TextBuffer) {
+        out.write("| ")
+        out.write(utc: e.at)
+        out.write(" | ")
+        out.write(cell: e.actor)
+        out.write(" | ")
+        out.write(e.kind.rawValue)
+        out.write(" | ")
+        if let command = e.command {
+            out.write("`")
+            out.write(cell: command, inCode: true)
+            out.write("` → ")
+        }
+        out.write(cell: e.text)
+        if let key = PageLine.key(e), let notes = deliveries[key] {
+            out.write(" — ")
+            out.write(cell: notes.joined(separator: "; "))
+        }
+        out.write(" |\n")
+    }
+
+    public func head(_ pm: Postmortem, into out: inout TextBuffer) {
         let i = pm.incident
         out.write("# Postmortem: incident #\(i.id ?? 0) — ")
         out.write(cell: i.title)
@@ -91,94 +142,44 @@ public struct MarkdownPostmortem: Sendable {
             out.write("![Timeline of incident #\(i.id ?? 0)](\(pm.svgFileName))\n\n")
         }
         out.write("| Time (UTC) | Who | What | Detail |\n|---|---|---|---|\n")
-        try pm.source.forEachEvent(.all) { e in
-            if let d = PageLine.delivery(e), pm.deliveries[d.key] != nil { return }
-            out.write("| ")
-            out.write(utc: e.at)
-            out.write(" | ")
-            out.write(cell: e.actor)
-            out.write(" | ")
-            out.write(e.kind.rawValue)
-            out.write(" | ")
-            if let command = e.command {
-                out.write("`")
-                out.write(cell: command, inCode: true)
-                out.write("` → ")
-            }
-            out.write(cell: e.text)
-            if let key = PageLine.key(e), let notes = pm.deliveries[key] {
-                out.write(" — ")
-                out.write(cell: notes.joined(separator: "; "))
-            }
-            out.write(" |\n")
-            if out.count > TextBuffer.flushSize { try flush(&out) }
+    }
+
+    public func text(after section: Int, _ pm: Postmortem, into out: inout TextBuffer) {
+        switch section {
+        case 0:
+            if pm.eventCount == 0 { out.write("| - | - | - | No events. |\n") }
+            out.write("\n## Commands run\n\n")
+            if pm.outputCount == 0 { out.write("_No command output was recorded._\n\n") }
+        case 1:
+            out.write("## Follow-up actions\n\n")
+            if pm.followUpCount == 0 { out.write("_None recorded. Add them with /action TEXT during the incident, or here._\n") }
+        default:
+            out.write("""
+
+                ## Impact
+
+                _To fill in: who and what was affected, how badly, for how long._
+
+                ## Root cause
+
+                _To fill in: what happened and why; the chain of causes, not a person._
+
+                ## Lessons
+
+                ### What went well
+
+                _To fill in._
+
+                ### What went badly
+
+                _To fill in._
+
+                ### Where we were lucky
+
+                _To fill in._
+
+                """)
         }
-        if pm.eventCount == 0 { out.write("| - | - | - | No events. |\n") }
-
-        out.write("\n## Commands run\n\n")
-        if pm.outputCount == 0 { out.write("_No command output was recorded._\n\n") }
-        try pm.source.forEachEvent(.withOutput) { e in
-            out.write("<details>\n<summary>")
-            out.write(utc: e.at)
-            out.write(" · ")
-            out.write(xml: e.actor)
-            out.write(" · ")
-            if let command = e.command {
-                out.write("<code>")
-                out.write(xml: command)
-                out.write("</code> — ")
-            } else {
-                out.write(e.kind.rawValue)
-                out.write(" — ")
-            }
-            out.write(xml: e.text)
-            out.write("</summary>\n\n")
-            let output = e.output ?? ""
-            let fence = String(repeating: "`", count: max(3, Self.longestBacktickRun(output) + 1))
-            out.write(fence, "text\n", output)
-            if !output.hasSuffix("\n") { out.write("\n") }
-            out.write(fence, "\n\n</details>\n\n")
-            if out.count > TextBuffer.flushSize { try flush(&out) }
-        }
-
-        out.write("## Follow-up actions\n\n")
-        if pm.followUpCount == 0 { out.write("_None recorded. Add them with /action TEXT during the incident, or here._\n") }
-        try pm.source.forEachEvent(.kind(.followUp)) { e in
-            if out.count > TextBuffer.flushSize { try flush(&out) }
-            out.write("- [ ] ")
-            out.write(cell: e.text)
-            out.write(" (")
-            out.write(cell: e.actor)
-            out.write(", ")
-            out.write(utc: e.at)
-            out.write(")\n")
-        }
-
-        out.write("""
-
-            ## Impact
-
-            _To fill in: who and what was affected, how badly, for how long._
-
-            ## Root cause
-
-            _To fill in: what happened and why; the chain of causes, not a person._
-
-            ## Lessons
-
-            ### What went well
-
-            _To fill in._
-
-            ### What went badly
-
-            _To fill in._
-
-            ### Where we were lucky
-
-            _To fill in._
-
-            """)
     }
 
     private func row(_ out: inout TextBuffer, _ key: String, _ value: String) {

@@ -6,12 +6,17 @@ public enum TimelineEventFilter: Sendable, Equatable {
     /// Events with a full output (commands, snapshot, actions).
     case withOutput
     case kind(TimelineEvent.Kind)
+    case kinds([TimelineEvent.Kind])
+    /// Every event, for the summary: a source may leave the outputs out (an empty output
+    /// stands for one that is there).
+    case summary
 
     public func matches(_ e: TimelineEvent) -> Bool {
         switch self {
-        case .all: true
+        case .all, .summary: true
         case .withOutput: e.output != nil
         case .kind(let k): e.kind == k
+        case .kinds(let ks): ks.contains(e.kind)
         }
     }
 }

@@ -143,7 +143,7 @@ public struct PostmortemBuilder {
     /// Reads `source` once and derives the postmortem; the renderers read it again.
     public static func build(incident: Incident, source: any TimelineEventSource, generatedAt: Date) throws -> Postmortem {
         var b = PostmortemBuilder(incident: incident, generatedAt: generatedAt)
-        try source.forEachEvent(.all) { b.add($0) }
+        try source.forEachEvent(.summary) { b.add($0) }
         return b.finish(source: source)
     }
 
