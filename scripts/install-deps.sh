@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Triage needs on a fresh Debian machine: the C libraries, PostgreSQL 15 and
-# its contrib modules. Skips what is already there. Needs root (or sudo).
+# its contrib modules (with --test also what the tests need: chromium). Skips what is already
+# there. Needs root (or sudo).
 set -euo pipefail
 need=()
-for p in libcurl4-openssl-dev libpq-dev libsqlite3-dev postgresql-15 postgresql-client-15 postgresql-contrib python3-venv curl; do
+pkgs="libcurl4-openssl-dev libpq-dev libsqlite3-dev postgresql-15 postgresql-client-15 postgresql-contrib python3-venv curl"
+# --test: what the test suite needs besides (a headless browser for the HTML postmortem test).
+[ "${1:-}" = --test ] && pkgs="$pkgs chromium"
+for p in $pkgs; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL 15 cluster on loopback, for Triage's tests, benchmarks and `scripts/start.sh`.
 # usage: scripts/pg.sh up DIR PORT   -> prints a libpq URL;   scripts/pg.sh down DIR
+# (env TRIAGE_PG_MAX_CONNECTIONS: max_connections, default 100)
 # initdb refuses root, so the cluster runs as the postgres user (created if missing).
 set -euo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -22,7 +23,7 @@ port = $port
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 shared_preload_libraries = 'pg_stat_statements'
-max_connections = 100
+max_connections = ${TRIAGE_PG_MAX_CONNECTIONS:-100}
 # Prepared transactions and logical slots: /pg xmin, /pg locks and /pg rollback-prepared are tested with them.
 max_prepared_transactions = 10
 wal_level = logical

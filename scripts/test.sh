@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 CACHE=${TRIAGE_CACHE:-$HOME/.cache/triage}
 mkdir -p "$CACHE"
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 
 # Python environment for the end-to-end tests and test servers, kept outside the repo.
 VENV=$CACHE/test-venv

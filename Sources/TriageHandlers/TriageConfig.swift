@@ -41,16 +41,21 @@ public struct TriageConfig: Sendable {
     }
 
     /// Reads and checks a config file. Every problem names the file and line.
+    /// - Parameters:
+    ///   - sections: the config sections plug-ins own (an unknown key is an error).
+    ///   - needsSecrets: false for tools that never connect (`triage incidents`,
+    ///     `triage postmortem`): a database whose `url_env` (or `DATABASE_URL`) is unset then
+    ///     gets an empty URL instead of failing the load.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            sections: Set<String> = builtinSections) throws -> TriageConfig {
+                            sections: Set<String> = builtinSections, needsSecrets: Bool = true) throws -> TriageConfig {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, line: nil, message: "cannot read the config file")
         }
-        return try parse(text, file: path, environment: environment, sections: sections)
+        return try parse(text, file: path, environment: environment, sections: sections, needsSecrets: needsSecrets)
     }
 
     public static func parse(_ text: String, file: String, environment: [String: String],
-                             sections knownSections: Set<String> = builtinSections) throws -> TriageConfig {
+                             sections knownSections: Set<String> = builtinSections, needsSecrets: Bool = true) throws -> TriageConfig {
         let root = try YAMLNode.parse(text, file: file)
         try root.checkKeys(Set(["databases", "timeline", "commands", "roles", "console"]).union(knownSections))
         var config = defaults(environment: environment)
@@ -58,11 +63,11 @@ public struct TriageConfig: Sendable {
         config.databases = []
         if let dbs = root["databases"] {
             for (i, node) in try dbs.list().enumerated() {
-                config.databases.append(try database(node, index: i, environment: environment))
+                config.databases.append(try database(node, index: i, environment: environment, needsSecrets: needsSecrets))
             }
         }
         if config.databases.isEmpty {
-            guard let url = environment["DATABASE_URL"] else {
+            guard let url = environment["DATABASE_URL"] ?? (needsSecrets ? nil : "") else {
                 throw root.error("no databases configured and DATABASE_URL is not set")
             }
             if let problem = ConnectionString.problem(in: url) {
@@ -92,7 +97,7 @@ public struct TriageConfig: Sendable {
         return config
     }
 
-    static func database(_ node: YAMLNode, index: Int, environment: [String: String]) throws -> PostgresTarget {
+    static func database(_ node: YAMLNode, index: Int, environment: [String: String], needsSecrets: Bool = true) throws -> PostgresTarget {
         try node.checkKeys(["name", "url", "url_env", "action_url", "action_url_env", "action_role",
                             "connect_timeout", "statement_timeout", "lock_timeout"])
         let name = try node.string("name") ?? (index == 0 ? "default" : "db\(index)")
@@ -103,7 +108,11 @@ public struct TriageConfig: Sendable {
             let at: YAMLNode
             if let envNode = node[key + "_env"] {
                 let env = try envNode.string()
-                guard let v = environment[env], !v.isEmpty else { throw envNode.error("environment variable \(env) is not set") }
+                guard let v = environment[env], !v.isEmpty else {
+                    // Tools that never connect need no secret: an empty URL they never use.
+                    if !needsSecrets { return "" }
+                    throw envNode.error("environment variable \(env) is not set")
+                }
                 value = v
                 at = envNode
             } else if let n = node[key] {

@@ -81,13 +81,13 @@ extension IncidentCommands {
         let requested = context.arguments.int("id").map(Int64.init)
         let pm: Postmortem = try await store.read { tx in
             if let requested {
-                guard let pm = try PostmortemWriter.postmortem(in: tx, incident: requested, generatedAt: now) else {
+                guard let pm = try PostmortemWriter.postmortem(in: tx, incident: requested, generatedAt: now, store: store) else {
                     throw TriageError(.notFound, "No incident #\(requested).")
                 }
                 return pm
             }
             guard let i = try tx.activeIncident(platform: m.platform, room: m.room) ?? tx.latestIncident(platform: m.platform, room: m.room),
-                  let pm = try PostmortemWriter.postmortem(in: tx, incident: i.id!, generatedAt: now) else {
+                  let pm = try PostmortemWriter.postmortem(in: tx, incident: i.id!, generatedAt: now, store: store) else {
                 throw TriageError(.notFound, "No incident in this room yet; /postmortem ID writes another room's.")
             }
             return pm
@@ -97,14 +97,15 @@ extension IncidentCommands {
         let id = pm.incident.id ?? 0
         var blocks: [ReplyBlock] = [.keyValues([
             KeyValue("title", pm.incident.title),
-            KeyValue("severity", pm.incident.severity.rawValue),
+            KeyValue("severity", pm.severityChanges.isEmpty ? pm.incident.severity.rawValue
+                     : "\(pm.incident.severity.rawValue) (peak \(pm.peakSeverity.rawValue))"),
             KeyValue("status", pm.incident.status.rawValue),
             KeyValue("duration", DurationFormatter.format(seconds: pm.duration)),
             KeyValue("time to acknowledge", KeyMoments.format(pm.moments.timeToAcknowledge)),
             KeyValue("time to resolve", KeyMoments.format(pm.moments.timeToResolve)),
-            KeyValue("events", "\(pm.events.count)"),
-            KeyValue("commands run", "\(pm.events.filter { $0.kind == .command }.count)"),
-            KeyValue("follow-ups", "\(pm.followUps.count)"),
+            KeyValue("events", "\(pm.eventCount)"),
+            KeyValue("commands run", "\(pm.kindCounts["command"] ?? 0)"),
+            KeyValue("follow-ups", "\(pm.followUpCount)"),
             KeyValue("participants", pm.participants.map(\.name).joined(separator: ", ")),
         ])]
         if pm.incident.isActive {

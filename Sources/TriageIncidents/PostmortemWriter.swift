@@ -4,16 +4,42 @@ import TriageCore
 import TriageHandlers
 import TriageStore
 
+/// The timeline of one incident read from the store, row by row, for as many passes as a
+/// renderer makes; `upTo` pins it to the events the summary saw (an open incident grows).
+/// Each pass is a read of its own: use it from a thread of its own or the command-line
+/// tools, never from the cooperative pool.
+public struct StoreTimelineSource: TimelineEventSource {
+    let store: BotStore
+    let incident: Int64
+    /// The first and last event ids the summary covers.
+    let from: Int64
+    let upTo: Int64
+
+    public func forEachEvent(_ filter: TimelineEventFilter, _ body: (TimelineEvent) throws -> Void) throws {
+        try store.readNow { tx in try tx.forEachEvent(incident: incident, filter: filter, from: from, upTo: upTo, body) }
+    }
+}
+
 /// Loads an incident from the store, renders its postmortem and writes the files:
-/// `incident-N.md`, `incident-N-timeline.svg` (beside it) and `incident-N.json`.
+/// `incident-N.md`, `incident-N-timeline.svg` (beside it), `incident-N.html` and `incident-N.json`.
+/// Events are streamed from SQLite and documents written in pieces, so memory stays flat for
+/// any number of events.
 ///
-/// Async code reads with ``postmortem(in:incident:generatedAt:)`` inside `store.read` and
+/// Async code reads with ``postmortem(in:incident:generatedAt:store:)`` inside `store.read` and
 /// writes with ``writeAll(_:)`` (a thread of its own); the command-line tools use the
 /// synchronous ``loadNow(incident:generatedAt:)`` and ``write(_:format:to:)``.
 public struct PostmortemWriter: Sendable {
     /// One output format.
     public enum Format: String, Sendable, CaseIterable {
-        case markdown, json
+        case markdown, json, html
+
+        public var fileExtension: String {
+            switch self {
+            case .markdown: "md"
+            case .json: "json"
+            case .html: "html"
+            }
+        }
     }
 
     let store: BotStore
@@ -24,47 +50,101 @@ public struct PostmortemWriter: Sendable {
         self.directory = directory
     }
 
-    /// The postmortem of incident `id`, read in `tx`; nil when there is no such incident.
-    public static func postmortem(in tx: StoreTransaction, incident id: Int64, generatedAt: Date) throws -> Postmortem? {
+    /// The postmortem of incident `id`, summarised in `tx` (one pass over its events); the
+    /// renderers read the events again from `store`. Nil when there is no such incident.
+    public static func postmortem(in tx: StoreTransaction, incident id: Int64, generatedAt: Date, store: BotStore) throws -> Postmortem? {
         guard let incident = try tx.incident(id: id) else { return nil }
-        return PostmortemBuilder.build(incident: incident, events: try tx.events(incident: id), generatedAt: generatedAt)
+        var builder = PostmortemBuilder(incident: incident, generatedAt: generatedAt)
+        let (first, last) = try tx.eventIDRange(incident: id)
+        try tx.forEachEvent(incident: id, from: first, upTo: last) { builder.add($0) }
+        return builder.finish(source: StoreTimelineSource(store: store, incident: id, from: first, upTo: last))
     }
 
     /// The postmortem of incident `id`, synchronously: for the command-line tools only.
     public func loadNow(incident id: Int64, generatedAt: Date) throws -> Postmortem {
-        guard let pm = try store.readNow({ tx in try Self.postmortem(in: tx, incident: id, generatedAt: generatedAt) }) else {
+        let store = self.store
+        guard let pm = try store.readNow({ tx in try Self.postmortem(in: tx, incident: id, generatedAt: generatedAt, store: store) }) else {
             throw TriageError(.notFound, "No incident #\(id) in \(store.path).")
         }
         return pm
     }
 
-    /// Writes Markdown, SVG and JSON into ``directory`` on a thread of its own; returns the files.
+    /// Incident `id` and its timeline as a source to stream (no pass over the events yet):
+    /// for the command-line tools, which render in one pass.
+    public func sourceNow(incident id: Int64) throws -> (Incident, StoreTimelineSource) {
+        let store = self.store
+        guard let found = try store.readNow({ tx -> (Incident, (first: Int64, last: Int64))? in
+            guard let incident = try tx.incident(id: id) else { return nil }
+            return (incident, try tx.eventIDRange(incident: id))
+        }) else {
+            throw TriageError(.notFound, "No incident #\(id) in \(store.path).")
+        }
+        return (found.0, StoreTimelineSource(store: store, incident: id, from: found.1.first, upTo: found.1.last))
+    }
+
+    /// Writes Markdown (and the SVG), HTML and JSON into ``directory`` on a thread of its own; returns the files.
     public func writeAll(_ pm: Postmortem) async throws -> [(path: String, what: String)] {
         let base = (directory as NSString).appendingPathComponent(pm.baseFileName)
         let files = try await ThreadExecutor.detached(name: "triage-postmortem") { [self] in
-            try FilesWritten(list: write(pm, format: .markdown, to: base + ".md") + write(pm, format: .json, to: base + ".json"))
+            try FilesWritten(list: write(pm, format: .markdown, to: base + ".md") + write(pm, format: .html, to: base + ".html")
+                             + write(pm, format: .json, to: base + ".json"))
         }
         return files.list
     }
 
-    /// Writes one format to `path` (Markdown also writes the SVG beside it); returns the files.
+    /// Writes one format of `pm` to `path` (Markdown also writes the SVG beside it); returns the files.
     public func write(_ pm: Postmortem, format: Format, to path: String) throws -> [(path: String, what: String)] {
+        try write(incident: pm.incident, source: pm.source, generatedAt: pm.generatedAt, format: format, to: path)
+    }
+
+    /// Writes one format to `path` in one pass over the events (Markdown also writes the SVG
+    /// beside it); `path` `-` is standard output (Markdown without the picture). Returns the files.
+    public func write(incident: Incident, source: any TimelineEventSource, generatedAt: Date, format: Format,
+                      to path: String) throws -> [(path: String, what: String)] {
+        if path == "-" {
+            let out = FileHandle.standardOutput
+            let spool = NSTemporaryDirectory()
+            let emit: ([UInt8]) throws -> Void = { try out.write(contentsOf: $0) }
+            switch format {
+            case .markdown:
+                try PostmortemStream.render(MarkdownPostmortem(includesPicture: false), incident: incident, source: source,
+                                            generatedAt: generatedAt, spoolDirectory: spool, emit: emit)
+            case .html:
+                try PostmortemStream.render(HTMLPostmortem(), incident: incident, source: source, generatedAt: generatedAt,
+                                            spoolDirectory: spool, emit: emit)
+            case .json:
+                try PostmortemStream.render(JSONPostmortem(), incident: incident, source: source, generatedAt: generatedAt,
+                                            spoolDirectory: spool, emit: emit)
+            }
+            return []
+        }
         let dir = (path as NSString).deletingLastPathComponent
         do {
             if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            let spool = dir.isEmpty ? "." : dir
             switch format {
             case .markdown:
-                let svgPath = (dir as NSString).appendingPathComponent(pm.svgFileName)
-                // The two documents are independent: render them on two threads.
-                let rendered = RenderedPair()
-                DispatchQueue.concurrentPerform(iterations: 2) { i in
-                    if i == 0 { rendered.set(0, SVGTimeline().renderData(pm)) } else { rendered.set(1, MarkdownPostmortem().renderData(pm)) }
+                let pm = try Self.atomicWrite(to: path) { emit in
+                    try PostmortemStream.render(MarkdownPostmortem(), incident: incident, source: source, generatedAt: generatedAt,
+                                                spoolDirectory: spool, emit: emit)
                 }
-                try Self.atomicWrite(rendered.get(0), to: svgPath)
-                try Self.atomicWrite(rendered.get(1), to: path)
+                let svgPath = (dir as NSString).appendingPathComponent(pm.svgFileName)
+                _ = try Self.atomicWrite(to: svgPath) { emit in
+                    try emit(Array(SVGTimeline().render(pm).utf8))
+                    return pm
+                }
                 return [(path, "postmortem (Markdown)"), (svgPath, "timeline picture (SVG)")]
+            case .html:
+                _ = try Self.atomicWrite(to: path) { emit in
+                    try PostmortemStream.render(HTMLPostmortem(), incident: incident, source: source, generatedAt: generatedAt,
+                                                spoolDirectory: spool, emit: emit)
+                }
+                return [(path, "postmortem (HTML, self-contained)")]
             case .json:
-                try Self.atomicWrite(JSONPostmortem().renderData(pm), to: path)
+                _ = try Self.atomicWrite(to: path) { emit in
+                    try PostmortemStream.render(JSONPostmortem(), incident: incident, source: source, generatedAt: generatedAt,
+                                                spoolDirectory: spool, emit: emit)
+                }
                 return [(path, "postmortem data (JSON)")]
             }
         } catch let e as TriageError {
@@ -74,21 +154,28 @@ public struct PostmortemWriter: Sendable {
         }
     }
 
-    static func atomicWrite(_ data: Data, to path: String) throws {
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    /// Writes what `render` emits into a temporary file beside `path`, then renames it over `path`.
+    static func atomicWrite(to path: String, _ render: (([UInt8]) throws -> Void) throws -> Postmortem) throws -> Postmortem {
+        let temp = path + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temp, contents: nil), let handle = FileHandle(forWritingAtPath: temp) else {
+            throw TriageError(.config, "Cannot write the postmortem to \(path): cannot create \(temp)")
+        }
+        do {
+            let pm = try render { bytes in try handle.write(contentsOf: bytes) }
+            try handle.close()
+            if rename(temp, path) != 0 {
+                throw TriageError(.config, "Cannot write the postmortem to \(path): rename failed (errno \(errno))")
+            }
+            return pm
+        } catch {
+            try? handle.close()
+            unlink(temp)
+            throw error
+        }
     }
 }
 
-/// Results of rendering on two threads.
-private final class RenderedPair: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values = [Data(), Data()]
-
-    func set(_ i: Int, _ data: Data) { lock.withLock { values[i] = data } }
-    func get(_ i: Int) -> Data { lock.withLock { values[i] } }
-}
-
-/// The files one thread wrote, handed back to async code.
+/// The files one thread wrote, handed back to async code (tuples of strings only).
 private struct FilesWritten: @unchecked Sendable {
     var list: [(path: String, what: String)]
 }

@@ -12,7 +12,10 @@ public struct PagingPlugin: FeaturePlugin {
     public var sections: [String] { ["paging"] }
 
     public func makeFeature(_ context: FeatureContext) throws -> FeatureParts {
-        guard let setup = try PagingSetup.make(config: context.config, environment: context.environment) else { return FeatureParts() }
+        guard let setup = try PagingSetup.make(config: context.config, environment: context.environment) else {
+            // `/page` and friends still answer: "paging is not configured", not "did you mean /pg?".
+            return FeatureParts(handlers: [PagingNotConfigured()])
+        }
         let engine = EscalationEngine(pager: setup.pager, store: context.store, http: context.http, logger: context.logger)
         return FeatureParts(handlers: [setup.handler], observers: [setup.observer],
                             services: [EscalationService(engine: engine, logger: context.logger)])

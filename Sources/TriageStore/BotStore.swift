@@ -67,7 +67,3 @@ public final class BotStore: Sendable {
         try pool.read { db in try body(StoreTransaction(db: db, signals: signals)) }
     }
 }
-
-/// The store's name before it held more than timelines.
-@available(*, deprecated, renamed: "BotStore")
-public typealias TimelineStore = BotStore

@@ -67,5 +67,11 @@ extension StoreMigrations {
                 t.column("createdAt", .datetime).notNull()
             }
         }
+        m.registerMigration("v2-paging-reopen") { db in
+            // At most one automatic page per incident at a time: a reopened incident (its
+            // earlier page resolved) is paged again.
+            try db.execute(sql: "DROP INDEX page_auto_per_incident")
+            try db.execute(sql: "CREATE UNIQUE INDEX page_auto_per_open_incident ON page(incidentID) WHERE auto = 1 AND resolvedAt IS NULL")
+        }
     }
 }

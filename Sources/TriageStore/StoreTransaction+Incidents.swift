@@ -45,6 +45,82 @@ extension StoreTransaction {
         return events
     }
 
+    /// Streams an incident's events (those matching `filter`, up to event `upTo`) in order,
+    /// one row at a time: a postmortem of a million events never holds them all.
+    /// - Parameter from: the id of the incident's first event, when known: the rows are then
+    ///   read in one sequential sweep of the table between the first and the last, rather than
+    ///   through the incident index row by row.
+    public func forEachEvent(incident: Int64, filter: TimelineEventFilter = .all, from: Int64 = 0, upTo: Int64 = .max,
+                             _ body: (TimelineEvent) throws -> Void) throws {
+        let columns = filter == .summary
+            ? "id, incidentID, at, actor, kind, command, text, CASE WHEN output IS NULL THEN NULL ELSE '' END, payload" : Self.eventColumns
+        let sweep = from > 0 && (filter == .all || filter == .summary || filter == .withOutput)
+        var sql = "SELECT \(columns) FROM timelineEvent WHERE " + (sweep ? "+incidentID = ? AND id BETWEEN ? AND ?" : "incidentID = ? AND id <= ?")
+        var arguments: StatementArguments = sweep ? [incident, from, upTo] : [incident, upTo]
+        switch filter {
+        case .all, .summary: break
+        case .withOutput: sql += " AND output IS NOT NULL"
+        case .kind(let k):
+            sql += " AND kind = ?"
+            arguments += [k.rawValue]
+        case .kinds(let ks):
+            sql += " AND kind IN (" + ks.map { _ in "?" }.joined(separator: ", ") + ")"
+            arguments += StatementArguments(ks.map(\.rawValue))
+        }
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql + " ORDER BY id"), arguments: arguments)
+        while let row = try cursor.next() {
+            let at = row.dataNoCopy(atIndex: 2).flatMap(Self.fastDate) ?? row[2]
+            try body(TimelineEvent(id: row[0], incidentID: row[1], at: at, actor: row[3],
+                                   kind: TimelineEvent.Kind(rawValue: row[4]), command: row[5], text: row[6],
+                                   output: row[7], payload: row[8]))
+        }
+    }
+
+    /// The id of an incident's last event (0 when it has none).
+    public func lastEventID(incident: Int64) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT max(id) FROM timelineEvent WHERE incidentID = ?", arguments: [incident]) ?? 0
+    }
+
+    /// The ids of an incident's first and last events (0, 0 when it has none).
+    public func eventIDRange(incident: Int64) throws -> (first: Int64, last: Int64) {
+        let row = try Row.fetchOne(db, sql: "SELECT min(id), max(id) FROM timelineEvent WHERE incidentID = ?", arguments: [incident])
+        return (row?[0] ?? 0, row?[1] ?? 0)
+    }
+
+    /// Reads GRDB's stored date text, `YYYY-MM-DD HH:MM:SS.SSS` (UTC), without a calendar (a
+    /// million rows are read per postmortem); nil for anything else, read the usual way.
+    static func fastDate(_ data: Data) -> Date? {
+        guard data.count == 23 || data.count == 19 else { return nil }
+        return data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Date? in
+            let b = raw.bindMemory(to: UInt8.self)
+            func num(_ from: Int, _ len: Int) -> Int? {
+                var n = 0
+                for i in from..<(from + len) {
+                    let c = b[i]
+                    guard c >= 48 && c <= 57 else { return nil }
+                    n = n * 10 + Int(c - 48)
+                }
+                return n
+            }
+            guard b[4] == 45, b[7] == 45, b[10] == 32, b[13] == 58, b[16] == 58,
+                  let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2), let s = num(17, 2),
+                  (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+            var millis = 0
+            if b.count == 23 {
+                guard b[19] == 46, let ms = num(20, 3) else { return nil }
+                millis = ms
+            }
+            // Days from the civil date (H. Hinnant's algorithm), proleptic Gregorian, UTC.
+            let yy = mo <= 2 ? y - 1 : y
+            let era = (yy >= 0 ? yy : yy - 399) / 400
+            let yoe = yy - era * 400
+            let doy = (153 * ((mo + 9) % 12) + 2) / 5 + d - 1
+            let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+            let seconds = Double(days * 86_400 + h * 3600 + mi * 60 + s) + Double(millis) / 1000
+            return Date(timeIntervalSince1970: seconds)
+        }
+    }
+
     /// The number of events of one kind in an incident.
     public func eventCount(incident: Int64, kind: TimelineEvent.Kind) throws -> Int {
         try TimelineEvent.filter(Column("incidentID") == incident && Column("kind") == kind.rawValue).fetchCount(db)

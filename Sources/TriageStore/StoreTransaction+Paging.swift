@@ -19,9 +19,23 @@ extension StoreTransaction {
         try PageRecord.fetchOne(db, key: id)
     }
 
-    /// The automatic page of an incident, if one was started.
+    /// The automatic page of an incident that is not resolved yet, if there is one (a
+    /// reopened incident is paged again).
     public func autoPage(incident: Int64) throws -> PageRecord? {
-        try PageRecord.filter(Column("incidentID") == incident && Column("auto") == true).fetchOne(db)
+        try PageRecord.filter(Column("incidentID") == incident && Column("auto") == true && Column("resolvedAt") == nil).fetchOne(db)
+    }
+
+    /// Pages still escalating or waiting for an acknowledgement (pending, waiting, exhausted)
+    /// that have at least one trigger delivered to `providers`, oldest first.
+    public func pagesAwaitingAcknowledgement(providers: [String], limit: Int = 100) throws -> [PageRecord] {
+        guard !providers.isEmpty else { return [] }
+        return try PageRecord.fetchAll(db, sql: """
+            SELECT p.* FROM page p
+            WHERE p.phase IN ('pending', 'waiting', 'exhausted')
+              AND EXISTS (SELECT 1 FROM pageDelivery d WHERE d.pageID = p.id AND d.action = 'trigger' AND d.status = 'sent'
+                            AND d.provider IN (\(providers.map { _ in "?" }.joined(separator: ", "))))
+            ORDER BY p.id LIMIT ?
+            """, arguments: StatementArguments(providers) + [limit])
     }
 
     /// Pages of a room in the given phases, newest first.
@@ -82,13 +96,15 @@ extension StoreTransaction {
     }
 
     /// Pending deliveries due at `date`, oldest first; a delivery waits while an earlier one
-    /// with the same key is unfinished (a trigger goes out before its acknowledge).
+    /// with the same provider key (the key up to `#`) is unfinished, so a trigger goes out
+    /// before its acknowledge, and every level's trigger before the acknowledge of the alert.
     public func dueDeliveries(at date: Date, limit: Int = 50) throws -> [PageDelivery] {
         try PageDelivery.fetchAll(db, sql: """
             SELECT d.* FROM pageDelivery d
             WHERE d.status = 'pending' AND d.nextAttemptAt <= ?
-              AND NOT EXISTS (SELECT 1 FROM pageDelivery e WHERE e.dedupKey = d.dedupKey AND e.provider = d.provider
-                              AND e.id < d.id AND e.status IN ('pending', 'sending'))
+              AND NOT EXISTS (SELECT 1 FROM pageDelivery e
+                              WHERE substr(e.dedupKey, 1, instr(e.dedupKey || '#', '#') - 1) = substr(d.dedupKey, 1, instr(d.dedupKey || '#', '#') - 1)
+                                AND e.provider = d.provider AND e.id < d.id AND e.status IN ('pending', 'sending'))
             ORDER BY d.id LIMIT ?
             """, arguments: [date, limit])
     }

@@ -10,10 +10,11 @@ import TriageStore
 struct PostmortemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postmortem",
-        abstract: "Write an incident's postmortem: Markdown with an SVG timeline beside it, or JSON.",
+        abstract: "Write an incident's postmortem: Markdown with an SVG timeline beside it, HTML (self-contained), or JSON.",
         discussion: """
             Without -o the file goes to the postmortems directory of the config (default: postmortems/), \
-            named incident-ID.md or incident-ID.json. -o - prints to standard output (no picture).
+            named incident-ID.md, incident-ID.html or incident-ID.json. -o - prints to standard output \
+            (Markdown without the picture; HTML with it inline).
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -21,7 +22,7 @@ struct PostmortemCommand: ParsableCommand {
     @Argument(help: "Incident id (as listed by `triage incidents`).")
     var id: Int64
 
-    @Option(help: "markdown or json.")
+    @Option(help: "markdown, html or json.")
     var format: String = "markdown"
 
     @Option(name: [.customShort("o"), .customLong("output")], help: "Output file, or - for standard output.")
@@ -29,27 +30,17 @@ struct PostmortemCommand: ParsableCommand {
 
     func run() throws {
         guard let fmt = PostmortemWriter.Format(rawValue: format.lowercased()) else {
-            throw ValidationError("--format must be markdown or json")
+            throw ValidationError("--format must be markdown, html or json")
         }
-        let config = try options.load()
+        let config = try options.load(needsSecrets: false)
         let settings = try config.postmortemSettings()
         let store = try BotStore(path: config.timelinePath)
         let writer = PostmortemWriter(store: store, directory: settings.directory)
-        let pm: Postmortem
         do {
-            pm = try writer.loadNow(incident: id, generatedAt: Date())
-        } catch let e as TriageError {
-            FileHandle.standardError.write(Data("\(e.description)\n".utf8))
-            throw ExitCode(1)
-        }
-        if output == "-" {
-            let text = fmt == .json ? JSONPostmortem().render(pm) : MarkdownPostmortem(includesPicture: false).render(pm)
-            FileHandle.standardOutput.write(Data(text.utf8))
-            return
-        }
-        let path = output ?? (settings.directory as NSString).appendingPathComponent(pm.baseFileName + (fmt == .json ? ".json" : ".md"))
-        do {
-            for file in try writer.write(pm, format: fmt, to: path) {
+            // One pass over the events: the summary and the document are made together.
+            let (incident, source) = try writer.sourceNow(incident: id)
+            let path = output ?? (settings.directory as NSString).appendingPathComponent("incident-\(id).\(fmt.fileExtension)")
+            for file in try writer.write(incident: incident, source: source, generatedAt: Date(), format: fmt, to: path) {
                 print("\(file.path)  \(file.what)")
             }
         } catch let e as TriageError {

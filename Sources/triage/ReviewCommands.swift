@@ -15,7 +15,7 @@ struct IncidentsCommand: ParsableCommand {
     var active = false
 
     func run() throws {
-        let config = try options.load()
+        let config = try options.load(needsSecrets: false)
         let store = try BotStore(path: config.timelinePath)
         let incidents = try store.readNow { tx in try tx.incidents(activeOnly: active, limit: 1000) }
         let now = Date()
@@ -42,7 +42,7 @@ struct TimelineCommand: ParsableCommand {
     var full = false
 
     func run() throws {
-        let config = try options.load()
+        let config = try options.load(needsSecrets: false)
         let store = try BotStore(path: config.timelinePath)
         let found: (Incident, [TimelineEvent])? = try store.readNow { tx in
             guard let i = try tx.incident(id: id) else { return nil }

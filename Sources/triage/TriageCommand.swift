@@ -25,8 +25,9 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "Timeline store (SQLite file); overrides the config.")
     var timeline: String?
 
-    func load() throws -> TriageConfig {
-        var c = try config.map { try TriageConfig.load(path: $0, sections: plugins.sections) } ?? TriageConfig.defaults(timeline: timeline)
+    /// - Parameter needsSecrets: false for the review tools, which read only the timeline.
+    func load(needsSecrets: Bool = true) throws -> TriageConfig {
+        var c = try config.map { try TriageConfig.load(path: $0, sections: plugins.sections, needsSecrets: needsSecrets) } ?? TriageConfig.defaults(timeline: timeline)
         if let timeline { c.timelinePath = timeline }
         return c
     }

@@ -9,6 +9,11 @@ final class SVGChecker: NSObject, XMLParserDelegate {
     private(set) var markKinds: [String: Int] = [:]
     private(set) var phases: [String] = []         // data-status of each band
     private(set) var rootName: String?
+    private(set) var binTotal = 0                   // events counted by aggregated bins
+    private(set) var lanes: [String] = []          // lane names, top to bottom
+    private(set) var labels: [(text: String, x: Double, y: Double)] = []
+    private var inText: String?
+    private var textX = 0.0, textY = 0.0, textBuffer = ""
     private(set) var error: Error?
 
     static func parse(_ text: String) -> SVGChecker {
@@ -32,6 +37,23 @@ final class SVGChecker: NSObject, XMLParserDelegate {
         if attributeDict["class"] == "phase", let status = attributeDict["data-status"] {
             phases.append(status)
         }
+        if attributeDict["class"] == "bin", let n = attributeDict["data-count"].flatMap(Int.init) { binTotal += n }
+        if elementName == "text", let c = attributeDict["class"], c == "lane" || c == "label" {
+            inText = c
+            textX = Double(attributeDict["x"] ?? "") ?? 0
+            textY = Double(attributeDict["y"] ?? "") ?? 0
+            textBuffer = ""
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if inText != nil { textBuffer += string }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+        guard elementName == "text", let c = inText else { return }
+        if c == "lane" { lanes.append(textBuffer) } else { labels.append((textBuffer, textX, textY)) }
+        inText = nil
     }
 
     func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {

@@ -83,6 +83,42 @@ import TriageCore
         #expect(last[0].at == t0.addingTimeInterval(47))
     }
 
+    @Test func streamedEventsMatchFetchedOnesDatesIncluded() async throws {
+        let store = try BotStore(path: path)
+        // Dates across leap days, a century, milliseconds and the end of a day.
+        let times = [1_795_000_000.0, 951_782_400.5, 1_709_164_800.007, 4_102_444_799.999, 86_399.123, 1_773_478_800.25]
+        let id = try await store.write { tx in
+            let i = try tx.insert(Incident(platform: "console", room: "dates", title: "t", severity: .sev2, openedBy: "x",
+                                           openedAt: Date(timeIntervalSince1970: times[0])))
+            let other = try tx.insert(Incident(platform: "console", room: "other", title: "o", severity: .sev3, openedBy: "y",
+                                               openedAt: Date(timeIntervalSince1970: times[0])))
+            for (n, t) in times.enumerated() {
+                try tx.append(TimelineEvent(incidentID: i.id!, at: Date(timeIntervalSince1970: t), actor: "x",
+                                            kind: n % 2 == 0 ? .note : .command, text: "n\(n)", output: n % 2 == 0 ? nil : "out"))
+                // Another room's incident writes in between: the sweep between first and last must skip it.
+                try tx.append(TimelineEvent(incidentID: other.id!, at: Date(timeIntervalSince1970: t), actor: "y", kind: .note,
+                                            text: "other \(n)", output: "o"))
+            }
+            return i.id!
+        }
+        let (fetched, streamed, outputs, notes) = try await store.read { tx in
+            var all: [TimelineEvent] = [], withOutput: [TimelineEvent] = [], notes: [TimelineEvent] = []
+            let (first, last) = try tx.eventIDRange(incident: id)
+            try tx.forEachEvent(incident: id, from: first, upTo: last) { all.append($0) }
+            try tx.forEachEvent(incident: id, filter: .withOutput, from: first, upTo: last) { withOutput.append($0) }
+            var light: [TimelineEvent] = []
+            try tx.forEachEvent(incident: id, filter: .summary) { light.append($0) }
+            #expect(light.map(\.output) == [nil, "", nil, "", nil, ""], "the summary read leaves outputs out")
+            try tx.forEachEvent(incident: id, filter: .kinds([.note]), upTo: all[3].id ?? 0) { notes.append($0) }
+            return (try tx.events(incident: id), all, withOutput, notes)
+        }
+        #expect(streamed == fetched, "the fast date reader gives GRDB's dates exactly")
+        #expect(outputs.map(\.text) == ["n1", "n3", "n5"])
+        #expect(notes.map(\.text) == ["n0", "n2"])
+        #expect(StoreTransaction.fastDate(Data("2026-13-01 00:00:00.000".utf8)) == nil)
+        #expect(StoreTransaction.fastDate(Data("2026-03-14T09:00:00.000".utf8)) == nil)
+    }
+
     @Test func anUnwritablePathIsAClearError() {
         #expect(throws: TriageError.self) { try BotStore(path: "/proc/nope/t.sqlite") }
     }

@@ -62,7 +62,19 @@ struct PagingFixture {
     }
 
     static let environment = ["PD_KEY": PagingReceivers.pagerdutyKey, "OG_KEY": PagingReceivers.opsgenieKey,
-                              "WRONG_KEY": "not-the-routing-key"]
+                              "WRONG_KEY": "not-the-routing-key", "PD_TOKEN": PagingReceivers.pagerdutyToken,
+                              "WRONG_TOKEN": "not-the-api-token"]
+
+    /// The fixture with PagerDuty's REST API token set, so acknowledgements made in PagerDuty
+    /// (and Opsgenie, which needs nothing more) are polled every 30 s.
+    static func pollingYAML(token: String = "PD_TOKEN") -> (String) -> String {
+        { base in
+            yaml(base: base).replacingOccurrences(of: "pagerduty: {routing_key_env: PD_KEY, url: \"\(base)\"}",
+                                                  with: "pagerduty: {routing_key_env: PD_KEY, url: \"\(base)\", api_token_env: \(token), api_url: \"\(base)\"}")
+                .replacingOccurrences(of: "  bob: {handle: \"@bob\", email: bob@example.com}",
+                                      with: "  bob: {handle: \"@bob\", email: bob@example.com, pagerduty_id: PBOB001}")
+        }
+    }
 
     static func parse(_ text: String, environment: [String: String] = environment) throws -> PagingConfig {
         let root = try YAMLNode.parse(text, file: "paging.yaml")

@@ -10,6 +10,7 @@ final class PagingReceivers: @unchecked Sendable {
     let http: HTTPClient
     static let pagerdutyKey = "0123456789abcdef0123456789abcdef"
     static let opsgenieKey = "eb243592-faa2-4ba2-a551-1afdf565c889"
+    static let pagerdutyToken = "y_NbAkKc66ryYTWUXYEu"
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -22,7 +23,8 @@ final class PagingReceivers: @unchecked Sendable {
         let python = ProcessInfo.processInfo.environment["TRIAGE_TEST_PYTHON"] ?? "/usr/bin/python3"
         process.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: python) ? python : "/usr/bin/env")
         process.arguments = (process.executableURL!.path.hasSuffix("env") ? ["python3"] : [])
-            + [Self.scriptPath, "--pagerduty-key", Self.pagerdutyKey, "--opsgenie-key", Self.opsgenieKey]
+            + [Self.scriptPath, "--pagerduty-key", Self.pagerdutyKey, "--opsgenie-key", Self.opsgenieKey,
+               "--pagerduty-token", Self.pagerdutyToken]
         let out = Pipe()
         process.standardOutput = out
         try process.run()
@@ -68,9 +70,30 @@ final class PagingReceivers: @unchecked Sendable {
         }
     }
 
+    /// PagerDuty and Opsgenie state by key ("triggered", "acknowledged", …).
     func state() async throws -> [String: [String: String]] {
+        let all = try await fullState()
+        return ["pagerduty": all["pagerduty"] as? [String: String] ?? [:], "opsgenie": all["opsgenie"] as? [String: String] ?? [:]]
+    }
+
+    /// Everything, with the incidents and alerts as the providers' APIs show them.
+    func fullState() async throws -> [String: Any] {
         let r = try await http.send(HTTPRequest(url: baseURL + "/_control/state"))
-        return try JSONSerialization.jsonObject(with: r.body) as! [String: [String: String]]
+        return try JSONSerialization.jsonObject(with: r.body) as? [String: Any] ?? [:]
+    }
+
+    /// Someone acknowledges the open PagerDuty incident for `key` in PagerDuty's app.
+    func acknowledgeInPagerDuty(key: String, userID: String, name: String) async throws {
+        let body = try JSONSerialization.data(withJSONObject: ["dedup_key": key, "user_id": userID, "name": name])
+        let r = try await http.send(.json("POST", baseURL + "/_control/pagerduty/acknowledge", body: body))
+        guard r.status == 200 else { throw TriageError(.http, "no open PagerDuty incident for \(key)") }
+    }
+
+    /// Someone acknowledges the open Opsgenie alert `alias` in Opsgenie's app.
+    func acknowledgeInOpsgenie(alias: String, user: String) async throws {
+        let body = try JSONSerialization.data(withJSONObject: ["alias": alias, "user": user])
+        let r = try await http.send(.json("POST", baseURL + "/_control/opsgenie/acknowledge", body: body))
+        guard r.status == 200 else { throw TriageError(.http, "no open Opsgenie alert for \(alias)") }
     }
 
     func fail(_ service: String, status: Int, count: Int = -1, retryAfter: Int? = nil) async throws {

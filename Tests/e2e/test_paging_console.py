@@ -138,3 +138,29 @@ def test_check_config_reports_paging_problems(tmp_path, receivers):
     assert check.returncode == 1
     assert "unknown schedule 'nightly'" in check.stdout
     assert "triage.yaml:" in check.stdout
+
+
+def test_review_tools_need_no_secrets(tmp_path, receivers):
+    """`triage incidents`, `timeline` and `postmortem --config` read only the timeline: they work
+    with none of the config's secret variables set (database url_env, provider keys)."""
+    cfg = config(tmp_path, receivers)
+    cfg.write_text(cfg.read_text().replace('url: "%s"\n' % os.environ.get("TRIAGE_TEST_PG_URL", "postgresql://127.0.0.1:1/none"),
+                                           "url_env: E2E_DATABASE_URL\n", 1))
+    assert "url_env: E2E_DATABASE_URL" in cfg.read_text()
+    with_secrets = dict(os.environ, E2E_PD_KEY=PD_KEY, E2E_OG_KEY=OG_KEY, E2E_DATABASE_URL="postgresql://127.0.0.1:1/none",
+                        TRIAGE_LOG_LEVEL="error")
+    run = subprocess.run([BINARY, "console", "--config", str(cfg)], input="/incident open sev3 Disk filling up\n/resolve cleaned\n",
+                         env=with_secrets, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("E2E_") and k != "DATABASE_URL"}
+    listing = subprocess.run([BINARY, "incidents", "--config", str(cfg)], env=bare, capture_output=True, text=True, timeout=60)
+    assert listing.returncode == 0, listing.stderr
+    assert "Disk filling up" in listing.stdout
+    pm = subprocess.run([BINARY, "postmortem", "1", "--config", str(cfg), "-o", "-"], env=bare, capture_output=True, text=True,
+                        timeout=60)
+    assert pm.returncode == 0, pm.stderr
+    assert "# Postmortem: incident #1" in pm.stdout
+    # The tools that do connect still insist.
+    check = subprocess.run([BINARY, "console", "--config", str(cfg)], input="/ping\n", env=bare, capture_output=True, text=True,
+                           timeout=60)
+    assert check.returncode != 0 and "E2E_DATABASE_URL is not set" in (check.stdout + check.stderr)

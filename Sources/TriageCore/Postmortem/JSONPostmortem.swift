@@ -2,25 +2,72 @@ import Foundation
 
 /// Renders a ``Postmortem`` as JSON for other tools: the same data as the Markdown. Dates are
 /// ISO 8601 UTC; durations are seconds. Event payloads that hold JSON are embedded as JSON.
-public struct JSONPostmortem: Sendable {
+public struct JSONPostmortem: PostmortemDocument {
+    var followUps = 0
+    var events = 0
+
     public init() {}
 
-    public func render(_ pm: Postmortem) -> String { buffer(pm).string }
+    public func render(_ pm: Postmortem) -> String { PostmortemStream.string(self, pm) }
 
     /// The document as UTF-8 bytes, for writing to a file.
-    public func renderData(_ pm: Postmortem) -> Data { buffer(pm).data }
+    public func renderData(_ pm: Postmortem) -> Data { Data(render(pm).utf8) }
 
-    func buffer(_ pm: Postmortem) -> TextBuffer {
-        let pm = pm.redacted()
+    // Sections filled event by event: the events (the big one, first, so it can stream), the follow-ups.
+    public var sectionCount: Int { 2 }
+
+    public mutating func event(_ e: TimelineEvent, deliveries: [String: [String]], into sections: inout [TextBuffer]) {
+        sections[0].write(events == 0 ? "\n    " : ",\n    ")
+        events += 1
+        Self.event(e, into: &sections[0])
+        if e.kind == .followUp {
+            sections[1].write(followUps == 0 ? "\n    " : ",\n    ")
+            followUps += 1
+            sections[1].write("{\"event\": ")
+            sections[1].write(int: Int(e.id ?? 0))
+            sections[1].write(", \"at\": ")
+            date(&sections[1], e.at)
+            sections[1].write(", \"by\": ")
+            sections[1].write(json: e.actor)
+            sections[1].write(", \"text\": ")
+            sections[1].write(json: e.text)
+            sections[1].write(", \"done\": false}")
+        }
+    }
+
+    static func event(_ e: TimelineEvent, into out: inout TextBuffer) {
+        out.write("{\"id\": ")
+        out.write(int: Int(e.id ?? 0))
+        out.write(", \"at\": \"")
+        out.write(utc: e.at, iso: true)
+        out.write("\", \"actor\": ")
+        out.write(json: e.actor)
+        out.write(", \"kind\": ")
+        out.write(json: e.kind.rawValue)
+        out.write(", \"command\": ")
+        if let c = e.command { out.write(json: c) } else { out.write("null") }
+        out.write(", \"text\": ")
+        out.write(json: e.text)
+        out.write(", \"output\": ")
+        if let o = e.output { out.write(json: o) } else { out.write("null") }
+        out.write(", \"payload\": ")
+        payload(&out, e.payload)
+        out.write("}")
+    }
+
+    public func text(after section: Int, _ pm: Postmortem, into out: inout TextBuffer) {
+        out.write(section == 0 ? "\n  ],\n  \"followUps\": [" : "\n  ]\n}\n")
+    }
+
+    public func head(_ pm: Postmortem, into out: inout TextBuffer) {
         let i = pm.incident
-        var out = TextBuffer(capacity: 4096 + pm.events.count * 200)
         out.write("{\n  \"format\": \"triage-postmortem/1\",\n  \"generatedAt\": ")
         date(&out, pm.generatedAt)
         out.write(",\n  \"incident\": {\"id\": ")
         out.write(int: Int(i.id ?? 0))
         out.write(", \"title\": ")
         out.write(json: i.title)
-        out.write(", \"severity\": \"\(i.severity.rawValue)\", \"status\": \"\(i.status.rawValue)\", \"platform\": ")
+        out.write(", \"severity\": \"\(i.severity.rawValue)\", \"openedSeverity\": \"\(pm.openedSeverity.rawValue)\", \"peakSeverity\": \"\(pm.peakSeverity.rawValue)\", \"status\": \"\(i.status.rawValue)\", \"platform\": ")
         out.write(json: i.platform)
         out.write(", \"room\": ")
         out.write(json: i.room)
@@ -46,7 +93,21 @@ public struct JSONPostmortem: Sendable {
             out.write((n == 0 ? "" : ", ") + "\"\(interval.key)\": ")
             optionalNumber(&out, interval.seconds)
         }
-        out.write("},\n  \"phases\": [")
+        out.write("},\n  \"keyMomentDefinitions\": {")
+        for (n, m) in pm.momentList.enumerated() {
+            out.write((n == 0 ? "" : ", ") + "\"\(m.name)\": ")
+            out.write(json: m.definedBy)
+        }
+        out.write("},\n  \"severityChanges\": [")
+        for (n, c) in pm.severityChanges.enumerated() {
+            out.write(n == 0 ? "\n    " : ",\n    ")
+            out.write("{\"at\": ")
+            date(&out, c.at)
+            out.write(", \"from\": \"\(c.from.rawValue)\", \"to\": \"\(c.to.rawValue)\", \"by\": ")
+            out.write(json: c.by)
+            out.write("}")
+        }
+        out.write(pm.severityChanges.isEmpty ? "],\n  \"phases\": [" : "\n  ],\n  \"phases\": [")
         for (n, p) in pm.phases.enumerated() {
             out.write(n == 0 ? "\n    " : ",\n    ")
             out.write("{\"status\": \"\(p.status.rawValue)\", \"start\": ")
@@ -66,48 +127,16 @@ public struct JSONPostmortem: Sendable {
             out.write(p.roles.map { "\"\($0)\"" }.joined(separator: ", "))
             out.write("], \"events\": ")
             out.write(int: p.events)
+            out.write(", \"pagedAt\": ")
+            if let at = p.pagedAt { date(&out, at) } else { out.write("null") }
+            out.write(", \"acknowledgedAt\": ")
+            if let at = p.acknowledgedAt { date(&out, at) } else { out.write("null") }
             out.write("}")
-        }
-        out.write("\n  ],\n  \"followUps\": [")
-        for (n, index) in pm.followUps.enumerated() {
-            let e = pm.events[index]
-            out.write(n == 0 ? "\n    " : ",\n    ")
-            out.write("{\"event\": ")
-            out.write(int: Int(e.id ?? 0))
-            out.write(", \"at\": ")
-            date(&out, e.at)
-            out.write(", \"by\": ")
-            out.write(json: e.actor)
-            out.write(", \"text\": ")
-            out.write(json: e.text)
-            out.write(", \"done\": false}")
         }
         out.write("\n  ],\n  \"events\": [")
-        for (n, e) in pm.events.enumerated() {
-            out.write(n == 0 ? "\n    " : ",\n    ")
-            out.write("{\"id\": ")
-            out.write(int: Int(e.id ?? 0))
-            out.write(", \"at\": ")
-            date(&out, e.at)
-            out.write(", \"actor\": ")
-            out.write(json: e.actor)
-            out.write(", \"kind\": ")
-            out.write(json: e.kind.rawValue)
-            out.write(", \"command\": ")
-            optional(&out, e.command)
-            out.write(", \"text\": ")
-            out.write(json: e.text)
-            out.write(", \"output\": ")
-            optional(&out, e.output)
-            out.write(", \"payload\": ")
-            payload(&out, e.payload)
-            out.write("}")
-        }
-        out.write("\n  ]\n}\n")
-        return out
     }
 
-    private func date(_ out: inout TextBuffer, _ d: Date) {
+    func date(_ out: inout TextBuffer, _ d: Date) {
         out.write("\"")
         out.write(utc: d, iso: true)
         out.write("\"")
@@ -119,7 +148,6 @@ public struct JSONPostmortem: Sendable {
 
     private func number(_ out: inout TextBuffer, _ v: Double) {
         guard v.isFinite else { out.write("null"); return }
-        guard abs(v) < 1e15 else { out.write("\(v)"); return }
         let millis = Int((v * 1000).rounded())
         if millis % 1000 == 0 { out.write(int: millis / 1000); return }
         if millis < 0 { out.write("-") }
@@ -134,7 +162,7 @@ public struct JSONPostmortem: Sendable {
     }
 
     /// Embeds a payload as JSON when it is a JSON object or array, else as a string.
-    private func payload(_ out: inout TextBuffer, _ p: String?) {
+    static func payload(_ out: inout TextBuffer, _ p: String?) {
         guard let p else { out.write("null"); return }
         let first = p.utf8.first { $0 != 0x20 && $0 != 0x0A }
         if first == UInt8(ascii: "{") || first == UInt8(ascii: "["),

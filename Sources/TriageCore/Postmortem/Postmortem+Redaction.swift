@@ -7,8 +7,19 @@ extension Postmortem {
         var pm = self
         pm.incident.title = r(incident.title)
         pm.incident.summary = incident.summary.map(r)
-        pm.events = events.map { $0.redacted() }
+        pm.source = RedactedEvents(base: source)
+        pm.keyEvents = keyEvents.map { var k = $0; k.label = r(k.label); return k }
+        pm.marks = marks.map { var m = $0; m.title = r(m.title); return m }
         return pm
+    }
+}
+
+/// Events read through ``Redaction``, one at a time, as the renderers stream them.
+struct RedactedEvents: TimelineEventSource {
+    let base: any TimelineEventSource
+
+    func forEachEvent(_ filter: TimelineEventFilter, _ body: (TimelineEvent) throws -> Void) throws {
+        try base.forEachEvent(filter) { try body($0.redacted()) }
     }
 }
 

@@ -39,20 +39,59 @@ public struct SVGTimeline: Sendable {
     /// The picture as UTF-8 bytes, for writing to a file.
     public func renderData(_ pm: Postmortem) -> Data { buffer(pm).data }
 
+    /// One label placed above the plot: its text, where it points, and its row.
+    struct PlacedLabel {
+        var text: String
+        var x: Double        // where it points (the event or moment)
+        var x0: Double       // where the text starts
+        var row: Int
+        var bold: Bool
+        var laneY: Double?   // the lane it points down to (nil: a key moment, the whole height)
+    }
+
+    /// Rows of labels above the plot, at most this many; a label that fits in none is left
+    /// out (its mark keeps its tooltip), so labels never overlap.
+    static let labelRows = 6
+    static let charWidth = 6.2, labelGap = 6.0, rowHeight = 13.0
+
+    /// Places labels left to right in the first row where they do not touch the previous one.
+    static func place(_ items: [(text: String, x: Double, bold: Bool, laneY: Double?)], minX: Double, maxX: Double) -> [PlacedLabel] {
+        var ends = [Double](repeating: -Double.infinity, count: labelRows)
+        var placed: [PlacedLabel] = []
+        for item in items.sorted(by: { $0.x < $1.x }) {
+            let w = Double(item.text.count) * charWidth
+            let x0 = max(minX, min(item.x - 2, maxX - w))
+            guard let row = ends.firstIndex(where: { $0 + labelGap <= x0 }) else { continue }
+            ends[row] = x0 + w
+            placed.append(PlacedLabel(text: item.text, x: item.x, x0: x0, row: row, bold: item.bold, laneY: item.laneY))
+        }
+        return placed
+    }
+
     func buffer(_ pm: Postmortem) -> TextBuffer {
         let pm = pm.redacted()
         let start = pm.incident.openedAt
         let span = max(1, pm.end.timeIntervalSince(start))
         let plotWidth = width - left - right
-        let lanesCount = Self.lanes.count
-        let plotBottom = top + Double(lanesCount) * laneHeight
-        let height = plotBottom + axisHeight + 24
         func x(_ d: Date) -> Double { left + max(0, min(1, d.timeIntervalSince(start) / span)) * plotWidth }
 
-        var laneOf: [String: Int] = [:]
-        for (i, lane) in Self.lanes.enumerated() { for k in lane.kinds { laneOf[k] = i } }
+        // Only lanes that have events (lifecycle at least).
+        let used = pm.lanesUsed.isEmpty ? [0] : pm.lanesUsed
+        var rowOf: [Int: Int] = [:]
+        for (r, lane) in used.enumerated() { rowOf[lane] = r }
 
-        var out = TextBuffer(capacity: 8192 + pm.events.count * 200)
+        // Labels: the key moments and the key events, in rows above the plot.
+        var items: [(text: String, x: Double, bold: Bool, laneY: Double?)] = []
+        for m in pm.momentList { if let at = m.at { items.append((m.name, x(at), true, nil)) } }
+        for k in pm.keyEvents { if let r = rowOf[k.lane] { items.append((k.label, x(k.at), false, Double(r))) } }
+        let labels = Self.place(items, minX: left, maxX: width - right)
+        let labelRowsUsed = (labels.map(\.row).max() ?? -1) + 1
+        let plotTop = top + Double(labelRowsUsed) * Self.rowHeight + (labelRowsUsed > 0 ? 14 : 0)
+        let plotBottom = plotTop + Double(used.count) * laneHeight
+        let height = plotBottom + axisHeight + 24
+        func laneTop(_ lane: Int) -> Double { plotTop + Double(rowOf[lane] ?? 0) * laneHeight }
+
+        var out = TextBuffer(capacity: 8192 + pm.marks.count * 200)
         out.write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
         out.write("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"")
         out.write(decimal: width)
@@ -63,13 +102,15 @@ public struct SVGTimeline: Sendable {
         out.write(" ")
         out.write(decimal: height)
         out.write("\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n")
+        let severity = pm.severityChanges.isEmpty ? pm.incident.severity.rawValue
+            : "\(pm.incident.severity.rawValue) (peak \(pm.peakSeverity.rawValue))"
         out.write("<title>")
-        out.write(xml: "Incident #\(pm.incident.id ?? 0) \(pm.incident.severity.rawValue): \(pm.incident.title)")
+        out.write(xml: "Incident #\(pm.incident.id ?? 0) \(severity): \(pm.incident.title)")
         out.write("</title>\n<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n")
         out.write("<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">")
-        out.write(xml: "Incident #\(pm.incident.id ?? 0) \(pm.incident.severity.rawValue): \(pm.incident.title)", limit: 120)
+        out.write(xml: "Incident #\(pm.incident.id ?? 0) \(severity): \(pm.incident.title)", limit: 120)
         out.write("</text>\n<text x=\"10\" y=\"38\" fill=\"#555555\">")
-        out.write(xml: "\(UTCTime.format(start)) → \(UTCTime.format(pm.end)) · \(DurationFormatter.format(seconds: pm.duration)) · TTA \(KeyMoments.format(pm.moments.timeToAcknowledge)) · TTR \(KeyMoments.format(pm.moments.timeToResolve)) · \(pm.events.count) events")
+        out.write(xml: "\(UTCTime.format(start)) → \(UTCTime.format(pm.end)) · \(DurationFormatter.format(seconds: pm.duration)) · TTA \(KeyMoments.format(pm.moments.timeToAcknowledge)) · TTR \(KeyMoments.format(pm.moments.timeToResolve)) · \(pm.eventCount) events")
         out.write("</text>\n")
 
         // Status phases as bands.
@@ -79,11 +120,11 @@ public struct SVGTimeline: Sendable {
             out.write("<rect class=\"phase\" data-status=\"\(p.status.rawValue)\" x=\"")
             out.write(decimal: x0)
             out.write("\" y=\"")
-            out.write(decimal: top - 12)
+            out.write(decimal: plotTop - 12)
             out.write("\" width=\"")
             out.write(decimal: x1 - x0)
             out.write("\" height=\"")
-            out.write(decimal: plotBottom - top + 12)
+            out.write(decimal: plotBottom - plotTop + 12)
             out.write("\" fill=\"\(Self.color(p.status))\"><title>")
             out.write(xml: "\(p.status.rawValue): \(UTCTime.format(p.start)) → \(UTCTime.format(p.end)) (\(DurationFormatter.format(seconds: p.seconds)))")
             out.write("</title></rect>\n")
@@ -91,16 +132,16 @@ public struct SVGTimeline: Sendable {
                 out.write("<text x=\"")
                 out.write(decimal: x0 + 4)
                 out.write("\" y=\"")
-                out.write(decimal: top - 1)
-                out.write("\" font-size=\"11\" fill=\"#333333\">\(p.status.rawValue)</text>\n")
+                out.write(decimal: plotTop - 2)
+                out.write("\" font-size=\"10\" fill=\"#333333\">\(p.status.rawValue)</text>\n")
             }
         }
         out.write("</g>\n")
 
-        // Lanes.
+        // Lanes (only those with events).
         out.write("<g class=\"lanes\">\n")
-        for (i, lane) in Self.lanes.enumerated() {
-            let y = top + Double(i) * laneHeight
+        for lane in used {
+            let y = laneTop(lane)
             out.write("<line x1=\"")
             out.write(decimal: left)
             out.write("\" x2=\"")
@@ -109,62 +150,88 @@ public struct SVGTimeline: Sendable {
             out.write(decimal: y + laneHeight)
             out.write("\" y2=\"")
             out.write(decimal: y + laneHeight)
-            out.write("\" stroke=\"#cccccc\" stroke-width=\"0.5\"/>\n<text x=\"")
+            out.write("\" stroke=\"#cccccc\" stroke-width=\"0.5\"/>\n<text class=\"lane\" x=\"")
             out.write(decimal: left - 8)
             out.write("\" y=\"")
             out.write(decimal: y + laneHeight / 2 + 4)
-            out.write("\" text-anchor=\"end\">\(lane.name)</text>\n")
+            out.write("\" text-anchor=\"end\">\(Self.lanes[lane].name)</text>\n")
         }
         out.write("</g>\n")
 
         // Key moments as vertical lines.
         out.write("<g class=\"moments\">\n")
-        for (index, (name, at)) in pm.moments.list.enumerated() {
-            guard let at else { continue }
+        for m in pm.momentList {
+            guard let at = m.at else { continue }
             let mx = x(at)
-            // Labels step up one line each so moments close in time stay readable; past the
-            // middle they sit left of their line so the last ones are not cut at the edge.
-            let rightHalf = mx > left + plotWidth / 2
             out.write("<line x1=\"")
             out.write(decimal: mx)
             out.write("\" x2=\"")
             out.write(decimal: mx)
             out.write("\" y1=\"")
-            out.write(decimal: top)
+            out.write(decimal: plotTop)
             out.write("\" y2=\"")
             out.write(decimal: plotBottom)
             out.write("\" stroke=\"#212529\" stroke-dasharray=\"3,3\"><title>")
-            out.write(xml: "\(name): \(UTCTime.format(at))")
-            out.write("</title></line>\n<text x=\"")
-            out.write(decimal: rightHalf ? mx - 3 : mx + 3)
-            out.write("\" y=\"")
-            out.write(decimal: plotBottom - 3 - 11 * Double(index))
-            out.write(rightHalf ? "\" text-anchor=\"end" : "")
-            out.write("\" font-size=\"10\" fill=\"#212529\">\(name)</text>\n")
+            out.write(xml: "\(m.name): \(UTCTime.format(at)) — \(m.definedBy)")
+            out.write("</title></line>\n")
         }
         out.write("</g>\n")
 
-        // One mark per event.
+        // Marks: one per event, or (many events) one per bin and lane, darker for more.
         out.write("<g class=\"events\">\n")
-        for e in pm.events {
-            let lane = laneOf[e.kind.rawValue] ?? (lanesCount - 1)
-            out.write("<rect class=\"mark\" data-event=\"")
-            out.write(int: Int(e.id ?? 0))
-            out.write("\" data-kind=\"")
-            out.write(xml: e.kind.rawValue)
-            out.write("\" x=\"")
-            out.write(decimal: x(e.at) - 1.5)
-            out.write("\" y=\"")
-            out.write(decimal: top + Double(lane) * laneHeight + 5)
-            out.write("\" width=\"3\" height=\"16\" fill=\"\(Self.markColor(lane))\"><title>")
-            out.write(utc: e.at)
-            out.write(" ")
-            out.write(xml: e.actor, limit: 60)
-            out.write(" ")
-            out.write(xml: e.kind.rawValue)
-            out.write(": ")
-            out.write(xml: e.command ?? e.text, limit: 140)
+        let binWidth = max(3, plotWidth / Double(PostmortemBuilder.binCount))
+        let most = Double(pm.marks.map(\.count).max() ?? 1)
+        for m in pm.marks {
+            let y = laneTop(m.lane) + 5
+            if m.count == 1 && m.eventID != 0 || pm.eventCount <= PostmortemBuilder.aggregateAbove {
+                out.write("<rect class=\"mark\" data-event=\"")
+                out.write(int: Int(m.eventID))
+                out.write("\" data-kind=\"")
+                out.write(xml: m.kind)
+                out.write("\" x=\"")
+                out.write(decimal: x(m.at) - 1.5)
+                out.write("\" y=\"")
+                out.write(decimal: y)
+                out.write("\" width=\"3\" height=\"16\" fill=\"\(Self.markColor(m.lane))\"><title>")
+            } else {
+                let opacity = 0.25 + 0.75 * log(1 + Double(m.count)) / log(1 + most)
+                out.write("<rect class=\"bin\" data-count=\"")
+                out.write(int: m.count)
+                out.write("\" x=\"")
+                out.write(decimal: x(m.at) - binWidth / 2)
+                out.write("\" y=\"")
+                out.write(decimal: y)
+                out.write("\" width=\"")
+                out.write(decimal: binWidth)
+                out.write("\" height=\"16\" fill=\"\(Self.markColor(m.lane))\" fill-opacity=\"")
+                out.write(decimal: opacity)
+                out.write("\"><title>")
+            }
+            out.write(xml: m.title)
             out.write("</title></rect>\n")
+        }
+        out.write("</g>\n")
+
+        // Labels, readable without tooltips (a PNG, a forge), never overlapping.
+        out.write("<g class=\"labels\">\n")
+        for l in labels {
+            let ty = top + Double(l.row) * Self.rowHeight + 9
+            let y2 = l.laneY.map { plotTop + $0 * laneHeight + 5 } ?? plotTop
+            out.write("<line x1=\"")
+            out.write(decimal: l.x)
+            out.write("\" x2=\"")
+            out.write(decimal: l.x)
+            out.write("\" y1=\"")
+            out.write(decimal: ty + 2)
+            out.write("\" y2=\"")
+            out.write(decimal: y2)
+            out.write("\" stroke=\"#adb5bd\" stroke-width=\"0.5\"/>\n<text class=\"label\" x=\"")
+            out.write(decimal: l.x0)
+            out.write("\" y=\"")
+            out.write(decimal: ty)
+            out.write("\" font-size=\"10\"" + (l.bold ? " font-weight=\"bold\"" : "") + " fill=\"#212529\">")
+            out.write(xml: l.text)
+            out.write("</text>\n")
         }
         out.write("</g>\n")
 

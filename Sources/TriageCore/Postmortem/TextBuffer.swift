@@ -17,6 +17,20 @@ public struct TextBuffer: Sendable {
     /// The document as data (no UTF-8 validation pass).
     public var data: Data { Data(bytes) }
 
+    /// Bytes written since the last ``take()``.
+    public var count: Int { bytes.count }
+
+    /// Hands over the bytes written so far and empties the buffer (keeping its capacity), for
+    /// writing a large document to a file piece by piece.
+    public mutating func take() -> [UInt8] {
+        let out = bytes
+        bytes.removeAll(keepingCapacity: true)
+        return out
+    }
+
+    /// Past this many bytes a streaming renderer hands its buffer to the writer.
+    public static let flushSize = 1 << 20
+
     /// Appends `text` as is.
     public mutating func write(_ text: String) {
         var text = text

@@ -5,7 +5,8 @@ extension PagingConfig {
     /// Reads the `paging` section. Secrets (routing keys, API keys) come from the environment
     /// variables it names; every problem is a ``ConfigError`` with file and line.
     public static func parse(_ node: YAMLNode, environment: [String: String]) throws -> PagingConfig {
-        try node.checkKeys(["people", "schedules", "policies", "providers", "notify", "auto_page", "person_page", "retry"])
+        try node.checkKeys(["people", "schedules", "policies", "providers", "notify", "auto_page", "person_page", "retry",
+                            "poll_acknowledgements"])
         var config = PagingConfig()
 
         if let people = node["people"] {
@@ -86,6 +87,8 @@ extension PagingConfig {
                 config.autoPage[severity] = policy
             }
         }
+
+        if let poll = try duration(node, "poll_acknowledgements") { config.pollAcknowledgements = poll }
 
         if let person = node["person_page"] {
             try person.checkKeys(["wait", "repeat"])
@@ -178,6 +181,11 @@ extension PagingConfig {
         guard name != "chat" else { throw p.error("'chat' is built in; it needs no provider entry") }
         let type = try p.string("type") ?? name
         func secret(_ key: String) throws -> String {
+            guard let value = try optionalSecret(key) else { _ = try p.required(key); throw p.error("\(key) is required") }
+            return value
+        }
+        func optionalSecret(_ key: String) throws -> String? {
+            guard p[key] != nil else { return nil }
             let envName = try p.required(key).string()
             guard let value = environment[envName], !value.isEmpty else {
                 throw p[key]!.error("environment variable \(envName) is not set")
@@ -186,10 +194,12 @@ extension PagingConfig {
         }
         switch type {
         case "pagerduty":
-            try p.checkKeys(["type", "routing_key_env", "url", "source"])
+            try p.checkKeys(["type", "routing_key_env", "url", "source", "api_token_env", "api_url"])
             return PagerDutyProvider(name: name, routingKey: try secret("routing_key_env"),
                                      baseURL: try p.string("url") ?? "https://events.pagerduty.com",
-                                     source: try p.string("source") ?? "triage", timeout: timeout)
+                                     source: try p.string("source") ?? "triage", timeout: timeout,
+                                     apiToken: try optionalSecret("api_token_env"),
+                                     apiURL: try p.string("api_url") ?? "https://api.pagerduty.com")
         case "opsgenie":
             try p.checkKeys(["type", "api_key_env", "url"])
             return OpsgenieProvider(name: name, apiKey: try secret("api_key_env"),

@@ -41,6 +41,9 @@ public struct PagingConfig: Sendable {
     public var personWait: Int
     public var personRepeats: Int
     public var retry: RetryPolicy
+    /// Seconds between two looks at a provider's REST API for an acknowledgement made there
+    /// (PagerDuty with `api_token_env`, Opsgenie); 0 turns polling off.
+    public var pollAcknowledgements: Int = 30
 
     public init(people: [String: PagingPerson] = [:], schedules: [String: OnCallSchedule] = [:],
                 policies: [String: EscalationPolicy] = [:], providers: [String: any PagingProvider] = [:],

@@ -28,7 +28,12 @@ public final class EscalationEngine: Sendable {
         public var delivered = 0
         public var retrying = 0
         public var failed = 0
+        /// Pages found acknowledged in a provider (PagerDuty, Opsgenie) and stopped.
+        public var acknowledgedInProvider = 0
     }
+
+    /// When each page was last looked up at each provider.
+    let lastPolled = PollTimes()
 
     /// Deliveries a stopped process left mid-call are sent again (providers de-duplicate by key).
     public func recover() async throws {
@@ -48,30 +53,109 @@ public final class EscalationEngine: Sendable {
                 logger.info("escalated", metadata: ["page.id": "\(r.page.id ?? 0)", "page.level": "\(n.level + 1)", "page.round": "\(n.round + 1)"])
             }
         }
-        let due = try await store.read { tx in try tx.dueDeliveries(at: at) }
-        // One provider's calls in order; providers side by side, so a slow one delays no other.
-        let byProvider = Dictionary(grouping: due, by: \.provider)
-        let verdicts = await withTaskGroup(of: [DeliveryVerdict?].self) { group in
-            for (_, list) in byProvider {
-                group.addTask {
-                    var out: [DeliveryVerdict?] = []
-                    for d in list { out.append(await self.deliver(d)) }
-                    return out
+        // Acknowledgements made in a provider stop their pages before anything more is sent.
+        pass.acknowledgedInProvider = await pollAcknowledgements(at: at)
+        // Calls for one alert go in order (each trigger, then the acknowledge), so a call may
+        // become due when the one before it finishes: a few rounds per pass.
+        for _ in 0..<8 {
+            let due = try await store.read { tx in try tx.dueDeliveries(at: at) }
+            if due.isEmpty { break }
+            // One provider's calls in order; providers side by side, so a slow one delays no other.
+            let byProvider = Dictionary(grouping: due, by: \.provider)
+            let verdicts = await withTaskGroup(of: [DeliveryVerdict?].self) { group in
+                for (_, list) in byProvider {
+                    group.addTask {
+                        var out: [DeliveryVerdict?] = []
+                        for d in list { out.append(await self.deliver(d)) }
+                        return out
+                    }
                 }
+                var all: [DeliveryVerdict?] = []
+                for await part in group { all.append(contentsOf: part) }
+                return all
             }
-            var all: [DeliveryVerdict?] = []
-            for await part in group { all.append(contentsOf: part) }
-            return all
-        }
-        for v in verdicts {
-            switch v {
-            case .delivered: pass.delivered += 1
-            case .retry: pass.retrying += 1
-            case .reject: pass.failed += 1
-            case nil: break
+            for v in verdicts {
+                switch v {
+                case .delivered: pass.delivered += 1
+                case .retry: pass.retrying += 1
+                case .reject: pass.failed += 1
+                case nil: break
+                }
             }
         }
         return pass
+    }
+
+    /// Asks the providers that can tell (PagerDuty's REST API, Opsgenie's Alert API) whether
+    /// the alerts of pages still escalating were acknowledged there, each page and provider at
+    /// most every `paging.poll_acknowledgements` seconds; an acknowledgement found stops the
+    /// page as `/ack` would, acknowledging it at the other providers. Returns the pages stopped.
+    func pollAcknowledgements(at date: Date) async -> Int {
+        let interval = Double(pager.config.pollAcknowledgements)
+        let pollers = pager.config.providers.compactMapValues { $0 as? any AcknowledgementPolling }.filter { $0.value.pollsAcknowledgements }
+        guard interval > 0, !pollers.isEmpty else { return 0 }
+        let names = pollers.keys.sorted()
+        let candidates: [(PageRecord, [PageDelivery])]
+        do {
+            candidates = try await store.read { tx in
+                try tx.pagesAwaitingAcknowledgement(providers: names).map { ($0, try tx.deliveries(page: $0.id ?? 0)) }
+            }
+        } catch {
+            logger.error("could not read the pages to poll", metadata: ["error": "\(error)"])
+            return 0
+        }
+        var stopped = 0
+        for (page, deliveries) in candidates {
+            guard let id = page.id else { continue }
+            for name in names where deliveries.contains(where: { $0.provider == name && $0.action == PageAction.trigger.rawValue && $0.status == .sent }) {
+                guard let poller = pollers[name], await lastPolled.claim(page: id, provider: name, at: date, every: interval) else { continue }
+                let found: ProviderAcknowledgement?
+                do {
+                    let response = try await http.send(try poller.statusRequest(providerKey: Pager.providerKey(page)))
+                    found = try poller.acknowledgement(from: response, since: page.createdAt)
+                } catch {
+                    logger.warning("could not poll a provider for an acknowledgement",
+                                   metadata: ["page.id": "\(id)", "page.provider": "\(name)", "error": "\(error)"])
+                    continue
+                }
+                guard let ack = found else { continue }
+                if await recordProviderAcknowledgement(ack, page: id, provider: name, at: date) {
+                    stopped += 1
+                    break
+                }
+            }
+        }
+        return stopped
+    }
+
+    /// Stops page `id` for an acknowledgement seen in `provider`; false when it was no longer escalating.
+    func recordProviderAcknowledgement(_ ack: ProviderAcknowledgement, page id: Int64, provider: String, at date: Date) async -> Bool {
+        let pager = self.pager
+        let person = pager.config.people.values.sorted { $0.name < $1.name }.first { p in
+            (ack.userID != nil && (p.pagerdutyID == ack.userID || p.opsgenieID == ack.userID))
+                || (ack.name.map { n in p.email?.lowercased() == n.lowercased() || p.matches(n) } ?? false)
+        }
+        let who = person?.handle ?? ack.name ?? "someone"
+        do {
+            return try await store.write { tx -> Bool in
+                guard let page = try tx.page(id: id), ["pending", "waiting", "exhausted"].contains(page.phase) else { return false }
+                // The provider's own time of the acknowledgement, within the page's life.
+                let at = min(date, max(page.createdAt, ack.at ?? date))
+                let report = try pager.acknowledge(page, by: who, at: at, in: tx, inProvider: provider)
+                if let incidentID = page.incidentID, var incident = try tx.incident(id: incidentID), incident.acknowledgedAt == nil {
+                    incident.acknowledgedAt = at
+                    try tx.update(incident)
+                }
+                var text = "Page #\(id) was acknowledged in \(provider) by \(who) at \(UTCTime.format(at)); escalation stopped"
+                if !report.followUps.isEmpty { text += "; acknowledge sent to " + report.followUps.joined(separator: ", ") }
+                try pager.mention(Reply(blocks: [.note(text + ".", .ok)], summary: text), platform: page.platform, room: page.room,
+                                  key: "page:\(id):acknowledged-in:\(provider)", at: date, in: tx)
+                return true
+            }
+        } catch {
+            logger.error("could not record an acknowledgement made in a provider", metadata: ["page.id": "\(id)", "error": "\(error)"])
+            return false
+        }
     }
 
     /// When something is next due (a timer or a delivery retry).
@@ -179,15 +263,31 @@ public final class EscalationEngine: Sendable {
         }
     }
 
-    /// A trigger that will never arrive needs no acknowledge or resolve.
+    /// A trigger that will never arrive needs no acknowledge or resolve, unless another
+    /// trigger of the page reached the same provider's alert.
     static func cancelFollowUps(of d: PageDelivery, at date: Date, in tx: StoreTransaction) throws {
         guard d.action == PageAction.trigger.rawValue else { return }
-        for var other in try tx.deliveries(page: d.pageID)
-        where other.dedupKey == d.dedupKey && other.provider == d.provider && other.id != d.id && other.status == .pending {
+        let all = try tx.deliveries(page: d.pageID).filter { $0.provider == d.provider }
+        let reached = all.contains { $0.action == PageAction.trigger.rawValue && $0.id != d.id && [.sent, .sending, .pending].contains($0.status) }
+        guard !reached else { return }
+        for var other in all where other.action != PageAction.trigger.rawValue && other.status == .pending {
             other.status = .cancelled
             other.finishedAt = date
             other.lastError = "cancelled: its trigger was not delivered"
             try tx.update(other)
         }
+    }
+}
+
+/// The last time each page was looked up at each provider (polling is rate-limited per pair).
+actor PollTimes {
+    private var last: [String: Date] = [:]
+
+    /// True (and noted) when `page` at `provider` was not looked up in the last `every` seconds.
+    func claim(page: Int64, provider: String, at date: Date, every: Double) -> Bool {
+        let key = "\(page)/\(provider)"
+        if let previous = last[key], date.timeIntervalSince(previous) < every, date >= previous { return false }
+        last[key] = date
+        return true
     }
 }

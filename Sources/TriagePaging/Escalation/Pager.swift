@@ -106,7 +106,10 @@ public struct Pager: Sendable {
     }
 
     /// Stops a page's escalation and acknowledges at the providers that were triggered.
-    public func acknowledge(_ page: PageRecord, by actor: String, at date: Date, in tx: StoreTransaction) throws -> StepReport {
+    /// - Parameter provider: the provider the acknowledgement was made in (seen by polling
+    ///   it); it is not sent an acknowledge of its own.
+    public func acknowledge(_ page: PageRecord, by actor: String, at date: Date, in tx: StoreTransaction,
+                            inProvider provider: String? = nil) throws -> StepReport {
         var page = page
         var (policy, machine) = try machine(for: page)
         var report = StepReport(page: page)
@@ -115,18 +118,22 @@ public struct Pager: Sendable {
             page.acknowledgedBy = actor
             page.acknowledgedAt = date
         }
-        try apply(actions, machine: machine, page: &page, policy: policy, actor: actor, at: date, in: tx, report: &report)
+        try apply(actions, machine: machine, page: &page, policy: policy, actor: actor, at: date, in: tx, report: &report,
+                  skipping: provider)
         return report
     }
 
     /// Ends a page and resolves it at the providers that were triggered.
-    public func resolve(_ page: PageRecord, by actor: String, at date: Date, in tx: StoreTransaction) throws -> StepReport {
+    /// - Parameter reason: why, for the timeline (default: the incident was resolved).
+    public func resolve(_ page: PageRecord, by actor: String, at date: Date, in tx: StoreTransaction,
+                        reason: String? = nil) throws -> StepReport {
         var page = page
         var (policy, machine) = try machine(for: page)
         var report = StepReport(page: page)
         let actions = machine.resolve(at: date)
         if !actions.isEmpty { page.resolvedAt = date }
-        try apply(actions, machine: machine, page: &page, policy: policy, actor: actor, at: date, in: tx, report: &report)
+        try apply(actions, machine: machine, page: &page, policy: policy, actor: actor, at: date, in: tx, report: &report,
+                  reason: reason)
         return report
     }
 
@@ -141,7 +148,8 @@ public struct Pager: Sendable {
     }
 
     func apply(_ actions: [EscalationStateMachine.Action], machine: EscalationStateMachine, page: inout PageRecord,
-               policy: EscalationPolicy, actor: String, at date: Date, in tx: StoreTransaction, report: inout StepReport) throws {
+               policy: EscalationPolicy, actor: String, at date: Date, in tx: StoreTransaction, report: inout StepReport,
+               skipping skipped: String? = nil, reason: String? = nil) throws {
         page.phase = machine.phase.rawValue
         page.level = machine.level
         page.round = machine.round
@@ -161,15 +169,15 @@ public struct Pager: Sendable {
                 try mention(Reply(blocks: [.note(text + " Page someone with /page POLICY|@person.", .critical)], summary: text),
                             platform: page.platform, room: page.room, key: "page:\(page.id!):exhausted", at: date, in: tx)
             case .acknowledge:
-                try followUp(.acknowledge, page: page, at: date, in: tx, report: &report)
-                var text = "Page #\(page.id!) acknowledged by \(actor) at level \(page.level + 1)/\(policy.levels.count)"
+                try followUp(.acknowledge, page: page, at: date, in: tx, report: &report, skipping: skipped)
+                var text = "Page #\(page.id!) acknowledged by \(actor)" + (skipped.map { " in \($0)" } ?? "") + " at level \(page.level + 1)/\(policy.levels.count)"
                     + (policy.repeats > 0 ? " (round \(page.round + 1))" : "") + "; escalation stopped"
                 if !report.followUps.isEmpty { text += "; acknowledge sent to " + report.followUps.joined(separator: ", ") }
                 if report.cancelled > 0 { text += "; \(report.cancelled) undelivered page(s) cancelled" }
                 try timeline(page, .acknowledged, actor: actor, text: text + ".", at: date, in: tx)
             case .resolve:
                 try followUp(.resolve, page: page, at: date, in: tx, report: &report)
-                var text = "Page #\(page.id!) resolved"
+                var text = "Page #\(page.id!) " + (reason ?? "resolved")
                 if !report.followUps.isEmpty { text += "; resolve sent to " + report.followUps.joined(separator: ", ") }
                 if report.cancelled > 0 { text += "; \(report.cancelled) undelivered page(s) cancelled" }
                 try timeline(page, .page, actor: actor, text: text + ".", at: date, in: tx)
@@ -215,9 +223,18 @@ public struct Pager: Sendable {
         return (people, rooms, labels)
     }
 
-    /// The provider key shared by a level's trigger and its acknowledge/resolve.
-    public static func dedupKey(page: Int64, level: Int, round: Int) -> String {
-        "triage-page-\(page)-l\(level + 1)r\(round + 1)"
+    /// The key the providers see (PagerDuty `dedup_key`, Opsgenie `alias`, the webhook's
+    /// `groupKey`): one per incident, so every level and round of its pages updates the same
+    /// alert, and the acknowledge and resolve reach it; a page of a person without an
+    /// incident has its own.
+    public static func providerKey(_ page: PageRecord) -> String {
+        page.incidentID.map { "triage-incident-\($0)" } ?? "triage-page-\(page.id ?? 0)"
+    }
+
+    /// The stored key of one delivery: the provider key, then `#` and what makes the row
+    /// unique (the store keeps one row per provider, action and key).
+    static func deliveryKey(_ page: PageRecord, _ suffix: String) -> String {
+        providerKey(page) + "#p\(page.id ?? 0)" + suffix
     }
 
     func notify(level: Int, round: Int, page: PageRecord, policy: EscalationPolicy, actor: String, at date: Date,
@@ -247,7 +264,7 @@ public struct Pager: Sendable {
                 used.append("chat")
             } else if config.providers[provider] != nil {
                 try tx.enqueue(PageDelivery(pageID: page.id!, provider: provider, action: PageAction.trigger.rawValue,
-                                            dedupKey: Self.dedupKey(page: page.id!, level: level, round: round),
+                                            dedupKey: Self.deliveryKey(page, "l\(level + 1)r\(round + 1)"),
                                             level: level, round: round, recipients: recipientsJSON, createdAt: date))
                 used.append(provider)
             }
@@ -265,9 +282,11 @@ public struct Pager: Sendable {
         }
     }
 
-    /// Queues acknowledge/resolve calls for every trigger that reached (or may have reached)
-    /// its provider; triggers not yet sent are cancelled instead.
-    func followUp(_ action: PageAction, page: PageRecord, at date: Date, in tx: StoreTransaction, report: inout StepReport) throws {
+    /// Queues one acknowledge/resolve call per provider whose alert a trigger reached (or may
+    /// have reached); triggers not yet sent are cancelled instead.
+    func followUp(_ action: PageAction, page: PageRecord, at date: Date, in tx: StoreTransaction, report: inout StepReport,
+                  skipping skipped: String? = nil) throws {
+        var reached: [PageDelivery] = []
         for var d in try tx.deliveries(page: page.id!) where d.action == PageAction.trigger.rawValue {
             switch d.status {
             case .pending:
@@ -277,13 +296,17 @@ public struct Pager: Sendable {
                 try tx.update(d)
                 report.cancelled += 1
             case .sending, .sent:
-                guard let provider = config.providers[d.provider], provider.supports(action) else { continue }
-                let queued = try tx.enqueue(PageDelivery(pageID: page.id!, provider: d.provider, action: action.rawValue, dedupKey: d.dedupKey,
-                                                         level: d.level, round: d.round, recipients: d.recipients, createdAt: date))
-                if queued && !report.followUps.contains(d.provider) { report.followUps.append(d.provider) }
+                if !reached.contains(where: { $0.provider == d.provider }) { reached.append(d) }
             case .failed, .cancelled:
                 continue
             }
+        }
+        for d in reached where d.provider != skipped {
+            guard let provider = config.providers[d.provider], provider.supports(action) else { continue }
+            let queued = try tx.enqueue(PageDelivery(pageID: page.id!, provider: d.provider, action: action.rawValue,
+                                                     dedupKey: Self.deliveryKey(page, "-" + action.rawValue),
+                                                     level: page.level, round: page.round, recipients: d.recipients, createdAt: date))
+            if queued && !report.followUps.contains(d.provider) { report.followUps.append(d.provider) }
         }
     }
 

@@ -2,7 +2,8 @@ import Foundation
 import TriageCore
 
 /// A generic webhook posting Alertmanager's notification shape (`version: "4"`): `firing`
-/// when a level is paged, `resolved` when the incident is. It has no acknowledge.
+/// when a level is paged, `acknowledged` when someone acknowledges the page, `resolved` when
+/// the incident is. Every call for an incident carries the same `groupKey` and fingerprint.
 public struct AlertmanagerWebhookProvider: PagingProvider {
     public let name: String
     let url: String
@@ -18,7 +19,7 @@ public struct AlertmanagerWebhookProvider: PagingProvider {
         self.timeout = timeout
     }
 
-    public func supports(_ action: PageAction) -> Bool { action != .acknowledge }
+    public func supports(_ action: PageAction) -> Bool { true }
 
     /// A stable 16-hex-digit fingerprint (FNV-1a) of the key.
     static func fingerprint(_ key: String) -> String {
@@ -32,13 +33,20 @@ public struct AlertmanagerWebhookProvider: PagingProvider {
     }
 
     public func request(for c: PageDeliveryContext) throws -> HTTPRequest {
-        let resolved = c.delivery.action == PageAction.resolve.rawValue
-        let status = resolved ? "resolved" : "firing"
+        let action = PageAction(rawValue: c.delivery.action) ?? .trigger
+        let resolved = action == .resolve
+        // Alertmanager itself only knows firing and resolved; `acknowledged` tells the receiver
+        // that someone took the page (the alert is still active: endsAt stays open).
+        let status = action == .resolve ? "resolved" : action == .acknowledge ? "acknowledged" : "firing"
         var labels = ["alertname": "TriagePage", "severity": c.page.severity, "policy": c.page.policyName,
                       "level": "\(c.delivery.level + 1)", "page": "\(c.page.id ?? 0)"]
         if let i = c.page.incidentID { labels["incident"] = "\(i)" }
-        let annotations = ["summary": c.page.summary, "recipients": c.recipients.map(\.handle).joined(separator: ", "),
+        var annotations = ["summary": c.page.summary, "recipients": c.recipients.map(\.handle).joined(separator: ", "),
                            "room": "\(c.page.platform):\(c.page.room)"]
+        if action == .acknowledge {
+            annotations["acknowledged_by"] = c.actor ?? c.page.acknowledgedBy ?? ""
+            annotations["acknowledged_at"] = UTCTime.iso(c.page.acknowledgedAt ?? c.at)
+        }
         let alert: [String: Any] = [
             "status": status,
             "labels": labels,
@@ -46,13 +54,13 @@ public struct AlertmanagerWebhookProvider: PagingProvider {
             "startsAt": UTCTime.iso(c.page.createdAt),
             "endsAt": resolved ? UTCTime.iso(c.at) : "0001-01-01T00:00:00Z",
             "generatorURL": externalURL,
-            "fingerprint": Self.fingerprint(c.delivery.dedupKey),
+            "fingerprint": Self.fingerprint(c.delivery.providerKey),
         ]
         let body: [String: Any] = [
             "version": "4",
             "status": status,
             "receiver": receiver,
-            "groupKey": c.delivery.dedupKey,
+            "groupKey": c.delivery.providerKey,
             "truncatedAlerts": 0,
             "groupLabels": ["alertname": "TriagePage"],
             "commonLabels": labels,

@@ -32,7 +32,7 @@ public struct OpsgenieProvider: PagingProvider {
 
     public func request(for c: PageDeliveryContext) throws -> HTTPRequest {
         let auth = [("Authorization", "GenieKey \(apiKey)")]
-        let alias = String(c.delivery.dedupKey.prefix(512))
+        let alias = String(c.delivery.providerKey.prefix(512))
         switch PageAction(rawValue: c.delivery.action) ?? .trigger {
         case .trigger:
             let responders: [[String: String]] = c.recipients.map { p in

@@ -9,16 +9,24 @@ public struct PagerDutyProvider: PagingProvider {
     let baseURL: String
     let source: String
     let timeout: Double
+    /// A REST API token (a secret), for polling acknowledgements made in PagerDuty; nil: no polling.
+    let apiToken: String?
+    let apiURL: String
 
     /// - Parameters:
     ///   - routingKey: the integration's routing key (a secret: read from the environment).
     ///   - baseURL: `https://events.pagerduty.com`, or a local receiver in tests.
-    public init(name: String = "pagerduty", routingKey: String, baseURL: String, source: String = "triage", timeout: Double = 10) {
+    ///   - apiToken: a REST API token (read from the environment), to see acknowledgements made
+    ///     in PagerDuty; `apiURL` is `https://api.pagerduty.com` or a local stand-in.
+    public init(name: String = "pagerduty", routingKey: String, baseURL: String, source: String = "triage", timeout: Double = 10,
+                apiToken: String? = nil, apiURL: String = "https://api.pagerduty.com") {
         self.name = name
         self.routingKey = routingKey
         self.baseURL = Self.withoutTrailingSlash(baseURL)
         self.source = source
         self.timeout = timeout
+        self.apiToken = apiToken
+        self.apiURL = Self.withoutTrailingSlash(apiURL)
     }
 
     public func supports(_ action: PageAction) -> Bool { true }
@@ -36,7 +44,7 @@ public struct PagerDutyProvider: PagingProvider {
         var body: [String: Any] = [
             "routing_key": routingKey,
             "event_action": c.delivery.action,
-            "dedup_key": String(c.delivery.dedupKey.prefix(255)),
+            "dedup_key": String(c.delivery.providerKey.prefix(255)),
         ]
         if c.delivery.action == PageAction.trigger.rawValue {
             var details: [String: Any] = [

@@ -23,6 +23,13 @@ public struct PageDeliveryContext: Sendable {
     }
 }
 
+extension PageDelivery {
+    /// The key the provider sees: the stored key up to its `#` (see ``Pager/providerKey(_:)``).
+    public var providerKey: String {
+        String(dedupKey.prefix { $0 != "#" })
+    }
+}
+
 /// The outcome of one provider call.
 public enum DeliveryVerdict: Sendable, Equatable {
     case delivered
