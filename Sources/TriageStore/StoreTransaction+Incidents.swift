@@ -52,14 +52,25 @@ extension StoreTransaction {
     ///   through the incident index row by row.
     public func forEachEvent(incident: Int64, filter: TimelineEventFilter = .all, from: Int64 = 0, upTo: Int64 = .max,
                              _ body: (TimelineEvent) throws -> Void) throws {
-        let columns = filter == .summary
-            ? "id, incidentID, at, actor, kind, command, text, CASE WHEN output IS NULL THEN NULL ELSE '' END, payload" : Self.eventColumns
-        let sweep = from > 0 && (filter == .all || filter == .summary || filter == .withOutput)
+        let columns: String
+        switch filter {
+        case .summary: columns = Self.summaryColumns(keepUpTo: try summaryKeepUpTo(incident: incident))
+        case .withoutOutputs: columns = Self.summaryColumns(keepUpTo: .max)
+        default: columns = Self.eventColumns
+        }
+        let sweep: Bool
+        switch filter {
+        case .all, .summary, .withoutOutputs, .withOutput, .withOutputOrKind: sweep = from > 0
+        case .kind, .kinds: sweep = false
+        }
         var sql = "SELECT \(columns) FROM timelineEvent WHERE " + (sweep ? "+incidentID = ? AND id BETWEEN ? AND ?" : "incidentID = ? AND id <= ?")
         var arguments: StatementArguments = sweep ? [incident, from, upTo] : [incident, upTo]
         switch filter {
-        case .all, .summary: break
+        case .all, .summary, .withoutOutputs: break
         case .withOutput: sql += " AND output IS NOT NULL"
+        case .withOutputOrKind(let k):
+            sql += " AND (output IS NOT NULL OR kind = ?)"
+            arguments += [k.rawValue]
         case .kind(let k):
             sql += " AND kind = ?"
             arguments += [k.rawValue]
@@ -74,6 +85,25 @@ extension StoreTransaction {
                                    kind: TimelineEvent.Kind(rawValue: row[4]), command: row[5], text: row[6],
                                    output: row[7], payload: row[8]))
         }
+    }
+
+    /// The columns a postmortem summary reads: no outputs (an empty one stands for one that
+    /// is there), and past the first 2,000 events (when the picture stops showing each one)
+    /// text, command and payload only for the kinds the summary reads them from.
+    /// (The first 100 events keep everything, for the first responder action.)
+    static func summaryColumns(keepUpTo: Int64) -> String {
+        let keep = "(kind IN ('opened', 'status', 'severity', 'resolved', 'reopened', 'page', 'escalation', 'acknowledged') OR id <= \(keepUpTo))"
+        return "id, incidentID, at, actor, kind, CASE WHEN \(keep) THEN command END, CASE WHEN \(keep) THEN text ELSE '' END, "
+            + "CASE WHEN output IS NULL THEN NULL ELSE '' END, CASE WHEN \(keep) THEN payload END"
+    }
+
+    /// Up to which event id a summary read keeps every column: all of them for an incident of
+    /// at most 2,000 events, else the first 100.
+    func summaryKeepUpTo(incident: Int64) throws -> Int64 {
+        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM timelineEvent WHERE incidentID = ?", arguments: [incident]) ?? 0
+        if count <= 2000 { return .max }
+        return try Int64.fetchOne(db, sql: "SELECT id FROM timelineEvent WHERE incidentID = ? ORDER BY id LIMIT 1 OFFSET 99",
+                                  arguments: [incident]) ?? .max
     }
 
     /// The id of an incident's last event (0 when it has none).

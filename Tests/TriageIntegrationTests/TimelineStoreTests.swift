@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TriageApp
 import TriageCore
 @testable import TriageStore
 
@@ -117,6 +118,48 @@ import TriageCore
         #expect(notes.map(\.text) == ["n0", "n2"])
         #expect(StoreTransaction.fastDate(Data("2026-13-01 00:00:00.000".utf8)) == nil)
         #expect(StoreTransaction.fastDate(Data("2026-03-14T09:00:00.000".utf8)) == nil)
+    }
+
+    @Test(arguments: [300, 2500])
+    func postmortemStreamedFromTheStoreMatchesTheOneFromMemory(count: Int) async throws {
+        // Past 2,000 events the summary reads fewer columns: the documents must not change.
+        let store = try TimelineStore(path: path)
+        let t0 = Date(timeIntervalSince1970: 1_790_000_000)
+        let id = try await store.write { tx in
+            let i = try tx.insert(Incident(platform: "console", room: "pm-\(count)", title: "Big | <one>", severity: .sev1, openedBy: "@a",
+                                           openedAt: t0))
+            try tx.append(TimelineEvent(incidentID: i.id!, at: t0, actor: "@a", kind: .opened, text: "Opened sev1"))
+            try tx.append(TimelineEvent(incidentID: i.id!, at: t0.addingTimeInterval(1), actor: "@a", kind: .page,
+                                        text: "Page #1 (policy db, level 1/1): paged @bob via chat, pagerduty."))
+            try tx.append(TimelineEvent(incidentID: i.id!, at: t0.addingTimeInterval(2), actor: "triage", kind: .page,
+                                        text: "pagerduty: trigger for page #1 level 1 delivered."))
+            for n in 3..<count {
+                let kind: TimelineEvent.Kind = [.note, .command, .followUp][n % 3]
+                try tx.append(TimelineEvent(incidentID: i.id!, at: t0.addingTimeInterval(Double(n)), actor: "@u\(n % 4)", kind: kind,
+                                            command: kind == .command ? "/pg locks" : nil, text: "event \(n) | <x>",
+                                            output: kind == .command ? "out \(n)" : nil))
+                if n == count / 2 {
+                    try tx.append(TimelineEvent(incidentID: i.id!, at: t0.addingTimeInterval(Double(n)), actor: "@bob", kind: .acknowledged,
+                                                text: "Page #1 acknowledged by @bob at level 1/1; escalation stopped."))
+                }
+            }
+            return i.id!
+        }
+        let (incident, events) = try await store.read { tx in (try tx.incident(id: id)!, try tx.events(incident: id)) }
+        let at = t0.addingTimeInterval(90_000)
+        let memory = PostmortemBuilder.build(incident: incident, events: events, generatedAt: at)
+        let dir = TestEnvironment.scratch("pm-stream-\(count)").path
+        let writer = PostmortemWriter(store: store, directory: dir)
+        let (loaded, source) = try writer.sourceNow(incident: id)
+        for (format, document) in [(PostmortemWriter.Format.markdown, MarkdownPostmortem() as any PostmortemDocument),
+                                   (.html, HTMLPostmortem()), (.json, JSONPostmortem())] {
+            let file = dir + "/out." + format.fileExtension
+            _ = try writer.write(incident: loaded, source: source, generatedAt: at, format: format, to: file)
+            let written = try String(contentsOfFile: file, encoding: .utf8)
+            #expect(written == PostmortemStream.string(document, memory), "\(format) differs")
+        }
+        #expect(memory.momentList[1].definedBy.contains("acknowledged by @bob"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).allSatisfy { !$0.hasPrefix(".triage-spool") })
     }
 
     @Test func anUnwritablePathIsAClearError() {

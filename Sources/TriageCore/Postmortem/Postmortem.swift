@@ -8,12 +8,18 @@ public enum TimelineEventFilter: Sendable, Equatable {
     case kind(TimelineEvent.Kind)
     case kinds([TimelineEvent.Kind])
     /// Every event, for the summary: a source may leave the outputs out (an empty output
-    /// stands for one that is there).
+    /// stands for one that is there) and, past the first events of a long timeline, the text,
+    /// command and payload of events the summary does not read them from.
     case summary
+    /// Every event with its text and command; a source may leave the outputs out (empty).
+    case withoutOutputs
+    /// Events with a full output, and events of a kind (the outputs and the follow-ups).
+    case withOutputOrKind(TimelineEvent.Kind)
 
     public func matches(_ e: TimelineEvent) -> Bool {
         switch self {
-        case .all, .summary: true
+        case .all, .summary, .withoutOutputs: true
+        case .withOutputOrKind(let k): e.output != nil || e.kind == k
         case .withOutput: e.output != nil
         case .kind(let k): e.kind == k
         case .kinds(let ks): ks.contains(e.kind)

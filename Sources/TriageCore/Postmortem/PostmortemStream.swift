@@ -8,9 +8,13 @@ import Synchronization
 public protocol PostmortemDocument: Sendable {
     /// How many sections are filled event by event.
     var sectionCount: Int { get }
-    /// Writes what `e` contributes to each section. `deliveries` are the provider outcomes to
-    /// fold into page lines (by ``PageLine/key(_:)``), known before the pass.
-    mutating func event(_ e: TimelineEvent, deliveries: [String: [String]], into sections: inout [TextBuffer])
+    /// The events section 0 needs (``TimelineEventFilter/summary`` when it needs no outputs).
+    var firstSectionEvents: TimelineEventFilter { get }
+    /// The events the other sections need.
+    var laterSectionEvents: TimelineEventFilter { get }
+    /// Writes what `e` contributes to the sections in `filling`. `deliveries` are the provider
+    /// outcomes to fold into page lines (by ``PageLine/key(_:)``), known before the pass.
+    mutating func event(_ e: TimelineEvent, deliveries: [String: [String]], into sections: inout [TextBuffer], filling: Range<Int>)
     /// Everything before section 0.
     func head(_ pm: Postmortem, into out: inout TextBuffer)
     /// The text after section `section` (after the last one: the end of the document).
@@ -39,11 +43,11 @@ public enum PostmortemStream {
 
     /// Renders `document` for `incident`; returns the postmortem summary it was built with.
     ///
-    /// Two readers run side by side (the machine has two cores): a thread of its own derives
-    /// the summary from the events without their outputs, while this one renders the sections.
-    /// Section 0 (the big one: the timeline table, or the JSON events) is spooled only until
-    /// the summary is ready; then the head and what was spooled are emitted and the rest of
-    /// section 0 goes straight out. The other sections are spooled to the end.
+    /// The two cores share the work: a thread of its own derives the summary (reading the
+    /// events without their outputs), then fills the later sections (outputs, follow-ups) from
+    /// the events they need, spooled; this thread fills section 0 (the big one: the timeline
+    /// table, or the JSON events), spooled only until the summary is ready, then emitted
+    /// straight after the head.
     /// - Parameters:
     ///   - spoolDirectory: where section spools go (nil: in memory).
     ///   - emit: receives the document in pieces, in order.
@@ -53,10 +57,11 @@ public enum PostmortemStream {
                                                       emit: ([UInt8]) throws -> Void) throws -> Postmortem {
         var doc = document
         let deliveries = try deliveries(source)
-        let summary = SummaryThread(incident: incident, source: source, generatedAt: generatedAt)
-        defer { _ = summary.wait() }
-        var spools = try (0..<doc.sectionCount).map { _ in try Spool(directory: spoolDirectory) }
-        defer { for s in spools { s.discard() } }
+        let helper = SummaryThread(document: document, incident: incident, source: source, generatedAt: generatedAt,
+                                   deliveries: deliveries, spoolDirectory: spoolDirectory)
+        defer { helper.finish()?.discard() }
+        var first = try Spool(directory: spoolDirectory)
+        defer { first.discard() }
         var sections = [TextBuffer](repeating: TextBuffer(), count: doc.sectionCount)
         var pm: Postmortem?
         var out = TextBuffer(capacity: 65536)
@@ -68,29 +73,30 @@ public enum PostmortemStream {
             pm = summary
             doc.head(summary, into: &out)
             try emit(out.take())
-            try spools[0].replay(emit)
-            spools[0].discard()
-            spools[0] = try Spool(directory: nil)
+            try first.replay(emit)
+            first.discard()
+            first = try Spool(directory: nil)
         }
 
         var n = 0
-        try source.forEachEvent(.all) { e in
-            doc.event(e.redacted(), deliveries: deliveries, into: &sections)
+        try source.forEachEvent(doc.firstSectionEvents) { e in
+            doc.event(e.redacted(), deliveries: deliveries, into: &sections, filling: 0..<1)
             n += 1
-            if pm == nil, n & 1023 == 0, let ready = try summary.poll() { try start(ready) }
-            for i in sections.indices where sections[i].count > TextBuffer.flushSize {
-                if i == 0 && pm != nil { try emit(sections[0].take()) } else { try spools[i].append(sections[i].take()) }
+            if pm == nil, n & 1023 == 0, let ready = try helper.summary() { try start(ready) }
+            if sections[0].count > TextBuffer.flushSize {
+                if pm != nil { try emit(sections[0].take()) } else { try first.append(sections[0].take()) }
             }
         }
-        if pm == nil { try start(try summary.wait().get()) }
+        if pm == nil { try start(try helper.waitForSummary()) }
         guard let pm else { throw TriageError(.config, "The postmortem summary is missing.") }
         try emit(sections[0].take())
         doc.text(after: 0, pm, into: &out)
-        for i in sections.indices.dropFirst() {
+        let later = try helper.waitForSections()
+        defer { for s in later { s.discard() } }
+        for i in later.indices {
             try emit(out.take())
-            try spools[i].append(sections[i].take())
-            try spools[i].replay(emit)
-            doc.text(after: i, pm, into: &out)
+            try later[i].replay(emit)
+            doc.text(after: i + 1, pm, into: &out)
         }
         try emit(out.take())
         return pm
@@ -105,7 +111,7 @@ public enum PostmortemStream {
 }
 
 /// One section's bytes: in memory, or in an unlinked-on-discard temporary file.
-struct Spool {
+struct Spool: Sendable {
     private var memory: [UInt8] = []
     private let path: String?
     private let handle: FileHandle?
@@ -147,16 +153,43 @@ struct Spool {
     }
 }
 
-/// The summary of a postmortem derived on a thread of its own.
+/// The other core's share of a postmortem: the summary, then the later sections, spooled.
 final class SummaryThread: Sendable {
-    private let result = Mutex<Result<Postmortem, any Error>?>(nil)
+    private let summaryResult = Mutex<Result<Postmortem, any Error>?>(nil)
+    private let sectionsResult = Mutex<Result<SpoolSet, any Error>?>(nil)
+    private let summaryReady = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let waited = Mutex(false)
 
-    init(incident: Incident, source: any TimelineEventSource, generatedAt: Date) {
+    init<D: PostmortemDocument>(document: D, incident: Incident, source: any TimelineEventSource, generatedAt: Date,
+                                deliveries: [String: [String]], spoolDirectory: String?) {
         let thread = Thread { [self] in
-            let r = Result { try PostmortemBuilder.build(incident: incident, source: source, generatedAt: generatedAt) }
-            result.withLock { $0 = r }
+            let summary = Result { try PostmortemBuilder.build(incident: incident, source: source, generatedAt: generatedAt) }
+            summaryResult.withLock { $0 = summary }
+            summaryReady.signal()
+            let sections = Result { () throws -> SpoolSet in
+                _ = try summary.get()
+                var doc = document
+                let count = doc.sectionCount
+                var set = SpoolSet(spools: try (1..<max(1, count)).map { _ in try Spool(directory: spoolDirectory) })
+                do {
+                    var buffers = [TextBuffer](repeating: TextBuffer(), count: count)
+                    if count > 1 {
+                        try source.forEachEvent(doc.laterSectionEvents) { e in
+                            doc.event(e.redacted(), deliveries: deliveries, into: &buffers, filling: 1..<count)
+                            for i in 1..<count where buffers[i].count > TextBuffer.flushSize {
+                                try set.spools[i - 1].append(buffers[i].take())
+                            }
+                        }
+                        for i in 1..<count { try set.spools[i - 1].append(buffers[i].take()) }
+                    }
+                } catch {
+                    set.discard()
+                    throw error
+                }
+                return set
+            }
+            sectionsResult.withLock { $0 = sections }
             finished.signal()
         }
         thread.name = "triage-postmortem-summary"
@@ -165,17 +198,39 @@ final class SummaryThread: Sendable {
     }
 
     /// The summary if it is ready (throws the builder's error).
-    func poll() throws -> Postmortem? {
-        try result.withLock { $0 }.map { try $0.get() }
+    func summary() throws -> Postmortem? {
+        try summaryResult.withLock { $0 }.map { try $0.get() }
     }
 
-    /// Waits for the thread (once; later calls return at once) and returns its result.
-    func wait() -> Result<Postmortem, any Error> {
+    func waitForSummary() throws -> Postmortem {
+        summaryReady.wait()
+        summaryReady.signal()   // later waits return at once
+        guard let r = summaryResult.withLock({ $0 }) else { throw TriageError(.config, "The postmortem summary was not made.") }
+        return try r.get()
+    }
+
+    /// Waits for the thread to finish and hands over the later sections.
+    func waitForSections() throws -> [Spool] {
+        guard let set = finish() else { throw TriageError(.config, "The postmortem sections were not made.") }
+        sectionsResult.withLock { $0 = .success(SpoolSet(spools: [])) }   // handed over: not discarded twice
+        return set.spools
+    }
+
+    /// Waits for the thread (once); the sections it made, if any and not handed over.
+    @discardableResult
+    func finish() -> SpoolSet? {
         let first = waited.withLock { w -> Bool in
             defer { w = true }
             return !w
         }
         if first { finished.wait() }
-        return result.withLock { $0 } ?? .failure(TriageError(.config, "The postmortem summary was not made."))
+        return try? sectionsResult.withLock { $0 }?.get()
     }
+}
+
+/// The spools of the later sections, handed from the helper thread to the caller.
+struct SpoolSet: Sendable {
+    var spools: [Spool]
+
+    func discard() { for s in spools { s.discard() } }
 }
