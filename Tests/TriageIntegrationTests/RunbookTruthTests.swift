@@ -379,6 +379,11 @@ final class RunbookTruthTests {
         let su3 = try h.session("rb-su")
         try su3.exec("SELECT 1")
         try await Task.sleep(nanoseconds: 1_300_000_000)
+        // Look-alike: a replication role that is not a superuser stays out even then.
+        try h.admin.exec("DO $$ BEGIN CREATE ROLE rb_repl LOGIN REPLICATION; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        let replicator = try h.session("rb-su", user: "rb_repl")
+        try replicator.exec("SELECT 1")
+        try await Task.sleep(nanoseconds: 1_300_000_000)
         let flagged = await h.send("/pg kill-idle --older 1s --app rb-su --include-superusers")
         #expect(Set(flagged.table("Would terminate")?.column("pid") ?? []) == [String(app.pid), String(su3.pid)])
         #expect(flagged.allText.contains("1 of these sessions belong to superusers (postgres, marked SUPERUSER): they are included because you asked (--include-superusers)"))
