@@ -4,6 +4,7 @@ import Testing
 @testable import TriageApp
 import TriageCore
 @testable import TriagePostgres
+import CLibPQ
 import TriageTelegram
 
 /// The runbook tells the truth on a hostile database: every answer here is checked against a
@@ -96,6 +97,21 @@ final class RunbookTruthTests {
         #expect(check["detail"]?.isEmpty == false)
         slotOwner.close()
         try h.admin.exec("ROLLBACK PREPARED 'rb-gid-1'")
+    }
+
+    @Test func xminNamesAStandbysHotStandbyFeedbackOnItsWalsender() async throws {
+        // A real walsender: a physical replication connection sending hot_standby_feedback.
+        let standby = try FeedbackStandby(url: TestEnvironment.postgresURL!, application: "rb-standby-\(UInt16.random(in: 0...UInt16.max))")
+        defer { standby.close() }
+        let next = try #require(UInt32(try scalar("SELECT (txid_current() % 4294967296)::text") ?? ""))
+        try standby.sendFeedback(xmin: next - 1)
+        #expect(await h.eventually { (try? self.scalar("SELECT backend_xmin::text FROM pg_stat_activity WHERE pid = \(standby.pid)")) == String(next - 1) })
+        let reply = await h.send("/pg xmin")
+        let row = try #require(reply.table("Holders")?.row(where: "holder", is: String(standby.pid)))
+        #expect(row["kind"] == "standby (walsender)")
+        #expect(row["holds"] == "snapshot xmin \(next - 1)")
+        #expect(row["to release it"]?.hasPrefix("a standby's hot_standby_feedback") == true)
+        // (Closed at once: a walsender's xmin holds back every database, other suites' too.)
     }
 
     // MARK: 2. VACUUM that removes nothing says why
@@ -588,5 +604,49 @@ extension RunbookHarness {
         for case let gid? in gids.compactMap({ $0.first }) {
             _ = try? admin.execute("ROLLBACK PREPARED '\(gid.replacingOccurrences(of: "'", with: "''"))'")
         }
+    }
+}
+
+/// A physical replication connection that sends hot_standby_feedback, as a standby would: its
+/// walsender then holds the xmin horizon back with the standby's xmin.
+final class FeedbackStandby: @unchecked Sendable {
+    let connection: OpaquePointer
+    var pid: Int32 { PQbackendPID(connection) }
+
+    init(url: String, application: String) throws {
+        let conninfo = url + (url.contains("?") ? "&" : "?") + "replication=true&application_name=" + application
+        guard let c = PQconnectdb(conninfo) else { throw TriageError(.database, "no connection") }
+        connection = c
+        guard PQstatus(c) == CONNECTION_OK else { throw TriageError(.database, String(cString: PQerrorMessage(c))) }
+        guard let identify = PQexec(c, "IDENTIFY_SYSTEM"), PQresultStatus(identify) == PGRES_TUPLES_OK,
+              let lsn = PQgetvalue(identify, 0, 2).map({ String(cString: $0) }) else {
+            throw TriageError(.database, String(cString: PQerrorMessage(c)))
+        }
+        PQclear(identify)
+        guard let start = PQexec(c, "START_REPLICATION PHYSICAL \(lsn)"), PQresultStatus(start) == PGRES_COPY_BOTH else {
+            throw TriageError(.database, String(cString: PQerrorMessage(c)))
+        }
+        PQclear(start)
+    }
+
+    /// A hot standby feedback message ('h'): send time, xmin and epoch, catalog xmin and epoch.
+    func sendFeedback(xmin: UInt32) throws {
+        var message: [UInt8] = [UInt8(ascii: "h")]
+        func append<T: FixedWidthInteger>(_ value: T) {
+            withUnsafeBytes(of: value.bigEndian) { message.append(contentsOf: $0) }
+        }
+        append(Int64(Date().timeIntervalSince(Date(timeIntervalSince1970: 946_684_800)) * 1_000_000))
+        append(xmin)
+        append(UInt32(0))
+        append(UInt32(0))
+        append(UInt32(0))
+        let sent = message.withUnsafeBytes { raw in
+            PQputCopyData(connection, raw.bindMemory(to: CChar.self).baseAddress, Int32(raw.count))
+        }
+        guard sent == 1, PQflush(connection) == 0 else { throw TriageError(.database, String(cString: PQerrorMessage(connection))) }
+    }
+
+    func close() {
+        PQfinish(connection)
     }
 }
