@@ -52,7 +52,10 @@ final class RemedyTests {
     @Test func seqScansNameTheTableAndTheStatementToExplain() async throws {
         try h.admin.exec("CREATE TABLE big(id int, customer int); INSERT INTO big SELECT g, g % 100 FROM generate_series(1, 20000) g; ANALYZE big")
         try h.admin.exec("CREATE TABLE small(id int); INSERT INTO small VALUES (1)")
-        for _ in 0..<3 { try h.admin.exec("SELECT count(*) FROM big WHERE customer = 7"); try h.admin.exec("SELECT * FROM small") }
+        try h.admin.exec("CREATE TABLE \"odd(name\"(id int); INSERT INTO \"odd(name\" SELECT generate_series(1, 20000)")   // not a valid regex
+        for _ in 0..<3 {
+            try h.admin.exec("SELECT count(*) FROM big WHERE customer = 7; SELECT * FROM small; SELECT count(*) FROM \"odd(name\"")
+        }
         var reply = Reply()
         #expect(await h.eventually {
             reply = await self.h.send("/pg seq-scans")
