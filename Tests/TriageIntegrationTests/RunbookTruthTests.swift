@@ -447,6 +447,9 @@ final class RunbookTruthTests {
         #expect(ValueFormatter.format("2026-12-01 19:58:07.967088+00", unit: .timestamp) == "2026-12-01 19:58:07 UTC")
         #expect(ValueFormatter.format("2026-12-01 20:58:07+01", unit: .timestamp) == "2026-12-01 20:58:07 +01")
         #expect(ValueFormatter.format("f", unit: .boolean) == "no")
+        #expect(ValueFormatter.timestamp("2026-12-01 19:58:07") == "2026-12-01 19:58:07")
+        #expect(ValueFormatter.timestamp("applied on Monday by bob, twice") == "applied on Monday by bob, twice")   // not a timestamp
+        #expect(ValueFormatter.timestamp("2026-12-01 19:58:07 and more") == "2026-12-01 19:58:07 and more")
     }
 
     @Test func cacheIgnoresTinyTablesButNotBigOnes() async throws {
