@@ -612,7 +612,7 @@ extension RunbookHarness {
 
 /// A physical replication connection that sends hot_standby_feedback, as a standby would: its
 /// walsender then holds the xmin horizon back with the standby's xmin.
-final class FeedbackStandby: @unchecked Sendable {
+final class FeedbackStandby {
     let connection: OpaquePointer
     var pid: Int32 { PQbackendPID(connection) }
 
