@@ -207,7 +207,7 @@ final class RunbookTruthTests {
         let dups = try #require(reply.table("Duplicated keys"))
         // (a@x, 1) twice and (c@x, 1) three times; NULL emails are distinct, (a@x, 2) is another key.
         #expect(dups.column("key") == ["c@x, 1", "a@x, 1"])
-        #expect(dups.column("copies") == ["3 !!", "2 !!"] || dups.column("copies") == ["3", "2"])
+        #expect(dups.column("copies") == ["3", "2"])
         #expect(reply.allText.contains("REINDEX cannot succeed: ux_email has 2 duplicated keys"))
         let pending = try await h.app.store.read { tx in try tx.latestPendingAction(platform: "test", room: "ops", at: Date.distantPast) }
         #expect(pending == nil)
