@@ -117,7 +117,7 @@ public struct MigrationsCommand: CommandHandler {
                 KeyValue("failed", String(failed), mark: failed > 0 ? .critical : .none),
                 KeyValue("unfinished (started, not finished)", String(unfinished), mark: unfinished > 0 ? .critical : .none),
                 KeyValue("rolled back", counts.value("rolled_back") ?? "0"),
-                KeyValue("latest applied", (counts.value("latest") ?? "none") + (counts.value("latest_at").map { " at \($0)" } ?? "")),
+                KeyValue("latest applied", (counts.value("latest") ?? "none") + (counts.value("latest_at").map { " at \(ValueFormatter.timestamp($0))" } ?? "")),
             ]))
             if failed > 0 { findings.append("\(failed) failed") }
             if unfinished > 0 { findings.append("\(unfinished) unfinished") }
@@ -132,7 +132,7 @@ public struct MigrationsCommand: CommandHandler {
             if !problems.rows.isEmpty {
                 blocks.append(.table(ReplyTable(title: "Failed and unfinished", columns: ["migration", "state", "started", "ago", "steps", "logs"],
                                                 rows: problems.rows.map { r in
-                                                    [ReplyCell(r[0] ?? ""), ReplyCell(r[1] ?? "", mark: .critical), ReplyCell(r[2] ?? ""),
+                                                    [ReplyCell(r[0] ?? ""), ReplyCell(r[1] ?? "", mark: .critical), ReplyCell(ValueFormatter.timestamp(r[2] ?? "")),
                                                      ReplyCell(ValueFormatter.format(r[3], unit: .duration)), ReplyCell(r[4] ?? ""), ReplyCell(r[5] ?? "")]
                                                 })))
                 blocks.append(.text("Next: fix or revert the schema change, then `npx prisma migrate resolve --rolled-back NAME` (or --applied); /pg invalid-indexes and /pg locks show what a failed or hanging migration left."))
@@ -145,7 +145,7 @@ public struct MigrationsCommand: CommandHandler {
                 """, parameters: [limit], identifiers: ids))
             blocks.append(.table(ReplyTable(title: "Most recent", columns: ["migration", "finished", "state"],
                                             rows: recent.rows.map { r in
-                                                [ReplyCell(r[0] ?? ""), ReplyCell(r[1] ?? ""),
+                                                [ReplyCell(r[0] ?? ""), ReplyCell(ValueFormatter.timestamp(r[1] ?? "")),
                                                  ReplyCell(r[2] ?? "", mark: r[2] == "FAILED" || r[2] == "UNFINISHED" ? .critical : .none)]
                                             })))
         }
@@ -200,7 +200,7 @@ public struct MigrationsCommand: CommandHandler {
             blocks.append(.table(ReplyTable(title: "\(schema).\(name)" + (failedCount > 0 ? ": \(failedCount) failed" : ""),
                                             columns: ["migration", "applied at", "state"],
                                             rows: recent.rows.map { r in
-                                                [ReplyCell(r[0] ?? ""), ReplyCell(r[1] ?? ""), ReplyCell(r[2] ?? "", mark: r[2] == "FAILED" ? .critical : .none)]
+                                                [ReplyCell(r[0] ?? ""), ReplyCell(ValueFormatter.timestamp(r[1] ?? "")), ReplyCell(r[2] ?? "", mark: r[2] == "FAILED" ? .critical : .none)]
                                             }, emptyText: "No migrations recorded.")))
         }
         if found == 0 {

@@ -41,10 +41,16 @@ public enum ValueFormatter {
     /// `2026-12-01 19:58:07.967088+00` → `2026-12-01 19:58:07 UTC`; another offset is kept
     /// (`… 20:58:07 +01`); anything else as is.
     public static func timestamp(_ raw: String) -> String {
-        guard raw.count >= 19 else { return raw }
-        let seconds = raw.prefix(19)
-        let rest = raw.dropFirst(19).drop { $0 == "." || $0.isNumber }
-        return seconds + (rest == "+00" ? " UTC" : rest.isEmpty ? "" : " " + rest)
+        let chars = Array(raw)
+        // Only PostgreSQL's own shape: YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]].
+        let shape = Array("0000-00-00 00:00:00")
+        guard chars.count >= shape.count,
+              zip(chars, shape).allSatisfy({ c, s in s == "0" ? c.isASCII && c.isNumber : c == s }) else { return raw }
+        let rest = raw.dropFirst(shape.count)
+        let zone = rest.drop { $0 == "." || ($0.isASCII && $0.isNumber) }
+        guard zone.isEmpty || zone.first == "+" || zone.first == "-",
+              zone.dropFirst().allSatisfy({ ($0.isASCII && $0.isNumber) || $0 == ":" }) else { return raw }
+        return String(raw.prefix(shape.count)) + (zone == "+00" ? " UTC" : zone.isEmpty ? "" : " " + zone)
     }
 
     public static func bytes(_ value: Double) -> String {
