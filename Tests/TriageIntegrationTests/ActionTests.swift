@@ -68,6 +68,8 @@ final class ActionTests {
     }
 
     @Test func killIdleInTransactionReleasesTheXminHorizon() async throws {
+        await ClusterHorizon.shared.acquire()
+        defer { ClusterHorizon.shared.release() }
         let holder = try h.session("rb-holder", user: "rb_app")
         try holder.exec("BEGIN ISOLATION LEVEL REPEATABLE READ")
         try holder.exec("SELECT 1")
@@ -106,6 +108,8 @@ final class ActionTests {
     }
 
     @Test func vacuumReclaimsDeadTuplesAndFullNeedsASecondConfirmation() async throws {
+        await ClusterHorizon.shared.acquire()
+        defer { ClusterHorizon.shared.release() }
         try h.admin.exec("CREATE TABLE vac(id int PRIMARY KEY, v int) WITH (autovacuum_enabled = off)")
         let s = try h.session("rb-vac")
         try s.exec("INSERT INTO vac SELECT g, g FROM generate_series(1, 4000) g")

@@ -353,7 +353,8 @@ final class LeakTests {
         for e in events {
             expectNoSecret([e.command ?? "", e.text, e.output ?? "", e.payload ?? ""].joined(separator: "\n"), "timeline event \(e.kind)")
         }
-        let pm = try #require(try await h.app.store.read { tx in try PostmortemWriter.postmortem(in: tx, incident: incidentID, generatedAt: Date(), store: h.app.store) })
+        let store = h.app.store
+        let pm = try #require(try await store.read { tx in try PostmortemWriter.postmortem(in: tx, incident: incidentID, generatedAt: Date(), store: store) })
         expectNoSecret(MarkdownPostmortem().render(pm), "the Markdown postmortem")
         expectNoSecret(JSONPostmortem().render(pm), "the JSON postmortem")
         expectNoSecret(SVGTimeline().render(pm), "the SVG timeline")

@@ -104,6 +104,8 @@ final class RunbookTruthTests {
     }
 
     @Test func xminNamesAStandbysHotStandbyFeedbackOnItsWalsender() async throws {
+        await ClusterHorizon.shared.acquire()
+        defer { ClusterHorizon.shared.release() }
         // A real walsender: a physical replication connection sending hot_standby_feedback.
         let standby = try FeedbackStandby(url: TestEnvironment.postgresURL!, application: "rb-standby-\(UInt16.random(in: 0...UInt16.max))")
         defer { standby.close() }
@@ -126,6 +128,8 @@ final class RunbookTruthTests {
     }
 
     @Test func vacuumBlockedByAnOpenWriterSaysSoAndWhoThenRemovesOnceReleased() async throws {
+        await ClusterHorizon.shared.acquire()
+        defer { ClusterHorizon.shared.release() }
         try h.admin.exec("CREATE TABLE vz(id int PRIMARY KEY, v int) WITH (autovacuum_enabled = off); INSERT INTO vz SELECT g, 0 FROM generate_series(1, 5000) g")
         let writer = try h.session("rb-vz-writer")
         try writer.exec("BEGIN; UPDATE vz SET v = 1 WHERE id = 1")         // an xid, no snapshot
@@ -313,16 +317,18 @@ final class RunbookTruthTests {
         #expect(root["application"] == "(prepared transaction)")
         #expect(root["state"]?.hasPrefix("prepared, xid \(xid) (") == true)
         #expect(root["to release it"] == "/pg rollback-prepared \"rb gid 2\"")
-        #expect(tree.column("session").first == "prepared xact 'rb gid 2'")
+        // A root (no indentation); other suites' chains on the same server may come before it.
+        #expect(!(root["session"] ?? " ").hasPrefix(" "))
         let w1row = try #require(tree.row(where: "session", is: "  └ \(w1.pid)"))
         #expect(w1row["blocked by"] == "prepared 'rb gid 2'")
         #expect(tree.column("session").contains("    └ \(w2.pid)"))
         #expect(!tree.column("session").contains { $0.contains("└ 0") || $0 == "0" })
-        #expect(locks.summary?.contains("root blocker prepared transaction 'rb gid 2'") == true)
+        #expect(locks.summary?.contains("root blocker") == true)
 
         let health = await h.send("/pg health")
         let blocked = try #require(health.table()?.row(where: "check", is: "sessions waiting on locks"))
-        #expect(blocked["value"]?.hasPrefix("2") == true)
+        // This chain's 2 waiters, and maybe other suites' on the same server.
+        #expect((Int(String(blocked["value"]?.prefix { $0.isNumber } ?? "")) ?? 0) >= 2)
         #expect(blocked["detail"]?.contains("blocked by prepared transactions rb gid 2") == true)
         #expect(blocked["detail"]?.contains("pids 0") == false)
         #expect(blocked["run next"] == "/pg locks, /pg rollback-prepared \"rb gid 2\"")
@@ -437,8 +443,11 @@ final class RunbookTruthTests {
         }
         let output = try #require(snapshot?.output)
         #expect(output.contains("Top statements") || output.contains("statements"))
-        #expect(!output.contains("/* triage */"))
-        #expect(!output.contains("pg_total_relation_size"))
+        // Triage's own statements are not among the top statements. (Other Triage sessions on
+        // the same server may still show as blocked or active: that is news in an incident.)
+        let top = output.components(separatedBy: "Top statements").dropFirst().joined()
+        #expect(!top.contains("/* triage */"))
+        #expect(!top.contains("pg_total_relation_size"))
         _ = await h.send("/resolve", room: "snap")
     }
 

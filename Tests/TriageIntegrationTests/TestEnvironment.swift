@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Logging
 @testable import TriagePostgres
@@ -69,5 +70,33 @@ enum TestEnvironment {
         let connection = user.map { self.url(url, user: $0) } ?? url
         return try PostgresConnection(target: PostgresTarget(name: "induce", connectionString: connection,
                                                              statementTimeoutMs: 0, lockTimeoutMs: 0, applicationName: app))
+    }
+}
+
+/// Tests that hold the cluster's xmin horizon back for every database (a walsender with
+/// hot_standby_feedback) and tests that need VACUUM to remove dead tuples take turns: suites
+/// run in parallel on one server. `await ClusterHorizon.shared.acquire()` then
+/// `defer { ClusterHorizon.shared.release() }`.
+final class ClusterHorizon: Sendable {
+    static let shared = ClusterHorizon()
+    private let state = Mutex<(busy: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func acquire() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now: Bool = state.withLock { s in
+                if !s.busy { s.busy = true; return true }
+                s.waiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    func release() {
+        let next: CheckedContinuation<Void, Never>? = state.withLock { s in
+            if s.waiters.isEmpty { s.busy = false; return nil }
+            return s.waiters.removeFirst()
+        }
+        next?.resume()
     }
 }

@@ -1,7 +1,11 @@
 import Foundation
 import Testing
-import TriageApp
+import TriageChat
+import TriageHandlers
+import TriageRuntime
+import TriageTesting
 import TriageCore
+@testable import TriageIncidents
 @testable import TriageStore
 
 /// The SQLite store on a real temp file: migrations, cursors, de-duplication, outbox, the
@@ -123,7 +127,7 @@ import TriageCore
     @Test(arguments: [300, 2500])
     func postmortemStreamedFromTheStoreMatchesTheOneFromMemory(count: Int) async throws {
         // Past 2,000 events the summary reads fewer columns: the documents must not change.
-        let store = try TimelineStore(path: path)
+        let store = try BotStore(path: path)
         let t0 = Date(timeIntervalSince1970: 1_790_000_000)
         let id = try await store.write { tx in
             let i = try tx.insert(Incident(platform: "console", room: "pm-\(count)", title: "Big | <one>", severity: .sev1, openedBy: "@a",

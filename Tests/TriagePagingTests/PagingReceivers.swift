@@ -73,7 +73,15 @@ final class PagingReceivers: @unchecked Sendable {
     /// PagerDuty and Opsgenie state by key ("triggered", "acknowledged", …).
     func state() async throws -> [String: [String: String]] {
         let all = try await fullState()
-        return ["pagerduty": all["pagerduty"] as? [String: String] ?? [:], "opsgenie": all["opsgenie"] as? [String: String] ?? [:]]
+        // Read value by value: a bridged `as? [String: String]` of a JSON value traps on Linux
+        // when the shape differs.
+        func strings(_ value: Any?) -> [String: String] {
+            guard let map = value as? [String: Any] else { return [:] }
+            var out: [String: String] = [:]
+            for (k, v) in map { if let s = v as? String { out[k] = s } }
+            return out
+        }
+        return ["pagerduty": strings(all["pagerduty"]), "opsgenie": strings(all["opsgenie"])]
     }
 
     /// Everything, with the incidents and alerts as the providers' APIs show them.

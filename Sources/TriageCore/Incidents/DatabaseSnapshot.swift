@@ -27,6 +27,7 @@ public struct DatabaseSnapshot: Sendable {
                left(regexp_replace(query, '\\s+', ' ', 'g'), 200) AS query
         FROM pg_stat_activity
         WHERE backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid() AND application_name <> 'triage'
+          AND query NOT LIKE '/* triage */%'
         ORDER BY query_start NULLS LAST
         LIMIT 10
         """)
