@@ -94,10 +94,13 @@ public struct ActionPreview: Sendable {
     /// Why the action cannot succeed as things are (duplicated keys for a unique reindex):
     /// no token is issued.
     public var refusals: [String]
+    /// The arguments to store for the confirmation, when the preview settled more than the
+    /// typed ones (nil: the typed ones).
+    public var arguments: BoundArguments?
 
     public init(blocks: [ReplyBlock], summary: String? = nil, nothingToDo: Bool = false, captured: [String: [String?]] = [:],
                 target: String? = nil, lockLevel: String? = nil, warning: String? = nil, needsExtraConfirmation: Bool = false,
-                refusals: [String] = []) {
+                refusals: [String] = [], arguments: BoundArguments? = nil) {
         self.blocks = blocks
         self.summary = summary
         self.nothingToDo = nothingToDo
@@ -107,6 +110,7 @@ public struct ActionPreview: Sendable {
         self.warning = warning
         self.needsExtraConfirmation = needsExtraConfirmation
         self.refusals = refusals
+        self.arguments = arguments
     }
 }
 

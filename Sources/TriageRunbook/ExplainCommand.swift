@@ -13,7 +13,7 @@ import TriageHandlers
 /// statement (`pg_stat_statements.userid`), or refuse with the reason: see ``StatementRole``.
 /// Both transactions are rolled back, so session settings the code changes do not outlive it.
 /// See ``ExplainPlan`` for how statements with `$n` parameters are explained on PostgreSQL 15.
-public struct ExplainCommand: CommandHandler {
+public struct ExplainCommand: ActionHandler {
     let database: any SQLRunner
 
     public init(database: any SQLRunner) {
@@ -40,12 +40,58 @@ public struct ExplainCommand: CommandHandler {
                                            ArgumentDeclaration(name: "timeout", type: .duration, isFlag: true, defaultValue: "10s",
                                                                help: "statement timeout for the run (at most 5m)"),
                                            db],
-                               kind: .diagnostic, role: .operator),
+                               kind: .action, role: .operator, confirmations: 1),
         ]
     }
 
+    /// What one explain run came to.
+    enum Step {
+        /// Refused, with the reason: nothing was evaluated.
+        case refused(Reply, why: String)
+        /// `explain-analyze` before confirmation: what would run, as whom, for how long.
+        case preview([ReplyBlock], summary: String, arguments: BoundArguments)
+        case done(Reply)
+    }
+
+    /// `/pg explain` (a diagnostic).
     public func handle(_ context: CommandContext) async throws -> CommandOutcome {
-        let analyze = context.declaration.name == "pg explain-analyze"
+        switch try await run(context, analyze: false, previewOnly: false) {
+        case .refused(let reply, _), .done(let reply): return CommandOutcome(reply: reply, recordsCommand: true)
+        case .preview(let blocks, let summary, _): return CommandOutcome(reply: Reply(blocks: blocks, summary: summary), recordsCommand: true)
+        }
+    }
+
+    /// `/pg explain-analyze`, before confirmation: the statement, the role it runs as, the
+    /// timeout; or why it cannot run (it writes, the role cannot be taken).
+    public func preview(_ context: CommandContext) async throws -> ActionPreview {
+        let target = context.arguments.string("db")
+        switch try await run(context, analyze: true, previewOnly: true) {
+        case .refused(let reply, let why):
+            return ActionPreview(blocks: reply.blocks, summary: reply.summary, target: target, refusals: [why])
+        case .preview(let blocks, let summary, let arguments):
+            return ActionPreview(blocks: blocks, summary: summary, target: target,
+                                 lockLevel: "none: read-only, rolled back (the query's own locks while it runs)",
+                                 warning: "It runs the statement once for real: the server does its full work.",
+                                 arguments: arguments)
+        case .done(let reply):
+            return ActionPreview(blocks: reply.blocks, summary: reply.summary, target: target)
+        }
+    }
+
+    /// `/pg explain-analyze`, confirmed: runs it once, rolled back.
+    public func execute(_ context: CommandContext, captured: [String: [String?]], target: String?) async throws -> ActionResult {
+        switch try await run(context, analyze: true, previewOnly: false) {
+        case .refused(_, let why): throw TriageError(.conflict, "Not run: \(why)")
+        case .preview(let blocks, let summary, _): return ActionResult(blocks: blocks, summary: summary)
+        case .done(let reply): return ActionResult(blocks: reply.blocks, summary: reply.summary ?? "run once, rolled back")
+        }
+    }
+
+    /// The values typed after the queryid, kept in the bound arguments at preview (as JSON)
+    /// so that the confirmation runs exactly them.
+    static let valuesKey = "values-json"
+
+    func run(_ context: CommandContext, analyze: Bool, previewOnly: Bool) async throws -> Step {
         let raw = context.arguments.string("queryid") ?? ""
         guard let queryID = Int64(raw) else {
             throw UsageError(.badArgument, "QUERYID is the number shown by /pg slow, not '\(raw.prefix(40))'.",
@@ -53,7 +99,16 @@ public struct ExplainCommand: CommandHandler {
         }
         var arguments = context.arguments
         var values: [String?] = []
-        if analyze { (arguments, values) = try Self.analyzeArguments(context) }
+        if analyze {
+            if let json = context.arguments.string(Self.valuesKey),
+               let stored = try? JSONDecoder().decode([String?].self, from: Data(json.utf8)) {
+                values = stored   // confirmed: exactly what the preview showed
+            } else {
+                (arguments, values) = try Self.analyzeArguments(context)
+                let json = (try? JSONEncoder().encode(values)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+                arguments.values[Self.valuesKey] = .string(json)
+            }
+        }
         let target = arguments.string("db")
         let ext = try await database.run([SQLStatement("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")],
                                          on: target, mode: .readOnly)[0]
@@ -72,11 +127,11 @@ public struct ExplainCommand: CommandHandler {
             throw TriageError(.notFound, "No statement with queryid \(queryID) in pg_stat_statements for this database. /pg slow lists them.")
         }
         let stats = KeyValue("statement stats", "\(found.value("calls") ?? "?") calls, mean \(ValueFormatter.format(found.value("mean_ms"), unit: .milliseconds)), total \(ValueFormatter.format(found.value("total_ms"), unit: .milliseconds))")
-        func refuse(_ why: String, _ summary: String) -> CommandOutcome {
+        func refuse(_ why: String, _ summary: String) -> Step {
             let reply = Reply(title: "Cannot \(analyze ? "run" : "explain") queryid \(queryID)",
                               blocks: [.note(why, .warning), .code(query), .keyValues([stats])],
                               mark: .warning, summary: "queryid \(queryID): \(summary)")
-            return CommandOutcome(reply: reply, recordsCommand: true)
+            return .refused(reply, why: why)
         }
         guard ExplainPlan.isExplainable(query) else {
             return refuse("EXPLAIN only accepts SELECT, INSERT, UPDATE, DELETE, MERGE, VALUES and TABLE statements; this is '\(ExplainPlan.leadingKeyword(query))'.",
@@ -95,6 +150,15 @@ public struct ExplainCommand: CommandHandler {
         let role = StatementRole(try await database.run([StatementRole.probe(userID: userID)], on: target, mode: .readOnly)[0])
         if let why = role.refusal {
             return refuse(why, "not evaluated: \(role.role ?? "dropped role")")
+        }
+        if previewOnly {
+            let timeout = min(300, max(1, arguments["timeout"]?.intValue ?? 10))
+            let shown = values.isEmpty ? "none" : values.map { $0.map { "'\($0.prefix(60))'" } ?? "NULL" }.joined(separator: ", ")
+            return .preview([.code(query), .keyValues([stats,
+                                                       KeyValue("would run", "EXPLAIN (ANALYZE, BUFFERS) once, as \(role.role ?? "?"), read-only, rolled back"),
+                                                       KeyValue("values", shown),
+                                                       KeyValue("timeout", "\(timeout)s")])],
+                            summary: "explain-analyze \(queryID) as \(role.role ?? "?")", arguments: arguments)
         }
         if !(try await database.run([ExplainPlan.leftover], on: target, mode: .readOnly)[0].rows.isEmpty) {
             _ = try await database.run([ExplainPlan.cleanup], on: target, mode: .readOnly)
@@ -128,7 +192,7 @@ public struct ExplainCommand: CommandHandler {
         let title = analyze ? "Plan of queryid \(queryID) (run once, rolled back)" : "Plan of queryid \(queryID) (not executed)"
         let reply = Reply(title: title, blocks: blocks, mark: seqScans > 0 ? .warning : .none,
                           summary: "plan of \(queryID): \(plan.first?.trimmingCharacters(in: .whitespaces) ?? "")")
-        return CommandOutcome(reply: reply, recordsCommand: true)
+        return .done(reply)
     }
 
     /// `/pg explain-analyze QUERYID [VALUE…]` with its flags anywhere: the declared `values`

@@ -177,11 +177,20 @@ final class ExplainPrivilegeTests {
         let select = try canary.queryID("SELECT id FROM items WHERE id = $1%")
         let viewer = await h.send("/pg explain-analyze \(select) 7", role: .viewer)
         #expect(viewer.allText.contains("needs the operator role"), "\(viewer.allText)")
-        let run = await h.send("/pg explain-analyze \(select) 7 --timeout 5s")
-        #expect(run.title == "Plan of queryid \(select) (run once, rolled back)", "\(run.allText)")
+        // A remedy like the others: a preview (as whom, with what, for how long), then a confirmation.
+        let preview = await h.send("/pg explain-analyze \(select) 7 --timeout 5s")
+        #expect(preview.title?.hasPrefix("Preview (nothing has run yet)") == true, "\(preview.allText)")
+        #expect(preview.value("would run")?.contains("as \(roles.app)") == true, "\(preview.allText)")
+        #expect(preview.value("values") == "'7'" && preview.value("timeout") == "5s")
+        #expect(!preview.allText.contains("actual time="))
+        let token = try #require(h.token(preview))
+        let run = await h.send("/confirm \(token)", sender: "bob")
+        #expect(run.title?.hasPrefix("Done") == true && run.title?.contains("/pg explain-analyze") == true, "\(run.allText)")
         #expect(run.allText.contains("actual time="))
         #expect(run.allText.contains("Buffers:") || run.allText.contains("rows=1 loops=1"))
         #expect(run.value("plan")?.contains("as \(roles.app) in a read-only transaction that was rolled back, timeout 5s") == true)
+        let replay = await h.send("/confirm \(token)", sender: "bob")
+        #expect(replay.allText.contains("already used"))
         let missing = await h.send("/pg explain-analyze \(select)")
         #expect(missing.allText.contains("has 1 parameter ($1…$1); give 1 value, not 0"), "\(missing.allText)")
 
@@ -191,12 +200,14 @@ final class ExplainPrivilegeTests {
 
         // A SELECT whose function writes: the read-only transaction stops it.
         let writer = try canary.queryID("SELECT writer()%")
-        let stopped = await h.send("/pg explain-analyze \(writer)")
+        let writerPreview = await h.send("/pg explain-analyze \(writer)")
+        let stopped = await h.send("/confirm \(try #require(h.token(writerPreview)))", sender: "bob")
         #expect(stopped.allText.contains("read-only transaction"), "\(stopped.allText)")
         #expect(try h.admin.exec("SELECT count(*) FROM items WHERE id = -1").first?.first == "1")  // only the app's own run
 
         let hostile = try canary.queryID("SELECT id FROM items WHERE id = hostile()%")
-        _ = await h.send("/pg explain-analyze \(hostile)")
+        let hostilePreview = await h.send("/pg explain-analyze \(hostile)")
+        if let t = h.token(hostilePreview) { _ = await h.send("/confirm \(t)", sender: "bob") }
         #expect(try canary.canaryRows().isEmpty)
         #expect(canary.victimAlive)
     }

@@ -69,7 +69,7 @@ struct ConfirmationStage: CommandHandler {
         let reply = Reply(title: "Preview (nothing has run yet): \(context.parsed.line)", blocks: blocks, mark: .warning, summary: summary)
         let m = context.message
         let pending = PendingAction(token: token, platform: m.platform, room: m.room, command: name, line: context.parsed.line,
-                                    arguments: context.arguments, target: preview.target,
+                                    arguments: preview.arguments ?? context.arguments, target: preview.target,
                                     requestedBy: m.senderName, requestedByID: m.sender, captured: preview.captured,
                                     confirmationsNeeded: needed, createdAt: context.now, expiresAt: expires)
         let line = context.parsed.line
