@@ -7,6 +7,7 @@ import TriageCore
 /// so blocking never reaches Swift's cooperative pool; connections are kept alive and reused;
 /// proxies come from the usual environment variables (`https_proxy`, `no_proxy`, …), which
 /// libcurl reads itself. Cancelling the calling task aborts the transfer.
+// @unchecked: every mutable field is touched only with `lock` held, by callers and by the curl thread.
 public final class HTTPClient: HTTPTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var multi: UnsafeMutableRawPointer?
@@ -184,6 +185,7 @@ public final class HTTPClient: HTTPTransport, @unchecked Sendable {
 }
 
 /// Breaks the init-time cycle between the client and its thread's closure.
+// @unchecked: written once before the thread starts, read only by that thread.
 private final class LoopBox: @unchecked Sendable {
     weak var client: HTTPClient?
 }

@@ -87,9 +87,7 @@ public struct TriageConfig: Sendable {
         if let console = root["console"] {
             try console.checkKeys(["user", "role"])
             if let u = try console.string("user") { config.consoleUser = u }
-            if let r = try console.string("role") {
-                if let role = try Role.parse(console.required("role"), allowNone: false) { config.consoleRole = role }
-            }
+            if let node = console["role"], let role = try Role.parse(node, allowNone: false) { config.consoleRole = role }
         }
         for key in knownSections {
             if let node = root[key] { config.sections[key] = node }

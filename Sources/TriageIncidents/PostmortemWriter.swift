@@ -176,6 +176,7 @@ public struct PostmortemWriter: Sendable {
 }
 
 /// The files one thread wrote, handed back to async code (tuples of strings only).
+// @unchecked: tuples of strings, built on one thread and read after it finished.
 private struct FilesWritten: @unchecked Sendable {
     var list: [(path: String, what: String)]
 }

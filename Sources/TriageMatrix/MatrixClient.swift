@@ -9,6 +9,7 @@ import TriageCore
 /// `M_UNKNOWN_TOKEN`, the client logs in again once (same device) and repeats the call; if
 /// the fresh token is rejected too, or there is no password to log in with, it throws
 /// ``FatalPlatformError``.
+// @unchecked: the access token and device id are touched only with `lock` held.
 public final class MatrixClient: @unchecked Sendable {
     let http: any HTTPTransport
     let homeserver: String

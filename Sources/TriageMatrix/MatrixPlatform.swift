@@ -1,11 +1,12 @@
 import Foundation
 import Logging
+import Synchronization
 import TriageChat
 import TriageCore
 
 /// Matrix as a ``ChatPlatform``: long-polls `/sync`, joins invites to allowed rooms, and
 /// sends replies as `m.notice` events with HTML, idempotently (txnId from the command).
-public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
+public final class MatrixPlatform: ChatPlatform, Sendable {
     public let name = "matrix"
     public let config: MatrixConfig
     let client: MatrixClient
@@ -13,13 +14,15 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
     let splitter = MatrixReplySplitter()
     let logger: Logger
     let filter: String
-    private let lock = NSLock()
-    /// Invites already turned down (logged once each).
-    private var declined = Set<String>()
-    /// Missed commands too old to run, by room, until the room is told (see ``poll(cursor:)``).
-    private var pendingTooOld: [String: [InboundMessage]] = [:]
-    /// What the runtime offers (was a missed command already handled?); set by ``connect(host:)``.
-    private var host: (any PlatformHost)?
+    struct State {
+        /// Invites already turned down (logged once each).
+        var declined = Set<String>()
+        /// Missed commands too old to run, by room, until the room is told (see ``poll(cursor:)``).
+        var pendingTooOld: [String: [InboundMessage]] = [:]
+        /// What the runtime offers (was a missed command already handled?); set by ``connect(host:)``.
+        var host: (any PlatformHost)?
+    }
+    private let state = Mutex(State())
 
     /// The platform-state key where the device id is kept across restarts.
     public static let deviceKey = "device"
@@ -42,7 +45,7 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
     /// Logs in (or checks the token) with the stored device id, retrying while the
     /// homeserver is unreachable; stores the device id.
     func connect(host: (any PlatformHost)?) async throws {
-        lock.withLock { self.host = host }
+        state.withLock { $0.host = host }
         var backoff = Backoff(base: 0.5, cap: 2)
         while true {
             do {
@@ -116,7 +119,7 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
             for m in late { tooOld[m.room, default: []].append(m) }
         }
         // A replayed sync (after a crash) may hold commands that did run while still recent.
-        if !tooOld.isEmpty, let host = lock.withLock({ self.host }) {
+        if !tooOld.isEmpty, let host = state.withLock({ $0.host }) {
             var still: [String: [InboundMessage]] = [:]
             for (room, list) in tooOld {
                 var left: [InboundMessage] = []
@@ -127,10 +130,11 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
         }
         // One notice per room for a backlog that may come in several syncs: sent by the first
         // poll that brings no more too-old commands for the room.
-        let due: [(String, [InboundMessage])] = lock.withLock {
-            let ready = pendingTooOld.filter { tooOld[$0.key] == nil }
-            for room in ready.keys { pendingTooOld[room] = nil }
-            for (room, skipped) in tooOld { pendingTooOld[room, default: []] += skipped }
+        let found = tooOld
+        let due: [(String, [InboundMessage])] = state.withLock { s in
+            let ready = s.pendingTooOld.filter { found[$0.key] == nil }
+            for room in ready.keys { s.pendingTooOld[room] = nil }
+            for (room, skipped) in found { s.pendingTooOld[room, default: []] += skipped }
             return ready.sorted { $0.key < $1.key }
         }
         for (room, skipped) in due {
@@ -200,7 +204,7 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
             + "Send again what is still needed. Last of them:\n" + listed.joined(separator: "\n")
         let key = "too-old:\(room):\(oldest.messageID)"
         do {
-            if let host = lock.withLock({ self.host }) {
+            if let host = state.withLock({ $0.host }) {
                 try await host.queue(Reply(blocks: [.text(text)]), room: room, key: key)
             } else {
                 let content: [String: Any] = ["msgtype": "m.notice", "body": text]
@@ -224,7 +228,7 @@ public final class MatrixPlatform: ChatPlatform, @unchecked Sendable {
                     logger.warning("matrix join failed", metadata: ["chat.room": "\(room)", "error": "\(error)"])
                 }
             } else {
-                let first = lock.withLock { declined.insert(room).inserted }
+                let first = state.withLock { $0.declined.insert(room).inserted }
                 if first {
                     logger.notice("matrix invite ignored: room not in config", metadata: ["chat.room": "\(room)"])
                 }

@@ -80,7 +80,8 @@ extension StoreTransaction {
         }
         let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql + " ORDER BY id"), arguments: arguments)
         while let row = try cursor.next() {
-            let at = row.dataNoCopy(atIndex: 2).flatMap(Self.fastDate) ?? row[2]
+            let fast: Date? = try row.withUnsafeData(atIndex: 2) { $0.flatMap(Self.fastDate) }
+            let at: Date = fast ?? row[2]
             try body(TimelineEvent(id: row[0], incidentID: row[1], at: at, actor: row[3],
                                    kind: TimelineEvent.Kind(rawValue: row[4]), command: row[5], text: row[6],
                                    output: row[7], payload: row[8]))

@@ -144,4 +144,5 @@ public struct YAMLNode {
     public func double(_ key: String) throws -> Double? { try self[key]?.double() }
     public func bool(_ key: String) throws -> Bool? { try self[key]?.bool() }
 }
+// @unchecked: a parsed node is never mutated after parsing; Yams.Node is a value without Sendable.
 extension YAMLNode: @unchecked Sendable {}

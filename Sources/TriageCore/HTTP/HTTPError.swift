@@ -1,4 +1,3 @@
-import TriageCore
 
 /// A transfer that did not produce an HTTP response. `description` never contains the URL
 /// (bot tokens live in Telegram URLs).

@@ -1,17 +1,20 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The escalation timer: runs ``EscalationEngine/runDue()`` whenever something is due (at
 /// least every `pollInterval`, which also picks up pages started by commands). On graceful
 /// shutdown (or ``stop()``) it makes one last pass so queued provider calls go out.
-public final class EscalationService: Service, @unchecked Sendable {
+public final class EscalationService: Service, Sendable {
     let engine: EscalationEngine
     let logger: Logger
     let pollInterval: Double
-    private let lock = NSLock()
-    private var stopped = false
-    private var afterPass: (@Sendable () -> Void)?
+    struct State {
+        var stopped = false
+        var afterPass: (@Sendable () -> Void)?
+    }
+    private let state = Mutex(State())
 
     public init(engine: EscalationEngine, logger: Logger, pollInterval: Double = 1) {
         self.engine = engine
@@ -21,16 +24,16 @@ public final class EscalationService: Service, @unchecked Sendable {
 
     /// Called after every pass, e.g. to wake an outbox that sends the chat mentions a pass queued.
     public func onPass(_ body: @escaping @Sendable () -> Void) {
-        lock.withLock { afterPass = body }
+        state.withLock { $0.afterPass = body }
     }
 
     /// Asks the loop to finish after its current pass (for hosts without a ServiceGroup).
     public func stop() {
-        lock.withLock { stopped = true }
+        state.withLock { $0.stopped = true }
     }
 
     var isStopping: Bool {
-        lock.withLock { stopped } || Task.isShuttingDownGracefully || Task.isCancelled
+        state.withLock { $0.stopped } || Task.isShuttingDownGracefully || Task.isCancelled
     }
 
     public func run() async throws {
@@ -42,7 +45,7 @@ public final class EscalationService: Service, @unchecked Sendable {
             } catch {
                 logger.error("escalation pass failed", metadata: ["error": "\(error)"])
             }
-            lock.withLock { afterPass }?()
+            state.withLock { $0.afterPass }?()
             var wait = pollInterval
             if let next = try? await engine.nextDue() {
                 wait = max(0.05, min(wait, next.timeIntervalSince(engine.now())))

@@ -268,8 +268,8 @@ public final class Dispatcher: Sendable {
             let key = "\(message.platform):\(message.room):\(message.messageID):interim\(n)"
             do {
                 try await store.write { tx in
-                    try tx.enqueue(OutboxMessage(platform: message.platform, room: message.room, replyTo: message.messageID,
-                                                 key: key, reply: reply, createdAt: Date()))
+                    _ = try tx.enqueue(OutboxMessage(platform: message.platform, room: message.room, replyTo: message.messageID,
+                                                     key: key, reply: reply, createdAt: Date()))
                 }
             } catch {
                 logger.warning("could not queue an interim message", metadata: ["error": "\(error)"])
