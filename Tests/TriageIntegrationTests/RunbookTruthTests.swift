@@ -124,7 +124,8 @@ final class RunbookTruthTests {
 
     /// Waits until the statistics show `dead` dead tuples for `table`.
     func waitForDead(_ table: String, _ dead: Int) async -> Bool {
-        await h.eventually { (try? self.scalar("SELECT n_dead_tup::text FROM pg_stat_user_tables WHERE relname = '\(table)'")) == String(dead) }
+        // A backend that just went idle may hold its statistics up to 10 s (PGSTAT_IDLE_INTERVAL).
+        await h.eventually(20) { (try? self.scalar("SELECT n_dead_tup::text FROM pg_stat_user_tables WHERE relname = '\(table)'")) == String(dead) }
     }
 
     @Test func vacuumBlockedByAnOpenWriterSaysSoAndWhoThenRemovesOnceReleased() async throws {
