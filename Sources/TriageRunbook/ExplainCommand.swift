@@ -187,7 +187,9 @@ public struct ExplainCommand: ActionHandler {
         let seqScans = plan.filter { $0.contains("Seq Scan") }.count
         var blocks: [ReplyBlock] = [.code(query), .keyValues([stats, KeyValue("plan", how)]), .code(plan.joined(separator: "\n"))]
         if seqScans > 0 {
-            blocks.append(.note("\(seqScans) sequential scan\(seqScans == 1 ? "" : "s") in the plan: on a large table an index on the filtered columns may help (/pg indexes TABLE).", .warning))
+            let suggested = SeqScanSuggestion.suggestions(in: plan)
+            let next = suggested.isEmpty ? "/pg indexes TABLE" : suggested.map(\.command).joined(separator: ", ")
+            blocks.append(.note("\(seqScans) sequential scan\(seqScans == 1 ? "" : "s") in the plan: on a large table an index on the filtered columns may help (\(next)).", .warning))
         }
         let title = analyze ? "Plan of queryid \(queryID) (run once, rolled back)" : "Plan of queryid \(queryID) (not executed)"
         let reply = Reply(title: title, blocks: blocks, mark: seqScans > 0 ? .warning : .none,
