@@ -100,23 +100,35 @@ def postgres_pids(d):
     return {int(master)} | set(int(k) for k in kids)
 
 
-def test_a_frozen_database_cannot_freeze_the_bot(tmp_path, fast_standin, frozen_cluster):
-    s = fast_standin
-    d, url = frozen_cluster
-    extra = FAST
-    bot = Bot(tmp_path, s.url, extra=extra)
-    # Short server-side timeouts so the client deadline (statement 3 s + connect 2 s + 3 s) is 8 s.
+def frozen_bot(tmp_path, standin, url):
+    """A bot on `url` with short server-side timeouts, so the client deadline
+    (statement 3 s + connect 2 s + 3 s) is 8 s; started, and warmed with one answered command."""
+    bot = Bot(tmp_path, standin.url, extra=FAST)
     bot.config.write_text(bot.config.read_text().replace(
         "  - url_env: TRIAGE_TEST_PG_URL\n", "  - {url_env: TRIAGE_TEST_PG_URL, statement_timeout: 3s, connect_timeout: 2s}\n"))
     bot.env["TRIAGE_TEST_PG_URL"] = url
     bot.start()
+    warm = standin.message(PRIVATE, OPERATOR, "/pg connections")
+    reply_to(standin, PRIVATE, warm["message_id"], timeout=30, contains="max_connections")
+    return bot
+
+
+def freeze(d):
+    """SIGSTOPs the cluster's postmaster and backends; returns their pids (for SIGCONT)."""
+    pids = postgres_pids(d)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    return pids
+
+
+def test_a_frozen_database_cannot_freeze_the_bot(tmp_path, fast_standin, frozen_cluster):
+    s = fast_standin
+    d, url = frozen_cluster
+    extra = FAST
+    bot = frozen_bot(tmp_path, s, url)
     pids = set()
     try:
-        warm = s.message(PRIVATE, OPERATOR, "/pg connections")
-        assert "max_connections" in reply_to(s, PRIVATE, warm["message_id"], timeout=30)["text"]
-        pids = postgres_pids(d)
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
+        pids = freeze(d)
         frozen_at = time.time()
         stuck = s.message(PRIVATE, OPERATOR, "/pg connections")   # in flight while the server is frozen
         # /ping keeps answering, in the same room and another, throughout.
@@ -161,18 +173,10 @@ def test_a_frozen_database_cannot_freeze_the_bot(tmp_path, fast_standin, frozen_
 def test_after_a_freeze_the_running_bot_recovers_without_a_restart(tmp_path, fast_standin, frozen_cluster):
     s = fast_standin
     d, url = frozen_cluster
-    bot = Bot(tmp_path, s.url, extra=FAST)
-    bot.config.write_text(bot.config.read_text().replace(
-        "  - url_env: TRIAGE_TEST_PG_URL\n", "  - {url_env: TRIAGE_TEST_PG_URL, statement_timeout: 3s, connect_timeout: 2s}\n"))
-    bot.env["TRIAGE_TEST_PG_URL"] = url
-    bot.start()
+    bot = frozen_bot(tmp_path, s, url)
     pids = set()
     try:
-        warm = s.message(PRIVATE, OPERATOR, "/pg connections")
-        reply_to(s, PRIVATE, warm["message_id"], timeout=30, contains="max_connections")
-        pids = postgres_pids(d)
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
+        pids = freeze(d)
         stuck = s.message(PRIVATE, OPERATOR, "/pg connections")
         reply_to(s, PRIVATE, stuck["message_id"], timeout=15, contains="did not answer")
         for pid in pids:
