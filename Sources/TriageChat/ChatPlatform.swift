@@ -127,11 +127,20 @@ public protocol ChatSink: Sendable {
     func sendRateLimit(room: String) -> SendRateLimit?
     /// How many platform messages `reply` becomes (split at size limits); 1 by default.
     func messageCount(for reply: Reply) -> Int
+    /// Answers a tap on a button at once (Telegram `answerCallbackQuery`: the client shows a
+    /// spinner until then). Platforms without tap answers do nothing (the default).
+    func answer(_ tap: ButtonTap, with answer: TapAnswer) async throws
+    /// Replaces the bot's message `messageID` in `room` with `reply` (its buttons included;
+    /// none removes them). An edit that changes nothing counts as success. The default does
+    /// nothing (platforms that cannot edit).
+    func edit(room: String, messageID: String, reply: Reply) async throws
 }
 
 extension ChatSink {
     public func sendRateLimit(room: String) -> SendRateLimit? { nil }
     public func messageCount(for reply: Reply) -> Int { 1 }
+    public func answer(_ tap: ButtonTap, with answer: TapAnswer) async throws {}
+    public func edit(room: String, messageID: String, reply: Reply) async throws {}
 }
 
 /// A chat platform: both a source of commands and a sink for replies.

@@ -17,9 +17,12 @@ public struct InboundMessage: Sendable, Codable {
     /// What the sender may do, from config.
     public var role: Role
     public var receivedAt: Date
+    /// Set when this input is a tap on one of the bot's buttons (a Telegram inline keyboard
+    /// button, a Matrix reaction) instead of a typed message; `text` is then empty.
+    public var tap: ButtonTap?
 
     public init(platform: String, room: String, sender: String, senderName: String? = nil, text: String,
-                messageID: String, role: Role, receivedAt: Date = Date()) {
+                messageID: String, role: Role, receivedAt: Date = Date(), tap: ButtonTap? = nil) {
         self.platform = platform
         self.room = room
         self.sender = sender
@@ -28,5 +31,6 @@ public struct InboundMessage: Sendable, Codable {
         self.messageID = messageID
         self.role = role
         self.receivedAt = receivedAt
+        self.tap = tap
     }
 }

@@ -70,9 +70,10 @@ extension StoreTransaction {
     }
 
     /// Cancels a pending action; false when it was not pending.
-    public func cancel(token: String, at now: Date) throws -> Bool {
-        try db.execute(sql: "UPDATE pendingAction SET status = 'cancelled', finishedAt = ? WHERE token = ? AND status = 'pending'",
-                       arguments: [now, token])
+    /// - Parameter person: who cancelled, kept as the action's result ("cancelled by @bob").
+    public func cancel(token: String, at now: Date, by person: String? = nil) throws -> Bool {
+        try db.execute(sql: "UPDATE pendingAction SET status = 'cancelled', finishedAt = ?, result = ? WHERE token = ? AND status = 'pending'",
+                       arguments: [now, person.map { "cancelled by \($0)" }, token])
         return db.changesCount == 1
     }
 }

@@ -61,7 +61,7 @@ public struct TelegramAPI: Sendable {
             var offset: Int64?
             var timeout: Int
             var limit: Int
-            var allowed_updates = ["message"]
+            var allowed_updates = ["message", "callback_query"]
         }
         let data = try await raw("getUpdates", body: Body(offset: offset, timeout: timeout, limit: limit),
                                  timeout: Double(timeout) + Self.pollGrace)
@@ -74,7 +74,8 @@ public struct TelegramAPI: Sendable {
     }
 
     /// Sends one HTML message, quoting `replyTo` when given.
-    public func sendMessage(chatID: Int64, html: String, replyTo: Int64?, plain: Bool = false) async throws -> SentMessage {
+    public func sendMessage(chatID: Int64, html: String, replyTo: Int64?, plain: Bool = false,
+                            keyboard: InlineKeyboard? = nil) async throws -> SentMessage {
         struct ReplyParameters: Encodable {
             var message_id: Int64
             var allow_sending_without_reply = true
@@ -85,26 +86,60 @@ public struct TelegramAPI: Sendable {
             var parse_mode: String?
             var reply_parameters: ReplyParameters?
             var link_preview_options = ["is_disabled": true]
+            var reply_markup: InlineKeyboard?
         }
         return try await call("sendMessage", body: Body(chat_id: chatID, text: html, parse_mode: plain ? nil : "HTML",
-                                                        reply_parameters: replyTo.map { ReplyParameters(message_id: $0) }),
+                                                        reply_parameters: replyTo.map { ReplyParameters(message_id: $0) },
+                                                        reply_markup: keyboard),
                               as: SentMessage.self)
     }
 
-    /// Replaces a message's text. "message is not modified" (same text) counts as success.
-    public func editMessageText(chatID: Int64, messageID: Int64, html: String) async throws {
+    /// Replaces a message's text; without `keyboard` its inline keyboard is removed.
+    /// "message is not modified" (same text and markup) counts as success.
+    public func editMessageText(chatID: Int64, messageID: Int64, html: String, plain: Bool = false,
+                                keyboard: InlineKeyboard? = nil) async throws {
         struct Body: Encodable {
             var chat_id: Int64
             var message_id: Int64
             var text: String
-            var parse_mode = "HTML"
+            var parse_mode: String?
+            var link_preview_options = ["is_disabled": true]
+            var reply_markup: InlineKeyboard?
         }
         do {
-            _ = try await raw("editMessageText", body: Body(chat_id: chatID, message_id: messageID, text: html),
+            _ = try await raw("editMessageText", body: Body(chat_id: chatID, message_id: messageID, text: html,
+                                                            parse_mode: plain ? nil : "HTML", reply_markup: keyboard),
                               timeout: requestTimeout)
-        } catch let e as TelegramAPIError where e.status == 400 && e.message.contains("message is not modified") {
+        } catch let e as TelegramAPIError where e.isNotModified {
             return
         }
+    }
+
+    /// Replaces (or, with nil, removes) a message's inline keyboard. "message is not modified" counts as success.
+    public func editMessageReplyMarkup(chatID: Int64, messageID: Int64, keyboard: InlineKeyboard?) async throws {
+        struct Body: Encodable {
+            var chat_id: Int64
+            var message_id: Int64
+            var reply_markup: InlineKeyboard?
+        }
+        do {
+            _ = try await raw("editMessageReplyMarkup", body: Body(chat_id: chatID, message_id: messageID, reply_markup: keyboard),
+                              timeout: requestTimeout)
+        } catch let e as TelegramAPIError where e.isNotModified {
+            return
+        }
+    }
+
+    /// Answers a tap on an inline button: a toast with `text`, or an alert box when `alert`.
+    public func answerCallbackQuery(id: String, text: String, alert: Bool) async throws {
+        struct Body: Encodable {
+            var callback_query_id: String
+            var text: String
+            var show_alert: Bool
+        }
+        // Prompt or useless: the client stops waiting after a few seconds.
+        _ = try await raw("answerCallbackQuery", body: Body(callback_query_id: id, text: String(text.prefix(200)), show_alert: alert),
+                          timeout: min(requestTimeout, 10))
     }
 
     /// Registers the command menu.

@@ -37,6 +37,11 @@ public struct TelegramAPIError: PresentableError, RetryAfterHinting {
         self.migrateToChatID = migrateToChatID
     }
 
+    /// 400 "message is not modified": an edit to what the message already is (a success).
+    public var isNotModified: Bool {
+        code == .api && status == 400 && message.contains("message is not modified")
+    }
+
     /// Worth trying again later: 429, 5xx, network and malformed responses (proxies, outages).
     public var isTransient: Bool {
         code != .api || status == 429 || status >= 500

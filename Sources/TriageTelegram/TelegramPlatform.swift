@@ -186,7 +186,11 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
                         await noteMigration(from: from, to: message.chat.id)
                     }
                 }
-                items.append(PollItem(message: inbound(update), cursor: Self.nextOffset(after: update.update_id)))
+                let message = inbound(update)
+                if message == nil, let query = update.callback_query, query.data != nil {
+                    await refuse(query)
+                }
+                items.append(PollItem(message: message, cursor: Self.nextOffset(after: update.update_id)))
             }
         }
         if items.isEmpty && !batch.elements.isEmpty {
@@ -201,6 +205,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
 
     /// The message to handle in `update`, or nil when it is not a command for us from a served chat.
     func inbound(_ update: TelegramUpdate) -> InboundMessage? {
+        if let query = update.callback_query { return inbound(query) }
         guard let message = update.message else { return nil }
         let chat = message.chat.id
         if message.migrate_to_chat_id != nil || message.migrate_from_chat_id != nil { return nil }
@@ -227,6 +232,60 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
         }
         return InboundMessage(platform: name, room: String(chat), sender: String(from.id), senderName: from.displayName,
                               text: command.line, messageID: "\(chat):\(message.message_id)", role: role)
+    }
+
+    /// A tap on one of our buttons, from a served chat, by someone with a role. The role is
+    /// the tapping person's (`from.id`), never anything about who could see the button.
+    func inbound(_ query: TelegramUpdate.CallbackQuery) -> InboundMessage? {
+        guard let data = query.data, let message = query.message, query.from.is_bot != true else { return nil }
+        let chat = message.chat.id
+        let allowed = lock.withLock { allowedChats.contains(chat) }
+        guard allowed else {
+            logger.notice("button tap from a chat not in telegram.chats ignored", metadata: ["chat.room": "\(chat)", "chat.sender": "\(query.from.id)"])
+            return nil
+        }
+        // Someone nobody listed still gets a role-based refusal from the dispatcher when a
+        // default role exists; with none, ``poll(cursor:)`` answers the tap and it goes no further.
+        guard let role = config.access.role(of: String(query.from.id)) else {
+            logger.notice("button tap from a user not in telegram.users refused (no default role)",
+                          metadata: ["chat.room": "\(chat)", "chat.sender": "\(query.from.id)"])
+            return nil
+        }
+        let tap = ButtonTap(data: data, callbackID: query.id, messageID: "\(chat):\(message.message_id)")
+        return InboundMessage(platform: name, room: String(chat), sender: String(query.from.id), senderName: query.from.displayName,
+                              text: "", messageID: "\(chat):cb\(query.id)", role: role, tap: tap)
+    }
+
+    /// Answers a tap that goes no further (a person without a role, a chat not served): the
+    /// client's spinner stops and they are told why.
+    func refuse(_ query: TelegramUpdate.CallbackQuery) async {
+        do {
+            try await api.answerCallbackQuery(id: query.id, text: "Triage does not take taps from you here.", alert: true)
+        } catch {
+            logger.info("could not answer a refused tap", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Buttons and edits
+
+    public func answer(_ tap: ButtonTap, with answer: TapAnswer) async throws {
+        guard let id = tap.callbackID else { return }
+        try await api.answerCallbackQuery(id: id, text: answer.text, alert: answer.alert)
+    }
+
+    /// Edits one of our messages (`chat:message_id`) to `reply`, rendered as one part: an
+    /// outcome is short. Its keyboard becomes the reply's buttons (none: removed).
+    public func edit(room: String, messageID: String, reply: Reply) async throws {
+        guard let chat = Int64(room), let id = messageID.split(separator: ":").last.flatMap({ Int64($0) }) else {
+            throw DeliveryError(.drop, "not a Telegram message id: \(messageID)")
+        }
+        let html = renderer.parts(reply).first?.text ?? TelegramHTMLRenderer.Part.placeholder.text
+        do {
+            try await api.editMessageText(chatID: chat, messageID: id, html: html, keyboard: InlineKeyboard(reply.buttons))
+        } catch let e as TelegramAPIError where e.code == .api && e.status == 400 && e.message.contains("can't parse entities") {
+            let plain = renderer.parts(reply, plain: true).first?.text ?? TelegramHTMLRenderer.Part.placeholder.text
+            try await api.editMessageText(chatID: chat, messageID: id, html: plain, plain: true, keyboard: InlineKeyboard(reply.buttons))
+        }
     }
 
     // MARK: Send
@@ -264,13 +323,14 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
         let progressKey = plain ? key + "#plain" : key
         if parts.isEmpty {
             _ = try await sendOne(TelegramHTMLRenderer.Part.placeholder, progressKey: progressKey + "#0", chat: chat,
-                                  replyTo: replyTo, attempts: attempts, plain: plain, reply: reply, key: key)
+                                  replyTo: replyTo, attempts: attempts, plain: plain, reply: reply, key: key, last: true)
             return
         }
         let first = lock.withLock { partsSent[progressKey] ?? 0 }
         for index in first..<parts.count {
             let done = try await sendOne(parts[index], progressKey: progressKey + "#\(index)", chat: chat,
-                                         replyTo: index == 0 ? replyTo : nil, attempts: attempts, plain: plain, reply: reply, key: key)
+                                         replyTo: index == 0 ? replyTo : nil, attempts: attempts, plain: plain, reply: reply, key: key,
+                                         last: index == parts.count - 1)
             if !done { return }   // fell back to plain text: the whole reply went that way
             lock.withLock { partsSent[progressKey] = index + 1 }
         }
@@ -280,10 +340,12 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     /// Sends one part; when Telegram finds it too long (its count differs from ours), cuts it
     /// smaller and sends the pieces, never dropping it. Returns false when the reply was sent
     /// as plain text instead (HTML refused).
+    /// - Parameter last: the reply's last message, which carries its buttons.
     func sendOne(_ part: TelegramHTMLRenderer.Part, progressKey: String, chat: Int64, replyTo: Int64?, attempts: Int,
-                 plain: Bool, reply: Reply, key: String) async throws -> Bool {
+                 plain: Bool, reply: Reply, key: String, last: Bool) async throws -> Bool {
         do {
-            _ = try await api.sendMessage(chatID: chat, html: part.text, replyTo: replyTo, plain: plain)
+            _ = try await api.sendMessage(chatID: chat, html: part.text, replyTo: replyTo, plain: plain,
+                                          keyboard: last ? InlineKeyboard(reply.buttons) : nil)
             return true
         } catch let e as TelegramAPIError {
             if e.code == .api, e.status == 400, e.message.contains("message is too long"), let pieces = renderer.resplit(part) {
@@ -292,7 +354,8 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
                 let first = lock.withLock { partsSent[progressKey] ?? 0 }
                 for index in first..<pieces.count {
                     _ = try await sendOne(pieces[index], progressKey: progressKey + ".\(index)", chat: chat,
-                                          replyTo: index == 0 ? replyTo : nil, attempts: attempts, plain: plain, reply: reply, key: key)
+                                          replyTo: index == 0 ? replyTo : nil, attempts: attempts, plain: plain, reply: reply, key: key,
+                                          last: last && index == pieces.count - 1)
                     lock.withLock { partsSent[progressKey] = index + 1 }
                 }
                 lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }

@@ -2,6 +2,18 @@
 public struct TelegramUpdate: Decodable, Sendable {
     public var update_id: Int64
     public var message: Message?
+    public var callback_query: CallbackQuery?
+
+    /// A tap on an inline keyboard button.
+    public struct CallbackQuery: Decodable, Sendable {
+        public var id: String
+        public var from: User
+        /// The message with the button; an InaccessibleMessage (`date` 0) when it is too old.
+        public var message: Message?
+        public var chat_instance: String?
+        /// The button's `callback_data` (absent for game buttons).
+        public var data: String?
+    }
 
     public struct Message: Decodable, Sendable {
         public var message_id: Int64

@@ -2,7 +2,8 @@
 """A stand-in for the Telegram Bot API server (tdlib/telegram-bot-api), for Triage's tests.
 
 Python standard library only. Binds 127.0.0.1. Implements getMe, getUpdates, sendMessage,
-editMessageText, setMyCommands and deleteWebhook with the real server's semantics:
+editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendDocument, setMyCommands and
+deleteWebhook with the real server's semantics:
 
 * every reply is {"ok":true,"result":...} or {"ok":false,"error_code":N,"description":...,
   "parameters":{...}} with the HTTP status equal to error_code;
@@ -18,6 +19,19 @@ editMessageText, setMyCommands and deleteWebhook with the real server's semantic
   entities &lt; &gt; &amp; &quot; &#N;) and reject text longer than 4096 UTF-16 code units
   after parsing ("message is too long"); per-chat flood control (a burst of 3, then 1 message/s; groups also 20/minute)
   answers 429 with parameters.retry_after;
+* inline keyboards: reply_markup {"inline_keyboard": [[{"text", "callback_data"}]]} is checked
+  (callback_data 1-64 bytes, else 400 "BUTTON_DATA_INVALID") and kept with the message; a tap
+  (injected by the test) arrives as update.callback_query {id, from, message (the message with
+  its reply_markup; an InaccessibleMessage with date 0 when asked), chat_instance, data} and only
+  when allowed_updates includes "callback_query" (or is not given);
+* answerCallbackQuery: once per query, within --callback-timeout seconds of the tap, else 400
+  "Bad Request: query is too old and response timeout expired or query ID is invalid"; text at
+  most 200 characters;
+* editMessageText / editMessageReplyMarkup: 400 "message to edit not found" for an unknown
+  message, 400 "message is not modified: ..." when text and markup stay the same; an edit
+  without reply_markup removes the inline keyboard;
+* sendDocument: multipart/form-data with a file part "document" (caption at most 1024
+  characters after parsing, 50 MB at most), answered with a Message holding a Document;
 * wrong token: 401 Unauthorized.
 
 The control API (/control/...) injects user messages and failures and reads what the bot sent:
@@ -25,6 +39,12 @@ The control API (/control/...) injects user messages and failures and reads what
   POST /control/message      {"chat_id", "from_id", "text", "chat_type"?, "username"?,
                               "entities"?}  -> {"update_id", "message_id"}
                               (bot_command entities are computed, offsets in UTF-16 units)
+  POST /control/callback     {"chat_id", "message_id", "from_id", "data"? (default: the first
+                              button's), "button"? (its label), "username"?, "inaccessible"?}
+                              -> {"update_id", "callback_query_id"}
+  GET  /control/answers            answerCallbackQuery calls received (answered or refused)
+  GET  /control/message_state?chat_id=N&message_id=M   the message as it is now (text, markup)
+  GET  /control/documents          documents the bot sent (content as text when UTF-8)
   POST /control/raw_update   {"update": any JSON value, "with_id": true}  -> {"update_id"}
   POST /control/duplicate    {"update_id"}  queue an exact copy of an update again
   POST /control/fail         {"method", "error_code", "description"?, "retry_after"?,
@@ -45,6 +65,8 @@ The control API (/control/...) injects user messages and failures and reads what
 Run: python3 telegram_standin.py --port 0 --token 123:abc   (prints "PORT n" when ready)
 """
 import argparse
+import email.parser
+import email.policy
 import json
 import re
 import socket
@@ -57,6 +79,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
                 "a", "code", "pre", "blockquote", "tg-emoji"}
 MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_DOCUMENT = 50 * 1024 * 1024
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply markup are exactly "
+                "the same as a current content and reply markup of the message")
 COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,64})?")
 
 
@@ -66,6 +93,70 @@ class ApiError(Exception):
         self.code = code
         self.description = description
         self.parameters = parameters
+
+
+def parse_multipart(content_type, raw):
+    """multipart/form-data fields: text parts as str, file parts as dicts (filename, content_type, data)."""
+    if "boundary=" not in (content_type or ""):
+        raise ApiError(400, "Bad Request: can't parse multipart/form-data: no boundary")
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\nMIME-Version: 1.0\r\n\r\n" + raw)
+    if not msg.is_multipart():
+        raise ApiError(400, "Bad Request: can't parse multipart/form-data")
+    out = {}
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            out[name] = {"filename": filename, "content_type": part.get_content_type(), "data": data}
+        else:
+            out[name] = data.decode("utf-8", "replace")
+    return out
+
+
+def json_param(value, what):
+    """A parameter sent as a JSON-serialized string (form and multipart bodies) or as JSON."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ApiError(400, "Bad Request: can't parse %s JSON object" % what)
+    return value
+
+
+def edit_target(params):
+    try:
+        return int(params.get("chat_id")), int(params.get("message_id"))
+    except (TypeError, ValueError):
+        raise ApiError(400, "Bad Request: message identifier is not specified")
+
+
+def parse_markup(params):
+    """The inline keyboard of a call (None when absent), checked like the real server."""
+    markup = params.get("reply_markup")
+    if markup is None or markup == "":
+        return None
+    markup = json_param(markup, "reply keyboard markup")
+    if not isinstance(markup, dict):
+        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+    rows = markup.get("inline_keyboard")
+    if rows is None:
+        return markup
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        raise ApiError(400, "Bad Request: field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array of Arrays")
+    for row in rows:
+        for b in row:
+            if not isinstance(b, dict) or not isinstance(b.get("text"), str) or not b["text"]:
+                raise ApiError(400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+            data = b.get("callback_data")
+            if data is not None and not (1 <= len(str(data).encode("utf-8")) <= 64):
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+    if not any(rows):
+        return None
+    return {"inline_keyboard": rows}
 
 
 def utf16_len(s):
@@ -158,6 +249,12 @@ class State:
         self.timings = {}            # update_id -> {"available", "delivered", "replied", "chat", "msg"}
         self.by_message = {}         # (chat_id, message_id) -> update_id
         self.hold_sends = False      # park sendMessage calls until released
+        self.callback_timeout = 15.0 # seconds a callback query can be answered
+        self.queries = {}            # callback query id -> {"at", "answered", "from_id"}
+        self.answers = []            # answerCallbackQuery calls
+        self.documents = []          # documents the bot sent
+        self.next_query = 0
+        self.allowed_updates = None  # of the last getUpdates call
 
     def message_id(self, chat_id):
         self.next_message_id[chat_id] = self.next_message_id.get(chat_id, self.first_message_id - 1) + 1
@@ -214,6 +311,8 @@ class Handler(BaseHTTPRequestHandler):
                 if not isinstance(body, dict):
                     raise ApiError(400, "Bad Request: JSON object expected")
                 params.update(body)
+            elif ctype == "multipart/form-data":
+                params.update(parse_multipart(self.headers.get("Content-Type"), raw))
             else:
                 params.update({k: v[-1] for k, v in urllib.parse.parse_qs(raw.decode()).items()})
         return params
@@ -294,12 +393,7 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     def m_setMyCommands(self, params):
-        commands = params.get("commands")
-        if isinstance(commands, str):
-            try:
-                commands = json.loads(commands)
-            except ValueError:
-                raise ApiError(400, "Bad Request: can't parse commands JSON object")
+        commands = json_param(params.get("commands"), "commands")
         if not isinstance(commands, list):
             raise ApiError(400, "Bad Request: parameter \"commands\" is required")
         if len(commands) > 100:
@@ -330,6 +424,7 @@ class Handler(BaseHTTPRequestHandler):
             allowed = json.loads(allowed) if allowed else None
         deadline = time.monotonic() + timeout
         with st.lock:
+            st.allowed_updates = allowed
             if st.webhook:
                 raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
                                     "use deleteWebhook to delete the webhook first")
@@ -427,6 +522,7 @@ class Handler(BaseHTTPRequestHandler):
         except (TypeError, ValueError):
             raise ApiError(400, "Bad Request: chat_id is empty")
         text, plain = self.parse_text(params)
+        markup = parse_markup(params)
         reply = params.get("reply_parameters")
         if isinstance(reply, str):
             reply = json.loads(reply)
@@ -447,9 +543,12 @@ class Handler(BaseHTTPRequestHandler):
                    "from": {"id": int(st.token.split(":")[0]), "is_bot": True, "first_name": "Triage",
                             "username": st.username},
                    "text": plain}
+            if markup is not None:
+                msg["reply_markup"] = markup
             st.messages[(chat_id, mid)] = msg
             record = {"chat_id": chat_id, "message_id": mid, "text": plain, "html": text,
-                      "parse_mode": params.get("parse_mode"), "reply_to": reply_to, "at": time.time()}
+                      "parse_mode": params.get("parse_mode"), "reply_to": reply_to, "at": time.time(),
+                      "reply_markup": markup}
             st.sent.append(record)
             if reply_to is not None:
                 uid = st.by_message.get((chat_id, int(reply_to)))
@@ -461,24 +560,118 @@ class Handler(BaseHTTPRequestHandler):
 
     def m_editMessageText(self, params):
         st = self.st
-        try:
-            chat_id = int(params.get("chat_id"))
-            message_id = int(params.get("message_id"))
-        except (TypeError, ValueError):
-            raise ApiError(400, "Bad Request: message identifier is not specified")
+        chat_id, message_id = edit_target(params)
         text, plain = self.parse_text(params)
+        markup = parse_markup(params)
         with st.lock:
             self.check_chat(chat_id)
-            msg = st.messages.get((chat_id, message_id))
-            if msg is None:
-                raise ApiError(400, "Bad Request: message to edit not found")
-            if msg["text"] == plain:
-                raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
-                                    "reply markup are exactly the same as a current content and reply markup of the message")
+            msg = self.editable(chat_id, message_id)
+            if msg["text"] == plain and msg.get("reply_markup") == markup:
+                raise ApiError(400, NOT_MODIFIED)
             msg["text"] = plain
+            self.set_markup(msg, markup)
             msg["edit_date"] = int(time.time())
             st.sent.append({"chat_id": chat_id, "message_id": message_id, "text": plain, "html": text,
-                            "edited": True, "at": time.time()})
+                            "edited": True, "at": time.time(), "reply_markup": markup})
+            st.lock.notify_all()
+        return msg
+
+    def editable(self, chat_id, message_id):
+        """The bot's own message, or 400 like the real server."""
+        msg = self.st.messages.get((chat_id, message_id))
+        if msg is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if not msg.get("from", {}).get("is_bot") or msg["from"].get("username") != self.st.username:
+            raise ApiError(400, "Bad Request: message can't be edited")
+        return msg
+
+    @staticmethod
+    def set_markup(msg, markup):
+        if markup is None:
+            msg.pop("reply_markup", None)
+        else:
+            msg["reply_markup"] = markup
+
+    def m_editMessageReplyMarkup(self, params):
+        st = self.st
+        chat_id, message_id = edit_target(params)
+        markup = parse_markup(params)
+        with st.lock:
+            self.check_chat(chat_id)
+            msg = self.editable(chat_id, message_id)
+            if msg.get("reply_markup") == markup:
+                raise ApiError(400, NOT_MODIFIED)
+            self.set_markup(msg, markup)
+            msg["edit_date"] = int(time.time())
+            st.sent.append({"chat_id": chat_id, "message_id": message_id, "text": msg["text"], "edited": True,
+                            "markup_only": True, "at": time.time(), "reply_markup": markup})
+            st.lock.notify_all()
+        return msg
+
+    def m_answerCallbackQuery(self, params):
+        st = self.st
+        qid = params.get("callback_query_id")
+        text = params.get("text") or ""
+        alert = params.get("show_alert")
+        if isinstance(alert, str):
+            alert = alert.lower() in ("true", "1")
+        with st.lock:
+            q = st.queries.get(str(qid)) if qid is not None else None
+            record = {"callback_query_id": qid, "text": text, "show_alert": bool(alert), "at": time.time()}
+            if q is None or q["answered"] or time.time() - q["at"] > st.callback_timeout:
+                record["error"] = QUERY_TOO_OLD
+                st.answers.append(record)
+                st.lock.notify_all()
+                raise ApiError(400, QUERY_TOO_OLD)
+            if len(text) > 200:
+                record["error"] = "MESSAGE_TOO_LONG"
+                st.answers.append(record)
+                raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+            q["answered"] = True
+            record["from_id"] = q["from_id"]
+            record["delay"] = time.time() - q["at"]
+            st.answers.append(record)
+            st.lock.notify_all()
+        return True
+
+    def m_sendDocument(self, params):
+        st = self.st
+        try:
+            chat_id = int(params.get("chat_id"))
+        except (TypeError, ValueError):
+            raise ApiError(400, "Bad Request: chat_id is empty")
+        doc = params.get("document")
+        if not isinstance(doc, dict):
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        if len(doc["data"]) == 0:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if len(doc["data"]) > MAX_DOCUMENT:
+            raise ApiError(413, "Request Entity Too Large")
+        caption = params.get("caption")
+        plain_caption = None
+        if caption:
+            mode = params.get("parse_mode")
+            plain_caption = parse_html(caption) if mode and mode.lower() == "html" else caption
+            if utf16_len(plain_caption) > MAX_CAPTION:
+                raise ApiError(400, "Bad Request: message caption is too long")
+        with st.lock:
+            self.check_chat(chat_id)
+            self.flood_check(chat_id)
+            mid = st.message_id(chat_id)
+            file_id = "doc%d_%d" % (chat_id & 0xffffff, mid)
+            document = {"file_id": file_id, "file_unique_id": file_id, "file_name": doc["filename"],
+                        "mime_type": doc["content_type"], "file_size": len(doc["data"])}
+            msg = {"message_id": mid, "date": int(time.time()), "chat": {"id": chat_id, "type": chat_type_for(chat_id)},
+                   "from": {"id": int(st.token.split(":")[0]), "is_bot": True, "first_name": "Triage", "username": st.username},
+                   "document": document}
+            if plain_caption:
+                msg["caption"] = plain_caption
+            st.messages[(chat_id, mid)] = dict(msg, text=plain_caption or "")
+            try:
+                content = doc["data"].decode("utf-8")
+            except UnicodeDecodeError:
+                content = None
+            st.documents.append(dict(document, chat_id=chat_id, message_id=mid, caption=plain_caption, content=content))
             st.lock.notify_all()
         return msg
 
@@ -526,6 +719,46 @@ class Handler(BaseHTTPRequestHandler):
                 st.timings[uid] = {"available": time.perf_counter(), "chat": chat_id, "message_id": mid}
                 self.add_update(json.dumps({"update_id": uid, "message": message}), "message", uid)
             return self.send_json(200, {"update_id": uid, "message_id": mid})
+        if name == "callback":
+            chat_id = int(p["chat_id"])
+            from_id = int(p.get("from_id", 1))
+            with st.lock:
+                msg = st.messages.get((chat_id, int(p["message_id"])))
+                if msg is None:
+                    raise ApiError(404, "Not Found: no such message to tap")
+                data = p.get("data")
+                if data is None:
+                    buttons = [b for row in (msg.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+                    if p.get("button") is not None:
+                        buttons = [b for b in buttons if b["text"] == p["button"]]
+                    if not buttons:
+                        raise ApiError(404, "Not Found: the message has no such button")
+                    data = buttons[0].get("callback_data")
+                st.next_query += 1
+                qid = "%d%06d" % (from_id, st.next_query)
+                st.queries[qid] = {"at": time.time(), "answered": False, "from_id": from_id}
+                uid = st.next_update_id
+                st.next_update_id += 1
+                if p.get("inaccessible"):
+                    shown = {"chat": msg["chat"], "message_id": msg["message_id"], "date": 0}
+                else:
+                    shown = msg
+                query = {"id": qid, "from": {"id": from_id, "is_bot": False,
+                                             "first_name": p.get("first_name", "user%d" % from_id),
+                                             "username": p.get("username", "user%d" % from_id)},
+                         "message": shown, "chat_instance": str(abs(chat_id) * 7919), "data": data}
+                self.add_update(json.dumps({"update_id": uid, "callback_query": query}), "callback_query", uid)
+            return self.send_json(200, {"update_id": uid, "callback_query_id": qid})
+        if name == "answers":
+            with st.lock:
+                return self.send_json(200, {"answers": list(st.answers)})
+        if name == "message_state":
+            with st.lock:
+                msg = st.messages.get((int(p["chat_id"]), int(p["message_id"])))
+                return self.send_json(200, {"message": msg})
+        if name == "documents":
+            with st.lock:
+                return self.send_json(200, {"documents": list(st.documents)})
         if name == "raw_update":
             with st.lock:
                 uid = st.next_update_id
@@ -601,7 +834,7 @@ class Handler(BaseHTTPRequestHandler):
                     "pending": [u[0] for u in st.updates], "confirmed_offset": st.confirmed_offset,
                     "calls": st.calls, "errors_sent": st.errors_sent, "commands": st.commands,
                     "webhook": st.webhook, "faults": st.faults, "proxied": st.proxied,
-                    "next_update_id": st.next_update_id})
+                    "next_update_id": st.next_update_id, "allowed_updates": st.allowed_updates})
         if name == "timings":
             with st.lock:
                 return self.send_json(200, {"timings": [dict(v, update_id=k) for k, v in st.timings.items()]})
@@ -635,6 +868,8 @@ def main():
                     "reproduce an id reset)")
     ap.add_argument("--first-message-id", type=int, default=1, help="first message_id in every chat (a restarted "
                     "server continues the chats' ids)")
+    ap.add_argument("--callback-timeout", type=float, default=15.0, help="seconds within which a callback query "
+                    "can be answered (later: \"query is too old\")")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--exit-on-stdin-eof", action="store_true", help="exit when stdin closes (the test process ended)")
     args = ap.parse_args()
@@ -644,6 +879,7 @@ def main():
     server.state = State(args.token, args.username, args.chat_rate, args.chat_burst, args.group_per_minute,
                          args.first_update_id)
     server.state.first_message_id = args.first_message_id
+    server.state.callback_timeout = args.callback_timeout
     print("PORT %d" % server.server_address[1], flush=True)
     if args.exit_on_stdin_eof:
         import os

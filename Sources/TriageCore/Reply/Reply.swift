@@ -7,12 +7,17 @@ public struct Reply: Codable, Sendable, Equatable {
     public var mark: Mark
     /// One line for the incident timeline ("12 idle sessions older than 10m").
     public var summary: String?
+    /// Buttons under the reply, in rows (Telegram inline keyboards, Matrix reactions); nil
+    /// for none. Platforms without buttons ignore them: every button has a typed equivalent.
+    public var buttons: [[ReplyButton]]?
 
-    public init(title: String? = nil, blocks: [ReplyBlock] = [], mark: Mark = .none, summary: String? = nil) {
+    public init(title: String? = nil, blocks: [ReplyBlock] = [], mark: Mark = .none, summary: String? = nil,
+                buttons: [[ReplyButton]]? = nil) {
         self.title = title
         self.blocks = blocks
         self.mark = mark
         self.summary = summary
+        self.buttons = buttons
     }
 
     /// A reply of a single line of text.

@@ -115,7 +115,7 @@ public final class ChatBotService: Service, Sendable {
         inFlight.enter()
         defer { inFlight.leave() }
         await lanes.run(room: message.room) {
-            let handled = await dispatcher.handleRecorded(message, delivery: Dispatcher.Delivery(enqueue: true, journaled: true))
+            let handled = await dispatcher.handleRecorded(message, delivery: Dispatcher.Delivery(enqueue: true, journaled: true, sink: sink))
             if !handled.recorded, let reply = handled.reply {
                 // The outbox could not take it: tell the room directly, once.
                 await sendDirect(reply, to: message, part: "unrecorded")
@@ -199,7 +199,7 @@ public final class ChatBotService: Service, Sendable {
                 logger.critical("command quarantined: it stopped Triage twice", metadata: [
                     "chat.platform": "\(name)", "chat.room": "\(message.room)", "chat.message": "\(message.messageID)",
                     "error.ref": "\(ref)", "command.text": "\(message.text.prefix(300))"])
-                let line = message.text.prefix(200)
+                let line = (message.tap.map { "a tap on a button (\($0.data.prefix(64)))" } ?? message.text).prefix(200)
                 let reply = Reply(blocks: [.note("This command stopped Triage twice and was skipped (ref \(ref)): \(line)", .critical)],
                                   summary: "quarantined (ref \(ref)): \(line)")
                 try await store.write { tx in

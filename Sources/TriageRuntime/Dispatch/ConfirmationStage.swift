@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TriageChat
 import TriageCore
 import TriageHandlers
@@ -14,6 +15,9 @@ struct ConfirmationStage: CommandHandler {
     let store: BotStore
     let logger: Logger
     let lanes = ActionLanes()
+    /// Tokens of actions this process is running (a `running` action not in it was running
+    /// when an earlier process stopped).
+    let runningHere = RunningTokens()
 
     var declarations: [CommandDeclaration] {
         let section = "Actions"
@@ -66,7 +70,8 @@ struct ConfirmationStage: CommandHandler {
         if let warning = preview.warning { blocks.append(.note(warning, .warning)) }
         blocks.append(.note("To run exactly this: /confirm \(token) (operator). To drop it: /cancel \(token).", .warning))
         let summary = "preview " + (preview.summary ?? name) + "; confirm with /confirm \(token)"
-        let reply = Reply(title: "Preview (nothing has run yet): \(context.parsed.line)", blocks: blocks, mark: .warning, summary: summary)
+        let reply = Reply(title: "Preview (nothing has run yet): \(context.parsed.line)", blocks: blocks, mark: .warning, summary: summary,
+                          buttons: ActionButton.keyboard(token: token))
         let m = context.message
         let pending = PendingAction(token: token, platform: m.platform, room: m.room, command: name, line: context.parsed.line,
                                     arguments: preview.arguments ?? context.arguments, target: preview.target,
@@ -86,7 +91,11 @@ struct ConfirmationStage: CommandHandler {
 
     // MARK: Confirm
 
-    func confirm(_ context: CommandContext, handlers: [String: any CommandHandler], registry: CommandRegistry) async throws -> CommandOutcome {
+    /// - Parameter claimed: told what the confirmation found, right after it was decided and
+    ///   before anything runs (a tap is answered from it), and whether the action is running in
+    ///   this process.
+    func confirm(_ context: CommandContext, handlers: [String: any CommandHandler], registry: CommandRegistry,
+                 claimed: (@Sendable (ConfirmationClaim, _ runningHere: Bool) async -> Void)? = nil) async throws -> CommandOutcome {
         let m = context.message
         let now = context.now
         let token = (context.arguments.string("token") ?? "").lowercased()
@@ -94,9 +103,13 @@ struct ConfirmationStage: CommandHandler {
         let expires = now.addingTimeInterval(settings.lifetime)
         let line = context.parsed.line
         let mayRepeat = settings.breakGlass.contains(m.sender)
+        let runningHere = self.runningHere
         let claim = try await store.write { tx -> ConfirmationClaim in
             let claim = try tx.claim(token: token, platform: m.platform, room: m.room, by: m.senderName, personID: m.sender,
                                      samePersonMayRepeat: mayRepeat, at: now, newToken: newToken, expiresAt: expires)
+            // Marked inside the transaction: a racing claim of the same token, serialised
+            // after this one, already sees it as running here.
+            if case .run(let a) = claim { runningHere.insert(a.token) }
             switch claim {
             case .run(let a), .needsAnother(let a):
                 if let incident = try tx.activeIncident(platform: m.platform, room: m.room), let id = incident.id {
@@ -108,11 +121,16 @@ struct ConfirmationStage: CommandHandler {
             }
             return claim
         }
+        let here: Bool
+        if case .used(let a) = claim, a.status == .running { here = runningHere.contains(a.token) } else { here = false }
+        await claimed?(claim, here)
         switch claim {
         case .unknown:
             throw TriageError(.notFound, "No action with token '\(token.prefix(20))'. Nothing was run.")
         case .otherRoom:
             throw TriageError(.forbidden, "That token was issued in another room. Nothing was run.")
+        case .used(let a) where a.status == .running && here:
+            throw TriageError(.conflict, "\(a.line) is running now (confirmed by \(a.confirmedBy ?? "?")); it runs once. Its result follows.")
         case .used(let a) where a.status == .running:
             return await interrupted(a, context: context, handlers: handlers, registry: registry)
         case .used(let a):
@@ -127,7 +145,8 @@ struct ConfirmationStage: CommandHandler {
             let reply = Reply(title: "Confirmation \(a.confirmationsGiven) of \(a.confirmationsNeeded) recorded: \(a.line)",
                               blocks: [.note("This action rewrites or blocks (see the preview). Nothing has run yet. "
                                              + "To really run it, another person types: /confirm \(a.token) (valid until \(UTCTime.format(a.expiresAt))).", .warning)],
-                              mark: .warning, summary: "confirmation \(a.confirmationsGiven) of \(a.line); next: /confirm \(a.token) by another person")
+                              mark: .warning, summary: "confirmation \(a.confirmationsGiven) of \(a.line); next: /confirm \(a.token) by another person",
+                              buttons: ActionButton.keyboard(token: a.token, confirmLabel: "Confirm (\(a.confirmationsGiven + 1) of \(a.confirmationsNeeded))"))
             return CommandOutcome(reply: reply)
         case .run(let pending):
             return await run(pending, context: context, handlers: handlers, registry: registry)
@@ -248,7 +267,7 @@ struct ConfirmationStage: CommandHandler {
             guard let action = found, action.platform == m.platform, action.room == m.room else {
                 throw TriageError(.notFound, token == nil ? "No pending action in this room." : "No action with that token in this room.")
             }
-            guard try tx.cancel(token: action.token, at: now) else {
+            guard try tx.cancel(token: action.token, at: now, by: m.senderName) else {
                 throw TriageError(.conflict, "Token \(action.token) is not pending (\(action.status)); nothing to cancel.")
             }
             if let incident = try tx.activeIncident(platform: m.platform, room: m.room), let id = incident.id {
@@ -261,6 +280,13 @@ struct ConfirmationStage: CommandHandler {
     }
 
     static let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
+
+    /// The tokens of actions this process is running.
+    final class RunningTokens: Sendable {
+        private let tokens = Mutex<Set<String>>([])
+        func insert(_ token: String) { tokens.withLock { _ = $0.insert(token) } }
+        func contains(_ token: String) -> Bool { tokens.withLock { $0.contains(token) } }
+    }
 
     /// A short random token that is easy to type on a phone.
     static func newToken() -> String {

@@ -89,13 +89,16 @@ public final class Dispatcher: Sendable {
         /// Where interim messages go ("running …", "waiting for …"); nil: to the outbox when
         /// `enqueue`, else nowhere.
         public var interim: (@Sendable (Reply) async -> Void)?
+        /// Where taps are answered and the messages with buttons edited (the platform's sink).
+        public var sink: (any ChatSink)?
 
         public init(cursor: String? = nil, enqueue: Bool = false, journaled: Bool = false,
-                    interim: (@Sendable (Reply) async -> Void)? = nil) {
+                    interim: (@Sendable (Reply) async -> Void)? = nil, sink: (any ChatSink)? = nil) {
             self.cursor = cursor
             self.enqueue = enqueue
             self.journaled = journaled
             self.interim = interim
+            self.sink = sink
         }
     }
 
@@ -122,6 +125,9 @@ public final class Dispatcher: Sendable {
     }
 
     func handleInner(_ message: InboundMessage, delivery: Delivery) async -> (Reply?, Bool) {
+        if let tap = message.tap {
+            return await handleTap(message, tap: tap, delivery: delivery)
+        }
         let started = now()
         guard parser.isCommand(message.text) else {
             await commitCursorOnly(message, delivery)
@@ -232,7 +238,7 @@ public final class Dispatcher: Sendable {
                 try tx.setCursor(cursor, platform: message.platform, at: at)
             }
             if delivery.enqueue {
-                try tx.enqueue(OutboxMessage(platform: message.platform, room: message.room, replyTo: message.messageID,
+                try tx.enqueue(OutboxMessage(platform: message.platform, room: message.room, replyTo: message.replyTarget,
                                              key: "\(message.platform):\(message.room):\(message.messageID)",
                                              reply: reply, createdAt: at))
             }
@@ -268,7 +274,7 @@ public final class Dispatcher: Sendable {
             let key = "\(message.platform):\(message.room):\(message.messageID):interim\(n)"
             do {
                 try await store.write { tx in
-                    _ = try tx.enqueue(OutboxMessage(platform: message.platform, room: message.room, replyTo: message.messageID,
+                    _ = try tx.enqueue(OutboxMessage(platform: message.platform, room: message.room, replyTo: message.replyTarget,
                                                      key: key, reply: reply, createdAt: Date()))
                 }
             } catch {

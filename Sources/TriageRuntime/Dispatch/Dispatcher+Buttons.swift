@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import Synchronization
+import TriageChat
+import TriageCore
+import TriageHandlers
+import TriageStore
+
+extension Dispatcher {
+    /// Handles a tap on one of the bot's buttons: authorized by the tapping person's role, the
+    /// tap answered as soon as the decision is taken (before anything runs), the same
+    /// confirmation as `/confirm TOKEN` (single use, two different people where asked), and
+    /// the message with the button edited to show who decided, when, and the result.
+    ///
+    /// A refused, stale or repeated tap gets an answer and no message in the room; it still
+    /// counts as handled, so a redelivery does nothing.
+    func handleTap(_ message: InboundMessage, tap: ButtonTap, delivery: Delivery) async -> (Reply?, Bool) {
+        var log = logger
+        log[metadataKey: "chat.platform"] = "\(message.platform)"
+        log[metadataKey: "chat.room"] = "\(message.room)"
+        log[metadataKey: "chat.message"] = "\(message.messageID)"
+        let answer = TapResponder(tap: tap, room: message.room, sink: delivery.sink, logger: log)
+        guard let button = ActionButton(data: tap.data), let declaration = registry.declaration(named: button.command) else {
+            log.notice("tap on a button Triage does not know", metadata: ["chat.button": "\(tap.data.prefix(64))"])
+            await answer.send(TapAnswer("This button does not work any more.", alert: true))
+            await commitCursorOnly(message, delivery)
+            return (nil, true)
+        }
+        guard message.role >= declaration.role else {
+            log.notice("tap refused: role", metadata: ["chat.sender": "\(message.sender)", "chat.role": "\(message.role)"])
+            await answer.send(TapAnswer("Only an \(declaration.role) may \(button.command) this; you are a \(message.role). Nothing was done.",
+                                        alert: true))
+            await commitCursorOnly(message, delivery)
+            return (nil, true)
+        }
+        log.info("tap", metadata: ["command.name": "\(button.command)", "chat.sender": "\(message.sender)"])
+        let parsed = ParsedCommand(name: button.command, tokens: [CommandToken(button.token)], line: "/\(button.command) \(button.token)")
+        let started = now()
+        var outcome: CommandOutcome?
+        do {
+            let (resolved, arguments) = try registry.resolve(parsed)
+            let context = CommandContext(message: message, declaration: resolved, arguments: arguments, parsed: parsed, now: started,
+                                         registry: registry, logger: log, incidentEvents: incidentEvents,
+                                         notify: interimSink(message, delivery))
+            switch button.verb {
+            case .confirm:
+                outcome = try await confirmations.confirm(context, handlers: handlers, registry: registry) { claim, here in
+                    await answer.send(ActionButton.answer(for: claim, runningHere: here))
+                    // Decided: the message says so at once, and its buttons go.
+                    switch claim {
+                    case .run(let a):
+                        await answer.edit(ActionButton.decision(a, at: started))
+                    case .needsAnother(let next):
+                        var spent = next
+                        spent.status = .superseded
+                        await answer.edit(ActionButton.decision(spent, at: started))
+                    default:
+                        break
+                    }
+                }
+            case .cancel:
+                outcome = try await confirmations.cancel(context)
+                await answer.send(TapAnswer("Cancelled; nothing was run."))
+            }
+        } catch is CancellationError {
+            outcome = CommandOutcome(reply: Reply(blocks: [.note("Triage was stopping and cut \(parsed.line) before it finished "
+                                                                  + "(it may have partly run).", .warning)],
+                                                  summary: "cut by shutdown: \(parsed.line)"))
+        } catch let refusal as PresentableError {
+            await answer.send(TapAnswer(refusal.description))
+        } catch {
+            let reply = Self.reply(for: error, logger: log)
+            await answer.send(TapAnswer(reply.summary ?? "Internal error.", alert: true))
+        }
+        var result: (Reply?, Bool) = (nil, true)
+        if let outcome {
+            do {
+                let line = parsed.line
+                result = (try await Task { try await self.commit(outcome, message: message, line: line, delivery: delivery) }.value, true)
+            } catch {
+                log.error("could not record the handling of a tap", metadata: ["error": "\(String(reflecting: error))"])
+                await answer.send(TapAnswer("Triage could not record this; nothing more was done.", alert: true))
+                let why = StoreFault(error).map { " (\($0))" } ?? ""
+                return (Reply.text("Triage could not record this tap in its store\(why); its result is not shown.", mark: .critical), false)
+            }
+        } else {
+            await commitCursorOnly(message, delivery)
+        }
+        await answer.send(TapAnswer("Done."))
+        // The message shows the decision as the store has it now (also after a tap on a button
+        // whose edit was lost in a crash: editing to the same text is a success).
+        let token = button.token
+        if let action = try? await store.read({ tx in try tx.pendingAction(token: token) }), action.room == message.room {
+            await answer.edit(ActionButton.decision(action, at: now()))
+        }
+        return result
+    }
+}
+
+/// Answers one tap exactly once, and edits the message it is on.
+final class TapResponder: Sendable {
+    let tap: ButtonTap
+    let room: String
+    let sink: (any ChatSink)?
+    let logger: Logger
+    private let answered = Mutex(false)
+
+    init(tap: ButtonTap, room: String, sink: (any ChatSink)?, logger: Logger) {
+        self.tap = tap
+        self.room = room
+        self.sink = sink
+        self.logger = logger
+    }
+
+    /// Sends `answer` unless the tap was answered already. A late answer (after a restart)
+    /// fails at the platform; that is logged, nothing else.
+    func send(_ answer: TapAnswer) async {
+        let first = answered.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first, let sink else { return }
+        do {
+            try await sink.answer(tap, with: answer)
+        } catch {
+            logger.info("could not answer a tap", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Replaces the message the button is on with `reply` (nil: nothing to show).
+    func edit(_ reply: Reply?) async {
+        guard let reply, let sink, let messageID = tap.messageID else { return }
+        do {
+            try await sink.edit(room: room, messageID: messageID, reply: reply)
+        } catch {
+            logger.warning("could not edit the message with the button", metadata: ["chat.target": "\(messageID)", "error": "\(error)"])
+        }
+    }
+}

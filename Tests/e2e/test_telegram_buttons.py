@@ -1,0 +1,316 @@
+"""End-to-end: Telegram inline keyboards on action previews — [Confirm] [Cancel] — with the built
+binary, the Telegram stand-in (callback queries, answerCallbackQuery, editMessageText) and a real
+PostgreSQL. Each tap is authorized by the tapping user's role, answered at once, handled exactly
+once across restarts and SIGKILL, and the preview is edited to show who decided, when, and the result.
+"""
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from test_telegram import BINARY, OPERATOR, PG_URL, PRIVATE, GROUP, VIEWER, Bot, StandIn
+
+pytestmark = pytest.mark.skipif(not BINARY or not PG_URL, reason="needs TRIAGE_BINARY and TRIAGE_TEST_PG_URL")
+
+FAST = "  rate_limit: {chat_interval: 0, group_per_minute: 1000, global_per_second: 1000}\n"
+OPERATOR2 = 44
+USERS = {OPERATOR: "operator", OPERATOR2: "operator", VIEWER: "viewer"}
+
+
+def psql(sql):
+    return subprocess.run(["psql", PG_URL, "-qtAc", sql], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def wait_for(what, check, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+@pytest.fixture
+def s():
+    standin = StandIn("--chat-rate", "1000", "--chat-burst", "1000", "--group-per-minute", "100000",
+                      "--callback-timeout", "3")
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def table():
+    psql("DROP TABLE IF EXISTS btn_t; CREATE TABLE btn_t(id int PRIMARY KEY); INSERT INTO btn_t SELECT generate_series(1, 50)")
+    yield "btn_t"
+    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()")
+
+
+def start(tmp_path, s):
+    return Bot(tmp_path, s.url, users=USERS, extra=FAST).start()
+
+
+def reply(s, chat, message_id, contains=None, timeout=30):
+    return wait_for("a reply to %s containing %r" % (message_id, contains),
+                    lambda: next((m for m in s.sent(chat) if m.get("reply_to") == message_id and not m.get("edited")
+                                  and (contains is None or contains in m["text"])), None), timeout)
+
+
+def preview(s, chat, text):
+    asked = s.message(chat, OPERATOR, text)
+    p = reply(s, chat, asked["message_id"], "Preview (nothing has run yet)")
+    return p
+
+
+def buttons(msg):
+    return [b for row in (msg.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+
+
+def state(s, chat, message_id):
+    return s.call("message_state?chat_id=%d&message_id=%d" % (chat, message_id))["message"]
+
+
+def edited_to(s, chat, message_id, title):
+    """The message once an edit put `title` in its first line."""
+    return wait_for("an edit to " + title, lambda: (lambda m: m if title in m["text"].split("\n")[0] else None)(state(s, chat, message_id)))
+
+
+def answers(s, qid):
+    return [a for a in s.call("answers")["answers"] if a["callback_query_id"] == qid]
+
+
+def answer(s, qid, timeout=15):
+    return wait_for("an answer to " + qid, lambda: next(iter(answers(s, qid)), None), timeout)
+
+
+def tap(s, chat, message_id, user, button="Confirm", **kw):
+    return s.call("callback", dict(chat_id=chat, message_id=message_id, from_id=user, button=button, **kw))["callback_query_id"]
+
+
+def action_rows(bot):
+    db = sqlite3.connect("file:%s?mode=ro" % bot.sqlite, uri=True, timeout=2)
+    try:
+        return db.execute("SELECT token, status, confirmedBy, result FROM pendingAction ORDER BY createdAt").fetchall()
+    finally:
+        db.close()
+
+
+def reindexes():
+    return int(psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%REINDEX INDEX CONCURRENTLY%btn_t_pkey%' AND pid <> pg_backend_pid()"))
+
+
+def hold_snapshot():
+    """An old snapshot that REINDEX CONCURRENTLY must wait for: the action stays running until it ends."""
+    p = subprocess.Popen(["psql", PG_URL, "-qc", "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM btn_t; "
+                          "SELECT pg_sleep(120); COMMIT"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return p
+
+
+def release(holder):
+    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()")
+    holder.wait()
+
+
+# ---------------------------------------------------------------------------------------------
+
+def test_preview_carries_confirm_and_cancel_buttons_with_an_opaque_token(tmp_path, s, table):
+    bot = start(tmp_path, s)
+    try:
+        p = preview(s, PRIVATE, "/pg reindex btn_t_pkey")
+        bs = buttons(p)
+        assert [b["text"] for b in bs] == ["Confirm", "Cancel"], p
+        token = p["text"].split("/confirm ")[1][:8]
+        assert [b["callback_data"] for b in bs] == ["c:" + token, "x:" + token]
+        for b in bs:
+            assert len(b["callback_data"].encode()) <= 64 and "reindex" not in b["callback_data"]
+        assert "callback_query" in s.state()["allowed_updates"]
+    finally:
+        bot.stop()
+
+
+def test_confirm_by_button_runs_once_answers_at_once_and_edits_the_preview(tmp_path, s, table):
+    bot = start(tmp_path, s)
+    try:
+        p = preview(s, PRIVATE, "/pg reindex btn_t_pkey")
+        qid = tap(s, PRIVATE, p["message_id"], OPERATOR)
+        a = answer(s, qid)
+        assert "error" not in a and not a["show_alert"] and a["text"].startswith("Confirmed"), a
+        done = reply(s, PRIVATE, p["message_id"], "Done")          # the result replies to the preview
+        assert "btn_t_pkey" in done["text"]
+        final = edited_to(s, PRIVATE, p["message_id"], "Done")
+        assert "confirmed by" in final["text"] and "@user%d" % OPERATOR in final["text"], final
+        assert "finished" in final["text"] and "UTC" in final["text"]
+        assert "reply_markup" not in final, final                  # the keyboard is gone
+        assert len(answers(s, qid)) == 1
+        assert [r[1] for r in action_rows(bot)] == ["done"]
+    finally:
+        bot.stop()
+
+
+def test_cancel_by_button_then_a_stale_confirm_runs_nothing(tmp_path, s, table):
+    bot = start(tmp_path, s)
+    try:
+        p = preview(s, GROUP, "/pg reindex btn_t_pkey")
+        token = p["text"].split("/confirm ")[1][:8]
+        qid = tap(s, GROUP, p["message_id"], OPERATOR, button="Cancel")
+        assert answer(s, qid)["text"].startswith("Cancelled")
+        edited = edited_to(s, GROUP, p["message_id"], "Cancelled")
+        assert "cancelled by @user%d" % OPERATOR in edited["text"] and "Nothing was run" in edited["text"]
+        assert "reply_markup" not in edited
+        # A client that still shows the old keyboard taps Confirm.
+        stale = s.call("callback", dict(chat_id=GROUP, message_id=p["message_id"], from_id=OPERATOR2, data="c:" + token))["callback_query_id"]
+        a = answer(s, stale)
+        assert "Already cancelled" in a["text"], a
+        time.sleep(1)
+        assert not [m for m in s.sent(GROUP) if "Done" in m["text"]]
+        assert [r[1] for r in action_rows(bot)] == ["cancelled"]
+    finally:
+        bot.stop()
+
+
+def test_a_viewers_tap_is_refused_with_an_alert_and_changes_nothing(tmp_path, s, table):
+    bot = start(tmp_path, s)
+    try:
+        p = preview(s, GROUP, "/pg reindex btn_t_pkey")
+        before = len(s.sent(GROUP))
+        qid = tap(s, GROUP, p["message_id"], VIEWER)
+        a = answer(s, qid)
+        assert a["show_alert"] and "operator" in a["text"] and "viewer" in a["text"], a
+        time.sleep(1)
+        assert len(s.sent(GROUP)) == before                        # no reply, no edit
+        assert buttons(state(s, GROUP, p["message_id"]))           # the keyboard is still there
+        assert [r[1] for r in action_rows(bot)] == ["pending"]
+        # An unknown button (forged data) is refused too, and nothing runs.
+        forged = s.call("callback", dict(chat_id=GROUP, message_id=p["message_id"], from_id=OPERATOR, data="/pg reindex btn_t_pkey"))["callback_query_id"]
+        assert answer(s, forged)["show_alert"]
+        assert [r[1] for r in action_rows(bot)] == ["pending"]
+        # The operator's tap still works.
+        ok = tap(s, GROUP, p["message_id"], OPERATOR)
+        assert answer(s, ok)["text"].startswith("Confirmed")
+        reply(s, GROUP, p["message_id"], "Done")
+    finally:
+        bot.stop()
+
+
+def test_a_second_tap_of_the_same_button_says_already_done_by_whom(tmp_path, s, table):
+    bot = start(tmp_path, s)
+    try:
+        p = preview(s, PRIVATE, "/pg reindex btn_t_pkey")
+        token = p["text"].split("/confirm ")[1][:8]
+        first = tap(s, PRIVATE, p["message_id"], OPERATOR)
+        reply(s, PRIVATE, p["message_id"], "Done")
+        edited_to(s, PRIVATE, p["message_id"], "Done")
+        count = len(s.sent(PRIVATE))
+        again = s.call("callback", dict(chat_id=PRIVATE, message_id=p["message_id"], from_id=OPERATOR2, data="c:" + token))["callback_query_id"]
+        a = answer(s, again)
+        assert "Already done by @user%d" % OPERATOR in a["text"] and not a["show_alert"], a
+        time.sleep(1)
+        assert len(s.sent(PRIVATE)) == count                       # re-edit to the same text: "not modified", no new message
+        assert len(answers(s, first)) == 1
+        assert [r[1] for r in action_rows(bot)] == ["done"]
+    finally:
+        bot.stop()
+
+
+def test_a_tap_after_a_restart_confirms_the_action(tmp_path, s, table):
+    bot = start(tmp_path, s)
+    p = preview(s, PRIVATE, "/pg reindex btn_t_pkey")
+    assert bot.stop() == 0
+    bot.start()
+    try:
+        qid = tap(s, PRIVATE, p["message_id"], OPERATOR)
+        assert answer(s, qid)["text"].startswith("Confirmed")
+        reply(s, PRIVATE, p["message_id"], "Done")
+        assert [r[1] for r in action_rows(bot)] == ["done"]
+    finally:
+        bot.stop()
+
+
+def test_two_people_racing_on_one_button_run_it_exactly_once(tmp_path, s, table):
+    bot = start(tmp_path, s)
+    holder = None
+    try:
+        p = preview(s, GROUP, "/pg reindex btn_t_pkey")
+        holder = hold_snapshot()
+        q1 = tap(s, GROUP, p["message_id"], OPERATOR)
+        q2 = tap(s, GROUP, p["message_id"], OPERATOR2)
+        a1, a2 = answer(s, q1), answer(s, q2)
+        texts = sorted([a1["text"], a2["text"]])
+        assert sum(t.startswith("Confirmed") for t in texts) == 1, texts
+        assert sum(t.startswith("Already running") for t in texts) == 1, texts
+        wait_for("the reindex to start", lambda: reindexes() == 1)
+        time.sleep(1)
+        assert reindexes() == 1
+        release(holder)
+        holder = None
+        reply(s, GROUP, p["message_id"], "Done")
+        time.sleep(1)
+        assert len([m for m in s.sent(GROUP) if m["text"].startswith("Done") and not m.get("edited")]) == 1
+        assert not [m for m in s.sent(GROUP) if "Interrupted" in m["text"]]
+        assert [r[1] for r in action_rows(bot)] == ["done"]
+    finally:
+        if holder:
+            release(holder)
+        bot.stop()
+
+
+def test_sigkill_between_the_tap_and_the_action_runs_it_at_most_once(tmp_path, s, table):
+    bot = start(tmp_path, s)
+    holder = None
+    try:
+        p = preview(s, PRIVATE, "/pg reindex btn_t_pkey")
+        holder = hold_snapshot()
+        qid = tap(s, PRIVATE, p["message_id"], OPERATOR)
+        assert answer(s, qid)["text"].startswith("Confirmed")      # answered before the action ran
+        running = edited_to(s, PRIVATE, p["message_id"], "Running")
+        assert "reply_markup" not in running
+        wait_for("the reindex to start", lambda: reindexes() == 1)
+        bot.proc.kill()
+        bot.proc.wait()
+        bot.logfile.close()
+        time.sleep(3.5)                                             # past the stand-in's callback timeout
+        bot.start()
+        told = reply(s, PRIVATE, p["message_id"], "Interrupted")["text"]
+        assert "it may have run" in told and "Nothing was run again" in told, told
+        late = answers(s, qid)
+        assert len(late) == 2 and late[1].get("error", "").startswith("Bad Request: query is too old"), late
+        final = edited_to(s, PRIVATE, p["message_id"], "Failed")
+        assert "it may have run" in final["text"], final
+        assert reindexes() <= 1                                      # the killed one's session at most; never a second
+        assert not [m for m in s.sent(PRIVATE) if m["text"].startswith("Done")]
+        # A tap on the same (stale) button now changes nothing.
+        again = s.call("callback", dict(chat_id=PRIVATE, message_id=p["message_id"], from_id=OPERATOR, data=buttons(p)[0]["callback_data"]))["callback_query_id"]
+        assert "Already done" in answer(s, again)["text"]
+        assert [r[1] for r in action_rows(bot)] == ["failed"]
+    finally:
+        if holder:
+            release(holder)
+        bot.stop()
+
+
+def test_a_two_person_action_cannot_be_confirmed_twice_by_the_same_person(tmp_path, s, table):
+    psql("DROP TABLE IF EXISTS btn_v; CREATE TABLE btn_v(id int); INSERT INTO btn_v SELECT generate_series(1, 1000); DELETE FROM btn_v WHERE id % 2 = 0")
+    bot = start(tmp_path, s)
+    try:
+        p = preview(s, GROUP, "/pg vacuum btn_v --full")
+        first = tap(s, GROUP, p["message_id"], OPERATOR)
+        assert "1 of 2" in answer(s, first)["text"]
+        second = reply(s, GROUP, p["message_id"], "Confirmation 1 of 2 recorded")
+        assert [b["text"] for b in buttons(second)] == ["Confirm (2 of 2)", "Cancel"], second
+        spent = edited_to(s, GROUP, p["message_id"], "Confirmation 1 of 2 given")
+        assert "reply_markup" not in spent
+        same = tap(s, GROUP, second["message_id"], OPERATOR, button="Confirm (2 of 2)")
+        a = answer(s, same)
+        assert a["show_alert"] and "Another person" in a["text"], a
+        time.sleep(1)
+        assert not [m for m in s.sent(GROUP) if m["text"].startswith("Done")]
+        other = tap(s, GROUP, second["message_id"], OPERATOR2, button="Confirm (2 of 2)")
+        assert answer(s, other)["text"].startswith("Confirmed")
+        reply(s, GROUP, second["message_id"], "Done")
+        final = edited_to(s, GROUP, second["message_id"], "Done")
+        assert "@user%d" % OPERATOR in final["text"] and "@user%d" % OPERATOR2 in final["text"], final
+        assert [r[1] for r in action_rows(bot)] == ["superseded", "done"]
+    finally:
+        bot.stop()
