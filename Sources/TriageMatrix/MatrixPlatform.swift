@@ -111,12 +111,13 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
             }
         }
         var result = try reader.read(json, snapshot: snapshot, now: now, backfill: backfill)
+        result.messages = try await resolveReactions(result.messages)
         // Commands sent while Triage was away are run only while they are recent enough.
         let cutoff = now.addingTimeInterval(-Double(config.missedMaxAge))
         let late = result.messages.filter { $0.receivedAt < cutoff }
         if !late.isEmpty {
             result.messages.removeAll { $0.receivedAt < cutoff }
-            for m in late { tooOld[m.room, default: []].append(m) }
+            for m in late where m.tap == nil { tooOld[m.room, default: []].append(m) }
         }
         // A replayed sync (after a crash) may hold commands that did run while still recent.
         if !tooOld.isEmpty, let host = state.withLock({ $0.host }) {
@@ -236,23 +237,112 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
         }
     }
 
+    // MARK: Buttons as reactions
+
+    /// The platform-state key of the button a reaction `key` stands for on the bot's `event`.
+    static func buttonKey(event: String, key: String) -> String { "button:\(event):\(key)" }
+
+    /// Reactions become taps on the button the bot seeded with that key on that message; any
+    /// other reaction (👍 on a person's message) is left out.
+    func resolveReactions(_ messages: [InboundMessage]) async throws -> [InboundMessage] {
+        guard messages.contains(where: { $0.tap != nil }) else { return messages }
+        let host = state.withLock { $0.host }
+        var out: [InboundMessage] = []
+        for var m in messages {
+            if let tap = m.tap {
+                guard let host, let target = tap.messageID,
+                      let data = try await host.state(Self.buttonKey(event: target, key: tap.data)) else {
+                    logger.debug("matrix reaction on no button ignored", metadata: ["chat.room": "\(m.room)", "chat.message": "\(m.messageID)"])
+                    continue
+                }
+                m.tap?.data = data
+            }
+            out.append(m)
+        }
+        return out
+    }
+
+    /// Seeds the bot's own reactions (✅ ❌) on its message `event`, after storing what each
+    /// stands for, so that a person's matching reaction is a tap. Each reaction has a txnId of
+    /// its own: a retry posts it once; one already there (`M_DUPLICATE_ANNOTATION`) is fine.
+    func seed(_ buttons: [[ReplyButton]], on event: String, room: String, txnKey: String) async {
+        guard let host = state.withLock({ $0.host }) else { return }
+        for button in buttons.joined() {
+            guard let emoji = button.emoji else { continue }
+            do {
+                try await host.setState(Self.buttonKey(event: event, key: emoji), button.data)
+                let content: [String: Any] = ["m.relates_to": ["rel_type": "m.annotation", "event_id": event, "key": emoji]]
+                try await sendPaced(room: room, type: "m.reaction", txnID: MatrixTransactionID.make(key: txnKey + "#react:" + emoji, part: 0),
+                                    content: content)
+            } catch let e as MatrixError where e.errcode == "M_DUPLICATE_ANNOTATION" {
+                continue
+            } catch {
+                logger.warning("could not seed a reaction button; the typed command still works",
+                               metadata: ["chat.room": "\(room)", "chat.message": "\(event)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Edits the bot's message `messageID`: an `m.replace` event whose `m.new_content` is the
+    /// reply, with a "* " fallback body. The txnId comes from the message and the new text, so
+    /// a retried edit is posted once.
+    public func edit(room: String, messageID: String, reply: Reply) async throws {
+        guard client.isReady else { throw DeliveryError(.retry(after: 1), "matrix: not logged in yet") }
+        let part = splitter.split(reply).first ?? reply
+        let new = splitter.content(part)
+        var content = new
+        content["body"] = "* " + (new["body"] as? String ?? "")
+        content["formatted_body"] = "* " + (new["formatted_body"] as? String ?? "")
+        content["m.new_content"] = new
+        content["m.relates_to"] = ["rel_type": "m.replace", "event_id": messageID]
+        let txn = MatrixTransactionID.make(key: "edit:\(messageID):" + (new["body"] as? String ?? ""), part: 0)
+        try await sendPaced(room: room, txnID: txn, content: content)
+    }
+
+    /// Sends an event outside the outbox (a reaction, an edit), waiting out rate limits
+    /// (`retry_after_ms`) a few times; the same txnId makes every retry post it once.
+    func sendPaced(room: String, type: String = "m.room.message", txnID: String, content: [String: Any]) async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await client.send(roomID: room, type: type, txnID: txnID, content: content)
+                return
+            } catch let e as MatrixError where e.isRateLimited && attempt < 5 {
+                attempt += 1
+                try await Task.sleep(nanoseconds: TotalNumber.nanoseconds(max(0.5, e.retryAfter ?? 1)))
+            }
+        }
+    }
+
     // MARK: Sending
 
     public func send(_ message: OutgoingMessage) async throws {
         let reply = message.reply
         guard client.isReady else { throw DeliveryError(.retry(after: 1), "matrix: not logged in yet") }
-        try await send(splitter.split(reply), message: message, txnKey: message.key, splitter: splitter)
+        var parts = splitter.split(reply)
+        let buttons = (reply.buttons ?? []).map { $0.filter { $0.emoji != nil } }.filter { !$0.isEmpty }
+        if !buttons.isEmpty, !parts.isEmpty {
+            let offer = buttons.joined().compactMap { b in b.emoji.map { "\($0) \(b.label)" } }.joined(separator: ", ")
+            parts[parts.count - 1].blocks.append(.text("Or react: \(offer)."))
+        }
+        let last = try await send(parts, message: message, txnKey: message.key, splitter: splitter)
+        if !buttons.isEmpty, let last {
+            await seed(buttons, on: last, room: message.room, txnKey: message.key)
+        }
     }
 
     /// Sends `parts` in order. A part the homeserver refuses as too large (413 `M_TOO_LARGE`:
     /// its event limit is lower than ours, or the envelope grew) is cut again at half the size
     /// and sent in pieces with transaction ids of their own; a reply is never dropped for size.
-    func send(_ parts: [Reply], message: OutgoingMessage, txnKey: String, splitter: MatrixReplySplitter) async throws {
+    /// - Returns: the event id of the last event sent.
+    @discardableResult
+    func send(_ parts: [Reply], message: OutgoingMessage, txnKey: String, splitter: MatrixReplySplitter) async throws -> String? {
+        var last: String?
         for (i, part) in parts.enumerated() {
             let content = splitter.content(part, replyTo: message.replyTo)
             let txn = MatrixTransactionID.make(key: txnKey, part: i)
             do {
-                try await client.send(roomID: message.room, txnID: txn, content: content)
+                last = try await client.send(roomID: message.room, txnID: txn, content: content)
             } catch let error as MatrixError {
                 if error.isTooLarge, splitter.limit > 2_000 {
                     let smaller = MatrixReplySplitter(limit: splitter.limit / 2)
@@ -260,7 +350,7 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
                     logger.warning("matrix refused a reply part as too large; sending it in smaller pieces",
                                    metadata: ["chat.room": "\(message.room)", "matrix.bytes": "\(splitter.size(part))",
                                               "matrix.pieces": "\(pieces.count)"])
-                    try await send(pieces, message: message, txnKey: txnKey + "#\(i)", splitter: smaller)
+                    last = try await send(pieces, message: message, txnKey: txnKey + "#\(i)", splitter: smaller)
                     continue
                 }
                 if error.isRateLimited {
@@ -276,6 +366,7 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
                 throw DeliveryError(.retry(after: 30), fatal.description)
             }
         }
+        return last
     }
 
     /// Backoff with jitter for the `attempts`-th retry of a send.

@@ -97,6 +97,7 @@ public struct MatrixSyncReader: Sendable {
     }
 
     func read(_ event: [String: Any], room: String, now: Date, into result: inout Result) {
+        if event["type"] as? String == "m.reaction" { return readReaction(event, room: room, now: now, into: &result) }
         guard let type = event["type"] as? String, type == "m.room.message",
               let eventID = event["event_id"] as? String, let sender = event["sender"] as? String,
               let content = event["content"] as? [String: Any] else { return }
@@ -122,6 +123,29 @@ public struct MatrixSyncReader: Sendable {
                                               receivedAt: sent > 0 ? Date(timeIntervalSince1970: Double(sent) / 1000) : now))
     }
 
+    /// A person's reaction (`m.annotation`): a tap on the button its key stands for, on the
+    /// message it annotates. The tap's data is the reaction key until the platform maps it to
+    /// the button the bot stored for that message (reactions on anything else go no further).
+    func readReaction(_ event: [String: Any], room: String, now: Date, into result: inout Result) {
+        guard let eventID = event["event_id"] as? String, let sender = event["sender"] as? String,
+              let content = event["content"] as? [String: Any],
+              let relates = content["m.relates_to"] as? [String: Any], relates["rel_type"] as? String == "m.annotation",
+              let target = relates["event_id"] as? String, let key = relates["key"] as? String, !key.isEmpty else { return }
+        func skip(_ reason: String) { result.skipped.append((eventID, room, sender, reason)) }
+        if sender == config.userID { return skip("own event") }
+        if let unsigned = event["unsigned"] as? [String: Any], let membership = unsigned["membership"] as? String,
+           membership != "join" {
+            return skip("sent before the bot joined")
+        }
+        guard config.rooms.contains(room) else { return skip("room not in config") }
+        guard let role = config.role(of: sender) else { return skip("sender has no role") }
+        let sent = Self.timestamp(event)
+        result.messages.append(InboundMessage(platform: "matrix", room: room, sender: sender, senderName: sender, text: "",
+                                              messageID: eventID, role: role,
+                                              receivedAt: sent > 0 ? Date(timeIntervalSince1970: Double(sent) / 1000) : now,
+                                              tap: ButtonTap(data: String(key.prefix(64)), messageID: target)))
+    }
+
     /// The body without the quoted message a client puts before a reply (`> <@a:hs> text`
     /// lines, then an empty line).
     public static func strippingReplyFallback(_ body: String) -> String {
@@ -137,12 +161,12 @@ public struct MatrixSyncReader: Sendable {
         (event?["origin_server_ts"] as? NSNumber)?.int64Value ?? 0
     }
 
-    /// The inline sync filter: only `m.room.message` timeline events from others; no state,
+    /// The inline sync filter: only `m.room.message` and `m.reaction` timeline events from others; no state,
     /// presence, receipts or account data.
     public func filterJSON() -> String {
         let filter: [String: Any] = [
             "room": [
-                "timeline": ["types": ["m.room.message"], "not_senders": [config.userID], "limit": config.timelineLimit],
+                "timeline": ["types": ["m.room.message", "m.reaction"], "not_senders": [config.userID], "limit": config.timelineLimit],
                 "state": ["types": [String]()],
                 "ephemeral": ["types": [String]()],
                 "account_data": ["types": [String]()],

@@ -1,0 +1,114 @@
+"""Matrix reactions as buttons, on a real Synapse: the bot seeds ✅ ❌ on an action preview; a
+person's matching reaction (m.annotation) is the tap, authorized by their role and handled once
+by event id; the result is an m.replace edit of the preview plus a reply."""
+import subprocess
+import time
+import uuid
+
+from test_matrix import BOT, Bot, Person, api, env, q, pytestmark  # noqa: F401 (skip without Synapse)
+
+
+def psql(sql):
+    return subprocess.run(["psql", env("TRIAGE_TEST_PG_URL"), "-qtAc", sql], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def react(person, room, event_id, key):
+    path = f"/_matrix/client/v3/rooms/{q(room)}/send/m.reaction/{uuid.uuid4().hex}"
+    return api("PUT", path, person.token, {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}})["event_id"]
+
+
+def relations(person, room, event_id, rel):
+    return api("GET", f"/_matrix/client/v1/rooms/{q(room)}/relations/{q(event_id)}/{rel}?limit=50", person.token)["chunk"]
+
+
+def latest_edit(person, room, event_id):
+    """What a client shows for `event_id`: the m.new_content of the newest m.replace by the same sender."""
+    edits = [e for e in relations(person, room, event_id, "m.replace") if e["sender"] == BOT]
+    if not edits:
+        return None
+    return max(edits, key=lambda e: e["origin_server_ts"])["content"]["m.new_content"]
+
+
+def wait(what, check, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def analyzed():
+    return int(psql("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'btn_m'") or 0)
+
+
+def test_reactions_confirm_an_action_once_and_the_preview_is_edited(tmp_path):
+    ops = env("MATRIX_ROOM_OPS")
+    psql("CREATE TABLE IF NOT EXISTS btn_m(id int); INSERT INTO btn_m VALUES (1)")
+    b = Bot(tmp_path, [ops])
+    try:
+        b.start(wait_for="matrix first sync")
+        alice, bob = Person("ALICE"), Person("BOB")
+        preview = alice.wait_reply(alice.send(ops, "!pg analyze btn_m"))
+        pid = preview["event_id"]
+        assert "Or react: ✅ Confirm, ❌ Cancel." in preview["content"]["body"]
+        seeded = wait("the seeded reactions", lambda: sorted(e["content"]["m.relates_to"]["key"]
+                                                           for e in relations(alice, ops, pid, "m.annotation") if e["sender"] == BOT))
+        assert seeded == sorted(["✅", "❌"]), seeded
+        before = analyzed()
+        # A viewer's reaction does nothing: no reply, no edit, nothing run.
+        react(bob, ops, pid, "✅")
+        alice.settle(3)
+        assert [e for _, e in alice.events if e["content"].get("m.relates_to", {}).get("event_id") == pid] == []
+        assert alice.replies_to(pid) == []
+        assert analyzed() == before
+        # A reaction that stands for no button (👍) does nothing either.
+        react(alice, ops, pid, "👍")
+        alice.settle(2)
+        assert alice.replies_to(pid) == []
+        # The operator's ✅ is the tap.
+        tap = react(alice, ops, pid, "✅")
+        done = alice.wait_reply(pid)                                   # a short reply, so notifications fire
+        assert "Done: !pg analyze btn_m" in done["content"]["body"], done["content"]["body"]
+        shown = wait("the edit", lambda: (lambda c: c if c and "Done: !pg analyze btn_m" in c["body"] else None)(latest_edit(alice, ops, pid)))
+        assert "confirmed by  @alice:localhost" in shown["body"], shown
+        assert shown["msgtype"] == "m.notice" and "formatted_body" in shown
+        wait("the ANALYZE to be counted", lambda: analyzed() == before + 1, timeout=10)
+        # A second reaction event (the ✅ taken back and given again) runs nothing again.
+        api("PUT", f"/_matrix/client/v3/rooms/{q(ops)}/redact/{q(tap)}/{uuid.uuid4().hex}", alice.token, {})
+        react(alice, ops, pid, "✅")
+        alice.settle(3)
+        assert len(alice.replies_to(pid)) == 1
+        time.sleep(1)
+        assert analyzed() == before + 1
+        # Typed /confirm keeps working next to the reactions.
+        again = alice.wait_reply(alice.send(ops, "!pg analyze btn_m"))
+        token = again["content"]["body"].split("/confirm ")[1][:8]
+        typed = alice.wait_reply(alice.send(ops, f"!confirm {token}"))
+        assert "Done: !pg analyze btn_m" in typed["content"]["body"]
+    finally:
+        b.stop()
+
+
+def test_a_cancel_reaction_cancels_and_the_edit_says_who(tmp_path):
+    ops = env("MATRIX_ROOM_OPS")
+    psql("CREATE TABLE IF NOT EXISTS btn_m(id int)")
+    b = Bot(tmp_path, [ops])
+    try:
+        b.start(wait_for="matrix first sync")
+        alice = Person("ALICE")
+        pid = alice.wait_reply(alice.send(ops, "!pg analyze btn_m"))["event_id"]
+        wait("the seeded reactions", lambda: relations(alice, ops, pid, "m.annotation"))
+        before = analyzed()
+        react(alice, ops, pid, "❌")
+        told = alice.wait_reply(pid)
+        assert "Cancelled" in told["content"]["body"]
+        shown = wait("the edit", lambda: (lambda c: c if c and "Cancelled" in c["body"] else None)(latest_edit(alice, ops, pid)))
+        assert "cancelled by @alice:localhost" in shown["body"] and "Nothing was run" in shown["body"]
+        react(alice, ops, pid, "✅")                                 # too late: nothing runs
+        alice.settle(3)
+        assert analyzed() == before
+        assert len(alice.replies_to(pid)) == 1
+    finally:
+        b.stop()
