@@ -109,18 +109,29 @@ public struct MatrixSyncReader: Sendable {
         if let relates = content["m.relates_to"] as? [String: Any], relates["rel_type"] as? String == "m.replace" {
             return skip("edit")
         }
+        guard let role = admit(event, sender: sender, room: room, skip: skip) else { return }
+        result.messages.append(InboundMessage(platform: "matrix", room: room, sender: sender, senderName: sender,
+                                              text: Self.strippingReplyFallback(body), messageID: eventID, role: role,
+                                              receivedAt: Self.sent(event, now: now)))
+    }
+
+    /// The sender's role when the event is to be handled, else nil (and `skip` told why).
+    func admit(_ event: [String: Any], sender: String, room: String, skip: (String) -> Void) -> Role? {
         // Spec v1.11 `unsigned.membership`: the bot's membership when the event was sent.
         // History from before the bot joined (shown once when it joins) is not run.
         if let unsigned = event["unsigned"] as? [String: Any], let membership = unsigned["membership"] as? String,
            membership != "join" {
-            return skip("sent before the bot joined")
+            skip("sent before the bot joined")
+            return nil
         }
-        guard config.rooms.contains(room) else { return skip("room not in config") }
-        guard let role = config.role(of: sender) else { return skip("sender has no role") }
-        let sent = Self.timestamp(event)
-        result.messages.append(InboundMessage(platform: "matrix", room: room, sender: sender, senderName: sender,
-                                              text: Self.strippingReplyFallback(body), messageID: eventID, role: role,
-                                              receivedAt: sent > 0 ? Date(timeIntervalSince1970: Double(sent) / 1000) : now))
+        guard config.rooms.contains(room) else { skip("room not in config"); return nil }
+        guard let role = config.role(of: sender) else { skip("sender has no role"); return nil }
+        return role
+    }
+
+    static func sent(_ event: [String: Any], now: Date) -> Date {
+        let sent = timestamp(event)
+        return sent > 0 ? Date(timeIntervalSince1970: Double(sent) / 1000) : now
     }
 
     /// A person's reaction (`m.annotation`): a tap on the button its key stands for, on the
@@ -133,16 +144,9 @@ public struct MatrixSyncReader: Sendable {
               let target = relates["event_id"] as? String, let key = relates["key"] as? String, !key.isEmpty else { return }
         func skip(_ reason: String) { result.skipped.append((eventID, room, sender, reason)) }
         if sender == config.userID { return skip("own event") }
-        if let unsigned = event["unsigned"] as? [String: Any], let membership = unsigned["membership"] as? String,
-           membership != "join" {
-            return skip("sent before the bot joined")
-        }
-        guard config.rooms.contains(room) else { return skip("room not in config") }
-        guard let role = config.role(of: sender) else { return skip("sender has no role") }
-        let sent = Self.timestamp(event)
+        guard let role = admit(event, sender: sender, room: room, skip: skip) else { return }
         result.messages.append(InboundMessage(platform: "matrix", room: room, sender: sender, senderName: sender, text: "",
-                                              messageID: eventID, role: role,
-                                              receivedAt: sent > 0 ? Date(timeIntervalSince1970: Double(sent) / 1000) : now,
+                                              messageID: eventID, role: role, receivedAt: Self.sent(event, now: now),
                                               tap: ButtonTap(data: String(key.prefix(64)), messageID: target)))
     }
 

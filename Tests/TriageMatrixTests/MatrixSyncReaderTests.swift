@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TriageChat
 import TriageCore
 @testable import TriageMatrix
 
@@ -88,7 +89,28 @@ import TriageCore
         let json = MatrixSyncReader(config: config).filterJSON()
         let f = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let timeline = try #require((f["room"] as? [String: Any])?["timeline"] as? [String: Any])
-        #expect(timeline["types"] as? [String] == ["m.room.message"])
+        #expect(timeline["types"] as? [String] == ["m.room.message", "m.reaction"])
         #expect(timeline["not_senders"] as? [String] == ["@bot:hs"])
+    }
+
+    func reaction(_ id: String, sender: String, on target: String = "$preview", key: String = "✅",
+                  rel: String = "m.annotation") -> [String: Any] {
+        ["event_id": id, "type": "m.reaction", "sender": sender, "origin_server_ts": 1_700_000_000_000,
+         "content": ["m.relates_to": ["rel_type": rel, "event_id": target, "key": key]]]
+    }
+
+    @Test func reactionsFromPeopleWithARoleAreTapsOnTheMessageTheyAnnotate() throws {
+        let events = [reaction("$r1", sender: "@alice:hs"), reaction("$r2", sender: "@bob:hs", key: "❌"),
+                      reaction("$own", sender: "@bot:hs"), reaction("$nobody", sender: "@carol:hs"),
+                      reaction("$odd", sender: "@alice:hs", rel: "m.reference"),
+                      ["event_id": "$broken", "type": "m.reaction", "sender": "@alice:hs", "content": ["m.relates_to": "x"]]]
+        let r = try MatrixSyncReader(config: config).read(sync(["!ops:hs": events, "!other:hs": [reaction("$r3", sender: "@alice:hs")]]),
+                                                          snapshot: false)
+        #expect(r.messages.map(\.messageID) == ["$r1", "$r2"])
+        #expect(r.messages.map(\.role) == [.operator, .viewer])
+        #expect(r.messages.first?.tap == ButtonTap(data: "✅", messageID: "$preview"))
+        #expect(r.messages.allSatisfy { $0.text.isEmpty })
+        let reasons = Dictionary(r.skipped.map { ($0.eventID, $0.reason) }, uniquingKeysWith: { a, _ in a })
+        #expect(reasons["$own"] == "own event" && reasons["$nobody"] == "sender has no role" && reasons["$r3"] == "room not in config")
     }
 }

@@ -6,6 +6,7 @@ import time
 import uuid
 
 from test_matrix import BOT, Bot, Person, api, env, q, pytestmark  # noqa: F401 (skip without Synapse)
+from test_telegram_buttons import wait_for as wait
 
 
 def psql(sql):
@@ -27,16 +28,6 @@ def latest_edit(person, room, event_id):
     if not edits:
         return None
     return max(edits, key=lambda e: e["origin_server_ts"])["content"]["m.new_content"]
-
-
-def wait(what, check, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def analyzed():
