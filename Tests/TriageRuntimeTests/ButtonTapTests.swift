@@ -102,7 +102,7 @@ import TriageStore
         let (_, data) = try await preview()
         let reply = await tap(data, by: "@vic", role: .viewer)
         #expect(reply == nil)
-        #expect(log.all == ["answer!: Only an operator may confirm this; you are a viewer. Nothing was done."])
+        #expect(log.all == ["answer!: Only someone with the operator role may confirm this; you are a viewer. Nothing was done."])
         #expect(try await status(data) == "pending")
     }
 

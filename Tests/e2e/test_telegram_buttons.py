@@ -314,3 +314,58 @@ def test_a_two_person_action_cannot_be_confirmed_twice_by_the_same_person(tmp_pa
         assert [r[1] for r in action_rows(bot)] == ["superseded", "done"]
     finally:
         bot.stop()
+
+
+PAGING = """paging:
+  people:
+    alice: "@alice"
+    bob: "@bob"
+  policies:
+    database:
+      levels:
+        - targets: [{person: alice}]
+          wait: 10m
+        - targets: [{person: bob}]
+          wait: 10m
+"""
+RESPONDER = 55
+
+
+def test_page_notices_carry_ack_and_escalate_now_buttons(tmp_path, s):
+    users = dict(USERS)
+    users[RESPONDER] = "responder"
+    bot = Bot(tmp_path, s.url, users=users, extra=FAST + PAGING).start()
+    try:
+        asked = s.message(GROUP, RESPONDER, "/page database replica lag")
+        started = reply(s, GROUP, asked["message_id"], "Page #1 started")
+        assert [b["text"] for b in buttons(started)] == ["Ack", "Escalate now"], started
+        for b in buttons(started):
+            assert b["callback_data"].startswith("b:") and len(b["callback_data"]) <= 64 and "ack" not in b["callback_data"]
+        notice = wait_for("the level-1 notice", lambda: next((m for m in s.sent(GROUP) if "you are paged" in m["text"]
+                                                            and "level 1" in m["text"]), None))
+        assert [b["text"] for b in buttons(notice)] == ["Ack", "Escalate now"]
+        # A viewer may not escalate; nothing moves.
+        refused = tap(s, GROUP, notice["message_id"], VIEWER, button="Escalate now")
+        a = answer(s, refused)
+        assert a["show_alert"] and "responder" in a["text"], a
+        # [Escalate now] pages the next level at once; the notice says who did it.
+        esc = tap(s, GROUP, notice["message_id"], RESPONDER, button="Escalate now")
+        assert "Escalate now" in answer(s, esc)["text"]
+        reply(s, GROUP, notice["message_id"], "escalated")
+        edited_to(s, GROUP, notice["message_id"], "Escalate now: @user%d" % RESPONDER)
+        level2 = wait_for("the level-2 notice", lambda: next((m for m in s.sent(GROUP) if "you are paged" in m["text"]
+                                                             and "level 2" in m["text"] and not m.get("edited")), None))
+        # [Ack] on the new notice acknowledges the page; a second tap says who did it.
+        ack = tap(s, GROUP, level2["message_id"], OPERATOR, button="Ack")
+        assert answer(s, ack)["text"].startswith("Ack")
+        acked = reply(s, GROUP, level2["message_id"], "Acknowledged")
+        assert "page #1" in acked["text"] and "stopped at level 2" in acked["text"], acked
+        final = edited_to(s, GROUP, level2["message_id"], "Ack: @user%d" % OPERATOR)
+        assert "reply_markup" not in final
+        again = s.call("callback", dict(chat_id=GROUP, message_id=level2["message_id"], from_id=RESPONDER,
+                                        data=buttons(level2)[0]["callback_data"]))["callback_query_id"]
+        assert "Already done by @user%d" % OPERATOR in answer(s, again)["text"]
+        time.sleep(1)
+        assert len([m for m in s.sent(GROUP) if m["text"].startswith("Acknowledged")]) == 1
+    finally:
+        bot.stop()

@@ -79,7 +79,9 @@ public struct PagingCommands: CommandHandler {
                                                at: at, in: tx) else {
                 throw TriageError(.conflict, "This incident is already paged.")
             }
-            return Self.startedReply(report, policy: policy)
+            var reply = Self.startedReply(report, policy: policy)
+            reply.buttons = try Self.pageButtons(page: report.page.id, platform: m.platform, room: m.room, at: at, in: tx)
+            return reply
         }
     }
 
@@ -94,6 +96,15 @@ public struct PagingCommands: CommandHandler {
         }
         return Reply(title: "Page #\(page.id!) started", blocks: [.keyValues(kvs), .text("Type /ack to acknowledge, /escalate to page the next level now.")],
                      mark: .warning, summary: "page \(page.id!) started (\(policy.name))")
+    }
+
+    /// [Ack] [Escalate now] for a page, in one room: each runs `/ack N` or `/escalate N` as
+    /// whoever taps, with their role.
+    static func pageButtons(page: Int64?, platform: String, room: String, at: Date, in tx: StoreTransaction) throws -> [[ReplyButton]]? {
+        guard let page, let number = Int(exactly: page) else { return nil }
+        let arguments = BoundArguments(["page": .integer(number)])
+        return [[try tx.storeButton("Ack", emoji: "👀", command: "ack", arguments: arguments, platform: platform, room: room, at: at),
+                 try tx.storeButton("Escalate now", emoji: "⏩", command: "escalate", arguments: arguments, platform: platform, room: room, at: at)]]
     }
 
     // MARK: /ack

@@ -259,7 +259,9 @@ public struct Pager: Sendable {
                     targets.insert((page.platform, page.room), at: 0)
                 }
                 for (platform, room) in targets {
-                    try mention(reply, platform: platform, room: room, key: "page:\(page.id!):l\(level)r\(round):\(platform):\(room)", at: date, in: tx)
+                    var notice = reply
+                    notice.buttons = try PagingCommands.pageButtons(page: page.id, platform: platform, room: room, at: date, in: tx)
+                    try mention(notice, platform: platform, room: room, key: "page:\(page.id!):l\(level)r\(round):\(platform):\(room)", at: date, in: tx)
                 }
                 used.append("chat")
             } else if config.providers[provider] != nil {

@@ -20,18 +20,15 @@ extension Dispatcher {
         log[metadataKey: "chat.room"] = "\(message.room)"
         log[metadataKey: "chat.message"] = "\(message.messageID)"
         let answer = TapResponder(tap: tap, room: message.room, sink: delivery.sink, logger: log)
+        if tap.data.hasPrefix(ChatButton.prefix) {
+            return await handleCommandButton(message, tap: tap, delivery: delivery, answer: answer, logger: log)
+        }
         guard let button = ActionButton(data: tap.data), let declaration = registry.declaration(named: button.command) else {
             log.notice("tap on a button Triage does not know", metadata: ["chat.button": "\(tap.data.prefix(64))"])
-            await answer.send(TapAnswer("This button does not work any more.", alert: true))
-            await commitCursorOnly(message, delivery)
-            return (nil, true)
+            return await decline(message, delivery, answer, TapAnswer("This button does not work any more.", alert: true))
         }
-        guard message.role >= declaration.role else {
-            log.notice("tap refused: role", metadata: ["chat.sender": "\(message.sender)", "chat.role": "\(message.role)"])
-            await answer.send(TapAnswer("Only an \(declaration.role) may \(button.command) this; you are a \(message.role). Nothing was done.",
-                                        alert: true))
-            await commitCursorOnly(message, delivery)
-            return (nil, true)
+        if let refusal = roleRefusal(message, declaration, doing: "\(button.command) this", logger: log) {
+            return await decline(message, delivery, answer, refusal)
         }
         log.info("tap", metadata: ["command.name": "\(button.command)", "chat.sender": "\(message.sender)"])
         let parsed = ParsedCommand(name: button.command, tokens: [CommandToken(button.token)], line: "/\(button.command) \(button.token)")
@@ -94,6 +91,86 @@ extension Dispatcher {
             await answer.edit(ActionButton.decision(action, at: now()))
         }
         return result
+    }
+}
+
+extension Dispatcher {
+    /// A tap on a command button ([Ack], [Escalate now]): runs the stored command with its
+    /// stored arguments as the person who tapped, if their role allows the declaration. The
+    /// button is marked used in the same commit as the command's effect.
+    func handleCommandButton(_ message: InboundMessage, tap: ButtonTap, delivery: Delivery, answer: TapResponder,
+                             logger log: Logger) async -> (Reply?, Bool) {
+        let data = tap.data
+        let found = try? await store.read { tx in try tx.chatButton(data: data) }
+        guard let button = found ?? nil, button.platform == message.platform, button.room == message.room,
+              let declaration = registry.declaration(named: button.command), declaration.kind != .action,
+              let handler = handlers[declaration.name] else {
+            return await decline(message, delivery, answer, TapAnswer("This button does not work any more.", alert: true))
+        }
+        if let refusal = roleRefusal(message, declaration, doing: "use \(button.label)", logger: log) {
+            return await decline(message, delivery, answer, refusal)
+        }
+        let started = now()
+        if let by = button.usedBy {
+            return await decline(message, delivery, answer,
+                                 TapAnswer("Already done by \(by)" + (button.usedAt.map { " at \(UTCTime.format($0))" } ?? "") + "."))
+        }
+        if let expires = button.expiresAt, expires <= started {
+            return await decline(message, delivery, answer, TapAnswer("Expired at \(UTCTime.format(expires)); nothing was done."))
+        }
+        await answer.send(TapAnswer("\(button.label): on it."))
+        let arguments = button.boundArguments
+        let words = arguments.values.sorted { $0.key < $1.key }.map { "\($0.value)" }
+        let line = (["/" + declaration.name] + words).joined(separator: " ")
+        let parsed = ParsedCommand(name: declaration.name, tokens: words.map { CommandToken($0) }, line: line)
+        log.info("tap", metadata: ["command.name": "\(declaration.name)", "chat.sender": "\(message.sender)"])
+        let context = CommandContext(message: message, declaration: declaration, arguments: arguments, parsed: parsed, now: started,
+                                     registry: registry, logger: log, incidentEvents: incidentEvents, notify: interimSink(message, delivery))
+        var outcome: CommandOutcome
+        do {
+            outcome = try await handler.handle(context)
+        } catch {
+            outcome = CommandOutcome(reply: Self.reply(for: error, logger: log))
+        }
+        let inner = outcome.commit, id = button.id, person = message.senderName
+        outcome.commit = { tx, reply in
+            _ = try tx.useButton(id: id, by: person, at: started)
+            return try inner?(tx, reply) ?? reply
+        }
+        let reply: Reply
+        do {
+            let o = outcome
+            reply = try await Task { try await self.commit(o, message: message, line: line, delivery: delivery) }.value
+        } catch {
+            log.error("could not record the handling of a tap", metadata: ["error": "\(String(reflecting: error))"])
+            let why = StoreFault(error).map { " (\($0))" } ?? ""
+            return (Reply.text("Triage could not record this tap in its store\(why); its result is not shown.", mark: .critical), false)
+        }
+        if (try? await store.read({ tx in try tx.chatButton(data: data)?.usedBy })) ?? nil != nil {
+            await answer.edit(Reply(title: "\(button.label): \(person)",
+                                    blocks: [.keyValues([KeyValue("at", UTCTime.format(started)),
+                                                         KeyValue("result", reply.summary ?? reply.title ?? "done")])],
+                                    mark: reply.worstMark, summary: reply.summary))
+        }
+        return (reply, true)
+    }
+}
+
+extension Dispatcher {
+    /// A tap that goes no further (refused, stale, already done): answered, and counted as
+    /// handled so a redelivery does nothing.
+    func decline(_ message: InboundMessage, _ delivery: Delivery, _ answer: TapResponder, _ why: TapAnswer) async -> (Reply?, Bool) {
+        await answer.send(why)
+        await commitCursorOnly(message, delivery)
+        return (nil, true)
+    }
+
+    /// The refusal for a tap by someone whose role does not allow `declaration`; nil when it does.
+    /// Authorization is by the tapping person's role, never by who can see the button.
+    func roleRefusal(_ message: InboundMessage, _ declaration: CommandDeclaration, doing what: String, logger: Logger) -> TapAnswer? {
+        guard message.role < declaration.role else { return nil }
+        logger.notice("tap refused: role", metadata: ["chat.sender": "\(message.sender)", "chat.role": "\(message.role)"])
+        return TapAnswer("Only someone with the \(declaration.role) role may \(what); you are a \(message.role). Nothing was done.", alert: true)
     }
 }
 
