@@ -114,7 +114,17 @@ extension IncidentCommands {
         blocks.append(.table(ReplyTable(title: "Written", columns: ["file", "what"],
                                         rows: files.map { [ReplyCell($0.path), ReplyCell($0.what)] })))
         blocks.append(.text("Fill in impact, root cause and lessons in the Markdown file."))
+        // The Markdown and its SVG picture go to the room as files where the platform takes them.
+        let paths = files.map(\.path).filter { $0.hasSuffix(".md") || $0.hasSuffix(".svg") }
+        let attachments = try await ThreadExecutor.detached(name: "triage-postmortem-read") {
+            try paths.map { path in
+                ReplyAttachment(fileName: (path as NSString).lastPathComponent,
+                                mimeType: path.hasSuffix(".svg") ? "image/svg+xml" : "text/markdown",
+                                content: try String(contentsOfFile: path, encoding: .utf8))
+            }
+        }
         return CommandOutcome(reply: Reply(title: "Postmortem of incident #\(id)", blocks: blocks,
-                                           summary: "postmortem of incident \(id) written to \(files.first?.path ?? "")"))
+                                           summary: "postmortem of incident \(id) written to \(files.first?.path ?? "")",
+                                           attachments: attachments.isEmpty ? nil : attachments))
     }
 }

@@ -129,6 +129,25 @@ public final class MatrixClient: @unchecked Sendable {
         return json["event_id"] as? String ?? ""
     }
 
+    /// Uploads a file to the media repository (`POST /_matrix/media/v3/upload`, raw body).
+    /// - Returns: its `content_uri` (`mxc://…`).
+    public func upload(_ data: Data, fileName: String, contentType: String) async throws -> String {
+        guard let used = lock.withLock({ token }) else {
+            throw MatrixError(status: 401, errcode: "M_MISSING_TOKEN", message: "not logged in yet", operation: "upload")
+        }
+        let url = homeserver + "/_matrix/media/v3/upload?filename=" + Self.queryEscaped(fileName)
+        let request = HTTPRequest(method: "POST", url: url, headers: [("Authorization", "Bearer \(used)"), ("Content-Type", contentType)],
+                                  body: data, timeout: 60)
+        let response = try await http.send(request)
+        guard (200..<300).contains(response.status) else {
+            throw MatrixError(response: response.status, headers: response.headers, body: response.body, operation: "upload")
+        }
+        guard let uri = try Self.object(response.body, operation: "upload")["content_uri"] as? String, uri.hasPrefix("mxc://") else {
+            throw MatrixError(status: response.status, errcode: "M_BAD_JSON", message: "upload answer without content_uri", operation: "upload")
+        }
+        return uri
+    }
+
     /// An authorized call with one re-login on `M_UNKNOWN_TOKEN`.
     func call(_ method: String, _ path: String, query: [(String, String)] = [], body: [String: Any]? = nil,
               timeout: Double = 30, operation: String) async throws -> [String: Any] {

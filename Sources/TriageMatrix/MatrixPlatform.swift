@@ -325,9 +325,40 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
             let offer = buttons.joined().compactMap { b in b.emoji.map { "\($0) \(b.label)" } }.joined(separator: ", ")
             parts[parts.count - 1].blocks.append(.text("Or react: \(offer)."))
         }
+        if let files = reply.attachments, !files.isEmpty {
+            try await sendFiles(files, caption: reply.caption(), message: message)
+            return
+        }
         let last = try await send(parts, message: message, txnKey: message.key, splitter: splitter)
         if !buttons.isEmpty, let last {
             await seed(buttons, on: last, room: message.room, txnKey: message.key)
+        }
+    }
+
+    /// A reply's files: the caption as a notice (a reply, so notifications fire), then each file
+    /// uploaded to the media repository and posted as an `m.file` event. Every event has a
+    /// txnId from the reply's key, so a retry posts each once (an upload may repeat; it is
+    /// only referenced once).
+    func sendFiles(_ files: [ReplyAttachment], caption: String, message: OutgoingMessage) async throws {
+        do {
+            var notice: [String: Any] = ["msgtype": "m.notice", "body": caption]
+            if let replyTo = message.replyTo { notice["m.relates_to"] = ["m.in_reply_to": ["event_id": replyTo]] }
+            try await sendPaced(room: message.room, txnID: MatrixTransactionID.make(key: message.key, part: 0), content: notice)
+            for (i, file) in files.enumerated() {
+                let data = Data(file.content.utf8)
+                let uri = try await client.upload(data, fileName: file.fileName, contentType: file.mimeType)
+                let content: [String: Any] = ["msgtype": "m.file", "body": file.fileName, "filename": file.fileName, "url": uri,
+                                              "info": ["mimetype": file.mimeType, "size": data.count]]
+                try await sendPaced(room: message.room, txnID: MatrixTransactionID.make(key: message.key + "#file", part: i), content: content)
+            }
+        } catch let error as MatrixError {
+            if error.isRateLimited { throw DeliveryError(.retry(after: max(0.5, error.retryAfter ?? 1)), error.description) }
+            if error.isServerError || error.isUnknownToken {
+                throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)
+            }
+            throw DeliveryError(.drop, error.description)
+        } catch let error as HTTPError {
+            throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)
         }
     }
 

@@ -142,6 +142,26 @@ public struct TelegramAPI: Sendable {
                           timeout: min(requestTimeout, 10))
     }
 
+    /// Uploads a file (`multipart/form-data`), with an HTML caption, quoting `replyTo` when given.
+    public func sendDocument(chatID: Int64, fileName: String, mimeType: String, data: Data, caption: String?,
+                             replyTo: Int64?) async throws -> SentMessage {
+        var form = MultipartFormData()
+        form.field("chat_id", String(chatID))
+        if let caption, !caption.isEmpty {
+            form.field("caption", caption)
+            form.field("parse_mode", "HTML")
+        }
+        if let replyTo {
+            form.field("reply_parameters", #"{"message_id":\#(replyTo),"allow_sending_without_reply":true}"#)
+        }
+        form.file("document", fileName: fileName, mimeType: mimeType, data: data)
+        let body = try await raw("sendDocument", data: form.data, contentType: form.contentType, timeout: max(requestTimeout, 60))
+        guard let sent = try? JSONDecoder().decode(Envelope<SentMessage>.self, from: body).result else {
+            throw TelegramAPIError(.malformedResponse, method: "sendDocument", status: 200, message: "unexpected result")
+        }
+        return sent
+    }
+
     /// Registers the command menu.
     public func setMyCommands(_ commands: [BotCommand]) async throws {
         struct Body: Encodable { var commands: [BotCommand] }
@@ -176,9 +196,14 @@ public struct TelegramAPI: Sendable {
 
     /// Posts `body` as JSON; returns the body of an `ok: true` response.
     func raw<B: Encodable>(_ method: String, body: B, timeout: Double) async throws -> Data {
+        try await raw(method, data: try JSONEncoder().encode(body), contentType: "application/json", timeout: timeout)
+    }
+
+    /// Posts `data` as `contentType`; returns the body of an `ok: true` response.
+    func raw(_ method: String, data: Data, contentType: String, timeout: Double) async throws -> Data {
         let request = HTTPRequest(method: "POST", url: "\(base)/bot\(token)/\(method)",
-                                  headers: [("Content-Type", "application/json")],
-                                  body: try JSONEncoder().encode(body), timeout: timeout, connectTimeout: connectTimeout)
+                                  headers: [("Content-Type", contentType)],
+                                  body: data, timeout: timeout, connectTimeout: connectTimeout)
         let response: HTTPResponse
         do {
             response = try await http.send(request)

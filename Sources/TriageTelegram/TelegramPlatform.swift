@@ -314,6 +314,10 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
             throw DeliveryError(.drop, "the bot was blocked or removed from chat \(chat); not sending")
         }
         let replyTo = message.replyTo.flatMap { $0.split(separator: ":").last }.flatMap { Int64($0) }
+        if let files = reply.attachments, !files.isEmpty {
+            try await sendDocuments(files, caption: reply.caption(), key: message.key, chat: chat, replyTo: replyTo, attempts: message.attempts)
+            return
+        }
         try await sendParts(renderer.parts(reply), key: message.key, chat: chat, replyTo: replyTo,
                             attempts: message.attempts, plain: false, reply: reply)
     }
@@ -332,6 +336,25 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
                                          replyTo: index == 0 ? replyTo : nil, attempts: attempts, plain: plain, reply: reply, key: key,
                                          last: index == parts.count - 1)
             if !done { return }   // fell back to plain text: the whole reply went that way
+            lock.withLock { partsSent[progressKey] = index + 1 }
+        }
+        lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }
+    }
+
+    /// Sends a reply's files as documents, the first with the caption (instead of the reply's
+    /// text, which names paths on the bot's server). Files already delivered are not sent again.
+    func sendDocuments(_ files: [ReplyAttachment], caption: String, key: String, chat: Int64, replyTo: Int64?, attempts: Int) async throws {
+        let progressKey = key + "#documents"
+        let first = lock.withLock { partsSent[progressKey] ?? 0 }
+        for index in first..<files.count {
+            let file = files[index]
+            do {
+                _ = try await api.sendDocument(chatID: chat, fileName: file.fileName, mimeType: file.mimeType, data: Data(file.content.utf8),
+                                               caption: index == 0 ? caption.htmlEscaped : nil, replyTo: index == 0 ? replyTo : nil)
+            } catch let e as TelegramAPIError {
+                if e.code == .api, e.status == 400, let to = e.migrateToChatID { await noteMigration(from: chat, to: to) }
+                throw deliveryError(e, chat: chat, attempts: attempts)
+            }
             lock.withLock { partsSent[progressKey] = index + 1 }
         }
         lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }

@@ -3,6 +3,7 @@ person's matching reaction (m.annotation) is the tap, authorized by their role a
 by event id; the result is an m.replace edit of the preview plus a reply."""
 import subprocess
 import time
+import urllib.request
 import uuid
 
 from test_matrix import BOT, Bot, Person, api, env, q, pytestmark  # noqa: F401 (skip without Synapse)
@@ -101,5 +102,37 @@ def test_a_cancel_reaction_cancels_and_the_edit_says_who(tmp_path):
         alice.settle(3)
         assert analyzed() == before
         assert len(alice.replies_to(pid)) == 1
+    finally:
+        b.stop()
+
+
+def test_postmortem_file_is_downloadable_from_the_media_repository(tmp_path):
+    ops = env("MATRIX_ROOM_OPS")
+    b = Bot(tmp_path, [ops])
+    try:
+        b.start(wait_for="matrix first sync")
+        alice = Person("ALICE")
+        for text in ["!incident open sev3 Disk <filling> & slow", "!note cleaned WAL", "!resolve space freed"]:
+            alice.wait_reply(alice.send(ops, text))
+        asked = alice.send(ops, "!postmortem")
+        caption = alice.wait_reply(asked)["content"]
+        assert caption["msgtype"] == "m.notice" and caption["body"].startswith("Postmortem of incident #"), caption
+        assert str(tmp_path) not in caption["body"]
+        def files_seen():
+            alice.poll(500)
+            found = [e["content"] for _, e in alice.events if e["content"].get("msgtype") == "m.file"]
+            return found if len(found) >= 2 else None
+        files = wait("the m.file events", files_seen)
+        md = [f for f in files if f["body"].endswith(".md")][-1]   # the newest (the room is shared with earlier tests)
+        assert md["url"].startswith("mxc://") and md["info"]["mimetype"] == "text/markdown"
+        server, media = md["url"][len("mxc://"):].split("/", 1)
+        req = urllib.request.Request(f"{env('MATRIX_HS')}/_matrix/client/v1/media/download/{q(server)}/{q(media)}",
+                                     headers={"Authorization": "Bearer " + alice.token})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            body = r.read().decode()
+        on_disk = (tmp_path / "postmortems" / md["body"]).read_text()
+        assert body == on_disk and "Disk &lt;filling&gt; &amp; slow" in body and "cleaned WAL" in body
+        assert md["info"]["size"] == len(on_disk.encode())
+        assert any(f["body"].endswith(".svg") and f["info"]["mimetype"] == "image/svg+xml" for f in files)
     finally:
         b.stop()

@@ -369,3 +369,27 @@ def test_page_notices_carry_ack_and_escalate_now_buttons(tmp_path, s):
         assert len([m for m in s.sent(GROUP) if m["text"].startswith("Acknowledged")]) == 1
     finally:
         bot.stop()
+
+
+def test_postmortem_is_uploaded_as_documents_with_a_caption(tmp_path, s):
+    bot = Bot(tmp_path, s.url, users=USERS, extra=FAST + "postmortems: %s\n" % (tmp_path / "pm")).start()
+    try:
+        for text in ["/incident open sev2 Replica lag <high> & growing", "/note failing over", "/resolve replica caught up"]:
+            m = s.message(GROUP, OPERATOR, text)
+            reply(s, GROUP, m["message_id"])
+        asked = s.message(GROUP, OPERATOR, "/postmortem")
+        docs = wait_for("the uploaded files", lambda: (lambda d: d if len(d) >= 2 else None)(s.call("documents")["documents"]))
+        md, svg = docs[0], docs[1]
+        assert md["file_name"].endswith(".md") and md["mime_type"] == "text/markdown", md
+        assert "Replica lag &lt;high&gt; &amp; growing" in md["content"] and "failing over" in md["content"]
+        on_disk = {p.name: p.read_text() for p in (tmp_path / "pm").iterdir()}
+        assert on_disk[md["file_name"]] == md["content"] and on_disk[svg["file_name"]] == svg["content"]   # byte for byte
+        assert svg["file_name"].endswith(".svg") and svg["mime_type"] == "image/svg+xml" and svg["content"].lstrip().startswith("<")
+        assert md["file_size"] == len(md["content"].encode())
+        assert md["caption"].startswith("Postmortem of incident #1") and "duration" in md["caption"], md["caption"]
+        assert str(tmp_path) not in md["caption"]                  # a summary, not a path on the bot's server
+        assert svg["caption"] is None
+        assert s.state()["calls"].get("sendDocument") == 2
+        assert not [m for m in s.sent(GROUP) if m.get("reply_to") == asked["message_id"]]   # no text reply naming paths
+    finally:
+        bot.stop()

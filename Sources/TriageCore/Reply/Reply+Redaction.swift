@@ -3,7 +3,8 @@ extension Reply {
     /// calls this before formatting, so no platform can post a secret.
     public func redacted() -> Reply {
         let r = Redaction.redact
-        return Reply(title: title.map(r), blocks: blocks.map { $0.redacted() }, mark: mark, summary: summary.map(r), buttons: buttons)
+        return Reply(title: title.map(r), blocks: blocks.map { $0.redacted() }, mark: mark, summary: summary.map(r), buttons: buttons,
+                     attachments: attachments?.map { ReplyAttachment(fileName: $0.fileName, mimeType: $0.mimeType, content: r($0.content)) })
     }
 }
 

@@ -10,14 +10,17 @@ public struct Reply: Codable, Sendable, Equatable {
     /// Buttons under the reply, in rows (Telegram inline keyboards, Matrix reactions); nil
     /// for none. Platforms without buttons ignore them: every button has a typed equivalent.
     public var buttons: [[ReplyButton]]?
+    /// Files that go with the reply (uploaded where the platform takes files); nil for none.
+    public var attachments: [ReplyAttachment]?
 
     public init(title: String? = nil, blocks: [ReplyBlock] = [], mark: Mark = .none, summary: String? = nil,
-                buttons: [[ReplyButton]]? = nil) {
+                buttons: [[ReplyButton]]? = nil, attachments: [ReplyAttachment]? = nil) {
         self.title = title
         self.blocks = blocks
         self.mark = mark
         self.summary = summary
         self.buttons = buttons
+        self.attachments = attachments
     }
 
     /// A reply of a single line of text.
