@@ -136,3 +136,38 @@ def test_postmortem_file_is_downloadable_from_the_media_repository(tmp_path):
         assert any(f["body"].endswith(".svg") and f["info"]["mimetype"] == "image/svg+xml" for f in files)
     finally:
         b.stop()
+
+
+PAGING = """paging:
+  people:
+    alice: "@alice:localhost"
+  policies:
+    database:
+      levels:
+        - targets: [{person: alice}]
+          wait: 10m
+"""
+
+
+def test_an_eyes_reaction_acknowledges_a_page(tmp_path):
+    ops = env("MATRIX_ROOM_OPS")
+    b = Bot(tmp_path, [ops])
+    b.config.write_text(b.config.read_text() + PAGING)
+    try:
+        b.start(wait_for="matrix first sync")
+        alice, bob = Person("ALICE"), Person("BOB")
+        started = alice.wait_reply(alice.send(ops, "!page database disk filling"))
+        pid = started["event_id"]
+        assert "Page #1 started" in started["content"]["body"] and "👀 Ack" in started["content"]["body"]
+        wait("the seeded 👀", lambda: [e for e in relations(alice, ops, pid, "m.annotation")
+                                      if e["sender"] == BOT and e["content"]["m.relates_to"]["key"] == "👀"])
+        react(bob, ops, pid, "👀")                                     # a viewer: nothing happens
+        alice.settle(3)
+        assert alice.replies_to(pid) == [] and latest_edit(alice, ops, pid) is None
+        react(alice, ops, pid, "👀")
+        acked = alice.wait_reply(pid)
+        assert acked["content"]["body"].startswith("Acknowledged") or "Acknowledged" in acked["content"]["body"], acked
+        shown = wait("the edit", lambda: (lambda c: c if c and "Ack: @alice:localhost" in c["body"] else None)(latest_edit(alice, ops, pid)))
+        assert "acknowledged by @alice:localhost" in shown["body"], shown
+    finally:
+        b.stop()
