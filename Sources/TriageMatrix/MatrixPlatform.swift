@@ -316,88 +316,104 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
 
     // MARK: Sending
 
-    public func send(_ message: OutgoingMessage) async throws {
-        let reply = message.reply
+    /// A reply with files becomes a caption notice and one `m.file` event per file; otherwise
+    /// its parts.
+    public func messageCount(for reply: Reply) -> Int {
+        if let files = reply.attachments, !files.isEmpty { return 1 + files.count }
+        return max(1, splitter.split(reply).count)
+    }
+
+    /// Sends part `part` of the reply as one `m.notice` event, with the txnId of the outbox key
+    /// and the part number: resending the same part (after a timeout or a restart) is the same
+    /// transaction for the homeserver, so it is posted once. The last part offers the reply's
+    /// buttons as reactions, which the bot seeds on it.
+    /// - Returns: the event id(s) of the part.
+    public func send(_ message: OutgoingMessage, part: Int) async throws -> [String] {
         guard client.isReady else { throw DeliveryError(.retry(after: 1), "matrix: not logged in yet") }
-        var parts = splitter.split(reply)
-        let buttons = (reply.buttons ?? []).map { $0.filter { $0.emoji != nil } }.filter { !$0.isEmpty }
-        if !buttons.isEmpty, !parts.isEmpty {
+        if let files = message.reply.attachments, !files.isEmpty {
+            return try await sendFile(part, of: files, message: message)
+        }
+        var parts = splitter.split(message.reply)
+        guard parts.indices.contains(part) else { return [] }
+        let buttons = (message.reply.buttons ?? []).map { $0.filter { $0.emoji != nil } }.filter { !$0.isEmpty }
+        let last = part == parts.count - 1
+        if last, !buttons.isEmpty {
             let offer = buttons.joined().compactMap { b in b.emoji.map { "\($0) \(b.label)" } }.joined(separator: ", ")
-            parts[parts.count - 1].blocks.append(.text("Or react: \(offer)."))
+            parts[part].blocks.append(.text("Or react: \(offer)."))
         }
-        if let files = reply.attachments, !files.isEmpty {
-            try await sendFiles(files, caption: reply.caption(), message: message)
-            return
+        let ids = try await send(parts[part], index: part, message: message, txnKey: message.key, splitter: splitter)
+        if last, !buttons.isEmpty, let event = ids.last {
+            await seed(buttons, on: event, room: message.room, txnKey: message.key)
         }
-        let last = try await send(parts, message: message, txnKey: message.key, splitter: splitter)
-        if !buttons.isEmpty, let last {
-            await seed(buttons, on: last, room: message.room, txnKey: message.key)
-        }
+        return ids
     }
 
-    /// A reply's files: the caption as a notice (a reply, so notifications fire), then each file
-    /// uploaded to the media repository and posted as an `m.file` event. Every event has a
-    /// txnId from the reply's key, so a retry posts each once (an upload may repeat; it is
-    /// only referenced once).
-    func sendFiles(_ files: [ReplyAttachment], caption: String, message: OutgoingMessage) async throws {
+    /// Part `part` of a reply with files: 0 is the caption as a notice (a reply, so
+    /// notifications fire), then each file uploaded to the media repository and posted as an
+    /// `m.file` event. Every event has a txnId from the reply's key, so a retry posts each once
+    /// (an upload may repeat; it is referenced once).
+    func sendFile(_ part: Int, of files: [ReplyAttachment], message: OutgoingMessage) async throws -> [String] {
         do {
-            var notice: [String: Any] = ["msgtype": "m.notice", "body": caption]
-            if let replyTo = message.replyTo { notice["m.relates_to"] = ["m.in_reply_to": ["event_id": replyTo]] }
-            try await sendPaced(room: message.room, txnID: MatrixTransactionID.make(key: message.key, part: 0), content: notice)
-            for (i, file) in files.enumerated() {
-                let data = Data(file.content.utf8)
-                let uri = try await client.upload(data, fileName: file.fileName, contentType: file.mimeType)
-                let content: [String: Any] = ["msgtype": "m.file", "body": file.fileName, "filename": file.fileName, "url": uri,
-                                              "info": ["mimetype": file.mimeType, "size": data.count]]
-                try await sendPaced(room: message.room, txnID: MatrixTransactionID.make(key: message.key + "#file", part: i), content: content)
+            if part == 0 {
+                var notice: [String: Any] = ["msgtype": "m.notice", "body": message.reply.caption()]
+                if let replyTo = message.replyTo { notice["m.relates_to"] = ["m.in_reply_to": ["event_id": replyTo]] }
+                return [try await client.send(roomID: message.room, txnID: MatrixTransactionID.make(key: message.key, part: 0), content: notice)]
             }
-        } catch let error as MatrixError {
-            if error.isRateLimited { throw DeliveryError(.retry(after: max(0.5, error.retryAfter ?? 1)), error.description) }
-            if error.isServerError || error.isUnknownToken {
-                throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)
-            }
-            throw DeliveryError(.drop, error.description)
-        } catch let error as HTTPError {
-            throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)
+            guard files.indices.contains(part - 1) else { return [] }
+            let file = files[part - 1]
+            let data = Data(file.content.utf8)
+            let uri = try await client.upload(data, fileName: file.fileName, contentType: file.mimeType)
+            let content: [String: Any] = ["msgtype": "m.file", "body": file.fileName, "filename": file.fileName, "url": uri,
+                                          "info": ["mimetype": file.mimeType, "size": data.count]]
+            return [try await client.send(roomID: message.room, txnID: MatrixTransactionID.make(key: message.key + "#file", part: part - 1),
+                                          content: content)]
+        } catch {
+            throw deliveryError(error, attempts: message.attempts)
         }
     }
 
-    /// Sends `parts` in order. A part the homeserver refuses as too large (413 `M_TOO_LARGE`:
-    /// its event limit is lower than ours, or the envelope grew) is cut again at half the size
-    /// and sent in pieces with transaction ids of their own; a reply is never dropped for size.
-    /// - Returns: the event id of the last event sent.
-    @discardableResult
-    func send(_ parts: [Reply], message: OutgoingMessage, txnKey: String, splitter: MatrixReplySplitter) async throws -> String? {
-        var last: String?
-        for (i, part) in parts.enumerated() {
-            let content = splitter.content(part, replyTo: message.replyTo)
-            let txn = MatrixTransactionID.make(key: txnKey, part: i)
-            do {
-                last = try await client.send(roomID: message.room, txnID: txn, content: content)
-            } catch let error as MatrixError {
-                if error.isTooLarge, splitter.limit > 2_000 {
-                    let smaller = MatrixReplySplitter(limit: splitter.limit / 2)
-                    let pieces = smaller.split(part)
-                    logger.warning("matrix refused a reply part as too large; sending it in smaller pieces",
-                                   metadata: ["chat.room": "\(message.room)", "matrix.bytes": "\(splitter.size(part))",
-                                              "matrix.pieces": "\(pieces.count)"])
-                    last = try await send(pieces, message: message, txnKey: txnKey + "#\(i)", splitter: smaller)
-                    continue
-                }
-                if error.isRateLimited {
-                    throw DeliveryError(.retry(after: max(0.5, error.retryAfter ?? 1)), error.description)
-                }
-                if error.isServerError || error.isUnknownToken {
-                    throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)
-                }
-                throw DeliveryError(.drop, error.description)
-            } catch let error as HTTPError {
-                throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)
-            } catch let fatal as FatalPlatformError {
-                throw DeliveryError(.retry(after: 30), fatal.description)
+    /// Sends one part. A part the homeserver refuses as too large (413 `M_TOO_LARGE`: its event
+    /// limit is lower than ours, or the envelope grew) is cut again at half the size and sent in
+    /// pieces with transaction ids of their own; a reply is never dropped for size.
+    func send(_ part: Reply, index: Int, message: OutgoingMessage, txnKey: String,
+              splitter: MatrixReplySplitter) async throws -> [String] {
+        let content = splitter.content(part, replyTo: message.replyTo)
+        let txn = MatrixTransactionID.make(key: txnKey, part: index)
+        do {
+            return [try await client.send(roomID: message.room, txnID: txn, content: content)]
+        } catch let error as MatrixError where error.isTooLarge && splitter.limit > 2_000 {
+            let smaller = MatrixReplySplitter(limit: splitter.limit / 2)
+            let pieces = smaller.split(part)
+            logger.warning("matrix refused a reply part as too large; sending it in smaller pieces",
+                           metadata: ["chat.room": "\(message.room)", "matrix.bytes": "\(splitter.size(part))",
+                                      "matrix.pieces": "\(pieces.count)"])
+            var ids: [String] = []
+            for (i, piece) in pieces.enumerated() {
+                ids += try await send(piece, index: i, message: message, txnKey: txnKey + "#\(index)", splitter: smaller)
             }
+            return ids
+        } catch {
+            throw deliveryError(error, attempts: message.attempts)
         }
-        return last
+    }
+
+    /// What the outbox should do after a failed send: wait out 429s, retry server errors and
+    /// network failures with backoff, drop what the homeserver refuses.
+    func deliveryError(_ error: Error, attempts: Int) -> Error {
+        switch error {
+        case let error as MatrixError:
+            if error.isRateLimited { return DeliveryError(.retry(after: max(0.5, error.retryAfter ?? 1)), error.description) }
+            if error.isServerError || error.isUnknownToken {
+                return DeliveryError(.retry(after: Self.jitter(attempts: attempts)), error.description)
+            }
+            return DeliveryError(.drop, error.description)
+        case let error as HTTPError:
+            return DeliveryError(.retry(after: Self.jitter(attempts: attempts)), error.description)
+        case let fatal as FatalPlatformError:
+            return DeliveryError(.retry(after: 30), fatal.description)
+        default:
+            return error
+        }
     }
 
     /// Backoff with jitter for the `attempts`-th retry of a send.

@@ -8,11 +8,20 @@ extension StoreTransaction {
     public func insert(_ page: PageRecord) throws -> PageRecord {
         var copy = page
         try copy.insert(db)
+        wakeEscalation()
         return copy
     }
 
     public func update(_ page: PageRecord) throws {
         try page.update(db)
+        wakeEscalation()
+    }
+
+    /// After this transaction commits, the escalation timer looks again at what is due (a
+    /// page started or stopped by a command, a delivery queued).
+    func wakeEscalation() {
+        guard let signals else { return }
+        db.afterNextTransaction { _ in signals.pagingChanged() }
     }
 
     public func page(id: Int64) throws -> PageRecord? {
@@ -22,7 +31,7 @@ extension StoreTransaction {
     /// The automatic page of an incident that is not resolved yet, if there is one (a
     /// reopened incident is paged again).
     public func autoPage(incident: Int64) throws -> PageRecord? {
-        try PageRecord.filter(Column("incidentID") == incident && Column("auto") == true && Column("resolvedAt") == nil).fetchOne(db)
+        try PageRecord.filter(PageRecord.Columns.incidentID == incident && PageRecord.Columns.auto == true && PageRecord.Columns.resolvedAt == nil).fetchOne(db)
     }
 
     /// Pages still escalating or waiting for an acknowledgement (pending, waiting, exhausted)
@@ -40,19 +49,19 @@ extension StoreTransaction {
 
     /// Pages of a room in the given phases, newest first.
     public func pages(platform: String, room: String, phases: [String]) throws -> [PageRecord] {
-        try PageRecord.filter(Column("platform") == platform && Column("room") == room && phases.contains(Column("phase")))
-            .order(Column("id").desc).fetchAll(db)
+        try PageRecord.filter(PageRecord.Columns.platform == platform && PageRecord.Columns.room == room && phases.contains(PageRecord.Columns.phase))
+            .order(PageRecord.Columns.id.desc).fetchAll(db)
     }
 
     /// Pages of an incident that are not resolved.
     public func unresolvedPages(incident: Int64) throws -> [PageRecord] {
-        try PageRecord.filter(Column("incidentID") == incident && Column("phase") != "resolved").order(Column("id")).fetchAll(db)
+        try PageRecord.filter(PageRecord.Columns.incidentID == incident && PageRecord.Columns.phase != "resolved").order(PageRecord.Columns.id).fetchAll(db)
     }
 
     /// Pages whose wait has ended at `date`.
     public func duePages(at date: Date, limit: Int = 100) throws -> [PageRecord] {
-        try PageRecord.filter(Column("phase") == "waiting" && Column("nextAt") <= date)
-            .order(Column("nextAt")).limit(limit).fetchAll(db)
+        try PageRecord.filter(PageRecord.Columns.phase == "waiting" && PageRecord.Columns.nextAt <= date)
+            .order(PageRecord.Columns.nextAt).limit(limit).fetchAll(db)
     }
 
     /// The earliest time a waiting page is due, if any.
@@ -80,7 +89,9 @@ extension StoreTransaction {
     public func enqueue(_ delivery: PageDelivery) throws -> Bool {
         var copy = delivery
         try copy.insert(db, onConflict: .ignore)
-        return db.changesCount == 1
+        guard db.changesCount == 1 else { return false }
+        wakeEscalation()
+        return true
     }
 
     public func update(_ delivery: PageDelivery) throws {
@@ -92,7 +103,7 @@ extension StoreTransaction {
     }
 
     public func deliveries(page: Int64) throws -> [PageDelivery] {
-        try PageDelivery.filter(Column("pageID") == page).order(Column("id")).fetchAll(db)
+        try PageDelivery.filter(PageDelivery.Columns.pageID == page).order(PageDelivery.Columns.id).fetchAll(db)
     }
 
     /// Pending deliveries due at `date`, oldest first; a delivery waits while an earlier one
@@ -125,11 +136,12 @@ extension StoreTransaction {
     public func insert(_ override: OnCallOverrideRecord) throws -> OnCallOverrideRecord {
         var copy = override
         try copy.insert(db)
+        wakeEscalation()
         return copy
     }
 
     /// Overrides that have not ended at `date`, in creation order.
     public func onCallOverrides(endingAfter date: Date) throws -> [OnCallOverrideRecord] {
-        try OnCallOverrideRecord.filter(Column("endsAt") > date).order(Column("id")).fetchAll(db)
+        try OnCallOverrideRecord.filter(OnCallOverrideRecord.Columns.endsAt > date).order(OnCallOverrideRecord.Columns.id).fetchAll(db)
     }
 }

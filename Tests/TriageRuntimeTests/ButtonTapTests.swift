@@ -20,7 +20,7 @@ import TriageStore
     struct Sink: ChatSink {
         let log: Log
         var name: String { "matrix" }
-        func send(_ message: OutgoingMessage) async throws {}
+        func send(_ message: OutgoingMessage, part: Int) async throws -> [String] { [] }
         func answer(_ tap: ButtonTap, with answer: TapAnswer) async throws {
             log.add("answer\(answer.alert ? "!" : ""): \(answer.text)")
         }
