@@ -15,9 +15,10 @@ AM=${ALERTMANAGER_BIN:-/usr/bin/prometheus-alertmanager}
 PROM=${PROMETHEUS_BIN:-/usr/bin/prometheus}
 EXPORTER=${POSTGRES_EXPORTER_BIN:-/usr/bin/prometheus-postgres-exporter}
 
-wait_http() { # URL NAME LOG
-  for _ in $(seq 1 150); do
+wait_http() { # URL NAME LOG PIDFILE (30 s: the test machine may be busy building)
+  for _ in $(seq 1 300); do
     if curl -fs -o /dev/null "$1"; then return 0; fi
+    kill -0 "$(cat "$4")" 2>/dev/null || break   # it exited (port taken, bad config)
     sleep 0.1
   done
   echo "$2 did not become ready at $1; log:" >&2; tail -20 "$3" >&2 || true; exit 1
@@ -30,7 +31,7 @@ start_am() {
         --web.listen-address="127.0.0.1:$port" --cluster.listen-address= \
         --log.level=warn >>"$dir/am.log" 2>&1 &
   echo $! >"$dir/am.pid"
-  wait_http "http://127.0.0.1:$port/-/ready" Alertmanager "$dir/am.log"
+  wait_http "http://127.0.0.1:$port/-/ready" Alertmanager "$dir/am.log" "$dir/am.pid"
 }
 
 stop_pid() { # FILE
@@ -77,7 +78,7 @@ exporter)
   DATA_SOURCE_NAME="${url}?sslmode=disable" "$EXPORTER" --web.listen-address="127.0.0.1:$port" \
     --extend.query-path="$queries" --log.level=warn >>"$dir/exporter.log" 2>&1 &
   echo $! >"$dir/exporter.pid"
-  wait_http "http://127.0.0.1:$port/metrics" postgres-exporter "$dir/exporter.log"
+  wait_http "http://127.0.0.1:$port/metrics" postgres-exporter "$dir/exporter.log" "$dir/exporter.pid"
   echo "http://127.0.0.1:$port"
   ;;
 prometheus)
@@ -99,7 +100,7 @@ YAML
   "$PROM" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/prom-data" \
     --web.listen-address="127.0.0.1:$port" --log.level=warn >>"$dir/prometheus.log" 2>&1 &
   echo $! >"$dir/prometheus.pid"
-  wait_http "http://127.0.0.1:$port/-/ready" Prometheus "$dir/prometheus.log"
+  wait_http "http://127.0.0.1:$port/-/ready" Prometheus "$dir/prometheus.log" "$dir/prometheus.pid"
   echo "http://127.0.0.1:$port"
   ;;
 down)

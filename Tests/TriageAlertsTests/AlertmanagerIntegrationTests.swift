@@ -359,7 +359,7 @@ struct AlertmanagerIntegrationTests {
             await h.service.pollOnce()
             #expect(try await h.takeMessages().isEmpty)
             let status = await h.send("/alerts")
-            #expect(status.contains("127.0.0.1:\(AlertsTestEnvironment.alertmanagerPort + 1) unreachable"))
+            #expect(status.contains("127.0.0.1:\(peer.port) unreachable"), "\(status)")
             #expect(status.contains("HighDeadTuples"))
         }
     }

@@ -100,11 +100,20 @@ struct AlertmanagerServer: Sendable {
     var url: String { "http://127.0.0.1:\(port)" }
     static var script: String { AlertsTestEnvironment.root.appendingPathComponent("scripts/alertmanager.sh").path }
 
+    /// Starts one on `port`; when something else holds it (loopback ports in the ephemeral
+    /// range are sometimes taken by outgoing connections), on `port + 2`, `port + 4`, …
     static func start(port: Int) async throws -> AlertmanagerServer {
-        let dir = AlertsTestEnvironment.scratch("am")
-        let r = try await AlertsTestEnvironment.run("/bin/bash", [script, "up", dir.path, "\(port)"])
-        guard r.status == 0 else { throw TriageError(.config, "alertmanager did not start: \(r.out)") }
-        return AlertmanagerServer(dir: dir, port: port)
+        var last = ""
+        for attempt in 0..<5 {
+            let dir = AlertsTestEnvironment.scratch("am")
+            let p = port + 2 * attempt
+            let r = try await AlertsTestEnvironment.run("/bin/bash", [script, "up", dir.path, "\(p)"])
+            if r.status == 0 { return AlertmanagerServer(dir: dir, port: p) }
+            _ = try? await AlertsTestEnvironment.run("/bin/bash", [script, "down", dir.path])
+            last = r.out
+            guard r.out.contains("address already in use") else { break }
+        }
+        throw TriageError(.config, "alertmanager did not start: \(last)")
     }
 
     func stop() async throws { try await AlertsTestEnvironment.run("/bin/bash", [Self.script, "stop", dir.path]) }
