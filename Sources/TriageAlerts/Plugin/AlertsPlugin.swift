@@ -44,8 +44,10 @@ public struct AlertsPlugin: FeaturePlugin {
                 let words = c.split(separator: " ").prefix { !$0.hasPrefix("--") }.map(String.init)
                 let name = (1...max(1, words.count)).reversed().map { words.prefix($0).joined(separator: " ") }.first { known.contains($0) }
                 if name == nil {
-                    let at = node["diagnostics"]?[alertname] ?? node
-                    throw at.error("alerts.diagnostics.\(alertname): '/\(c)' is not a diagnostic runbook command")
+                    guard let at = node["diagnostics"]?[alertname] else {
+                        throw node.error("shipped diagnostics of \(alertname): '/\(c)' is not a diagnostic runbook command here")
+                    }
+                    throw at.error("'/\(c)' is not a diagnostic runbook command")
                 }
             }
         }
