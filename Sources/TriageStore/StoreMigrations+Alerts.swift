@@ -4,7 +4,7 @@ extension StoreMigrations {
     /// Migrations for followed Alertmanager alerts (issue 15) and silences made from chat. Append new
     /// ones; never edit a shipped one.
     static func registerAlertMigrations(_ m: inout DatabaseMigrator) {
-        m.registerMigration("v10-alerts") { db in
+        m.registerMigration("v11-alerts") { db in
             // One row per Alertmanager fingerprint Triage knows: what it announced where, so a
             // restart neither announces it again nor forgets to say it resolved.
             try db.create(table: "alertState") { t in
