@@ -1,8 +1,9 @@
 """End to end: `triage run` with a Telegram section (the Bot API stand-in) and an `alerts`
 section, against a real Alertmanager. The group chat gets the announcement; /silence from
 Telegram reaches Alertmanager with the Telegram user as creator (typed with matchers, and as a
-reply to the alert's message); /alerts shows it silenced; the resolved notice goes to the same
-chat and names the alert; a restart of the bot does not announce again."""
+reply to the alert's message); /alerts shows it silenced; the resolved notice is a reply to the
+announcement (the outbox recorded which Telegram message it became); a restart of the bot does
+not announce again."""
 import json
 import os
 import signal
@@ -86,13 +87,14 @@ def test_run_announces_in_telegram_silences_from_telegram_and_restarts_quietly(t
         assert {m["name"]: m["value"] for m in by_reply[0]["matchers"]} == {
             "alertname": "TooManyConnections", "severity": "warning", "instance": "db-main:9187"}
 
-        # Resolved: a notice in the same chat naming the alert and its ref.
+        # Resolved: the notice is a reply to the announcement, and names the alert and its ref.
         am_call(alertmanager, "/api/v2/alerts", [{
             "labels": {"alertname": "TooManyConnections", "severity": "warning", "instance": "db-main:9187"},
             "annotations": {"summary": "More than 80 connections"}, "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}])
         resolved = standin.wait_sent(5, chat=GROUP, timeout=20)[4]
         assert "Resolved after" in resolved["text"], resolved
         assert "TooManyConnections" in resolved["text"], resolved
+        assert resolved["reply_to"] == announcement["message_id"], resolved
         ref = [w for w in announcement["text"].split() if w.startswith("#")]
         assert ref and ref[0] in resolved["text"], (ref, resolved)
         count = len(standin.sent(GROUP))

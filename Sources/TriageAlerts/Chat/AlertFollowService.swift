@@ -337,9 +337,12 @@ public actor AlertFollowService: Service {
                 }
                 let reply = AlertMessages.resolved(alert, at: now, incident: incidentID, incidentResolved: incidentResolved)
                 for r in targets {
-                    // A new message in the room (it names the alert's ref): the outbox does not
-                    // yet record which platform message an announcement became.
-                    _ = try tx.enqueue(OutboxMessage(platform: r.platform, room: r.room, replyTo: nil,
+                    // A reply to the announcement in that room when the outbox recorded which
+                    // platform message it became (not yet sent, or the console: a new message).
+                    let announced = try alert.messageKey.flatMap { key in
+                        try Self.announcementID(tx, key: key, platform: r.platform, room: r.room)
+                    }
+                    _ = try tx.enqueue(OutboxMessage(platform: r.platform, room: r.room, replyTo: announced,
                                                      key: "\(alert.messageKey ?? "alert:\(alert.fingerprint)"):resolved:\(r.platform):\(r.room)",
                                                      reply: reply, createdAt: now))
                 }
@@ -351,6 +354,15 @@ public actor AlertFollowService: Service {
             logger.error("cannot record the alert's resolution", metadata: ["alert.fingerprint": "\(alert.fingerprint)", "error": "\(error)"])
             return false
         }
+    }
+
+    /// The platform message id the announcement under `key` became in `room` (its first part):
+    /// an announcement's outbox key is `key:platform:room`, a digest's is `key` itself.
+    static func announcementID(_ tx: StoreTransaction, key: String, platform: String, room: String) throws -> String? {
+        let suffix = ":\(platform):\(room)"
+        if let id = try tx.sentMessageIDs(platform: platform, key: key + suffix).first { return id }
+        guard key.hasSuffix(suffix) else { return nil }
+        return try tx.sentMessageIDs(platform: platform, key: key).first
     }
 
     /// Who alerts act as in incidents and timelines.
