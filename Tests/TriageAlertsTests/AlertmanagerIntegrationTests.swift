@@ -124,6 +124,41 @@ struct AlertmanagerIntegrationTests {
         }
     }
 
+    @Test func aCriticalAlertPagesThroughThePagingPolicy() async throws {
+        try await withServers { am, db, dir in
+            // The real paging plug-in: sev2 pages the `db` policy automatically.
+            let paging = """
+            paging:
+              people:
+                dave: "@dave"
+              policies:
+                db:
+                  levels:
+                    - targets: [{person: dave}]
+                      wait: 5m
+              notify: [chat]
+              auto_page: {sev2: db}
+            """
+            let h = try await AlertsHarness(configText: AlertsHarness.config(database: db.url, dbName: db.name, alertmanagers: [am.url],
+                                                                             directory: dir, extra: paging),
+                                            directory: dir)
+            defer { Task { await h.shutdown() } }
+            var alert = deadTuplesAlert(db: db.name)
+            alert.labels["severity"] = "critical"
+            try await post([alert], to: am.url, http: http)
+            await h.service.pollOnce()
+            let incident = try #require(try await h.app.store.read { tx in try tx.activeIncident(platform: "console", room: "console") })
+            #expect(incident.severity == .sev2)
+            let pages = try await h.app.store.read { tx in try tx.unresolvedPages(incident: incident.id ?? -1) }
+            #expect(pages.count == 1, "\(pages)")
+            #expect(pages.first?.auto == true)
+            #expect(pages.first?.policyName == "db")
+            // Polling again neither opens nor pages twice.
+            await h.service.pollOnce()
+            #expect(try await h.app.store.read { tx in try tx.unresolvedPages(incident: incident.id ?? -1) }.count == 1)
+        }
+    }
+
     @Test func aRouteThatResolvesItsIncidentTellsTheObservers() async throws {
         try await withServers { am, db, dir in
             let text = AlertsHarness.config(database: db.url, dbName: db.name, alertmanagers: [am.url], directory: dir)
