@@ -91,3 +91,15 @@ public struct AlertSilenceRecord: Codable, Sendable, Equatable, FetchableRecord,
         self.incidentID = incidentID
     }
 }
+
+extension AlertStateRecord {
+    public enum Columns: String, ColumnExpression {
+        case incidentID, status
+    }
+}
+
+extension AlertSilenceRecord {
+    public enum Columns: String, ColumnExpression {
+        case expiredAt, expiredBy
+    }
+}
