@@ -17,12 +17,16 @@ public struct InboundMessage: Sendable, Codable {
     /// What the sender may do, from config.
     public var role: Role
     public var receivedAt: Date
+    /// The text of the message this one replies to, when the platform says (Telegram does):
+    /// `/silence` typed as a reply to an alert's message silences that alert.
+    public var replyToText: String?
     /// Set when this input is a tap on one of the bot's buttons (a Telegram inline keyboard
     /// button, a Matrix reaction) instead of a typed message; `text` is then empty.
     public var tap: ButtonTap?
 
     public init(platform: String, room: String, sender: String, senderName: String? = nil, text: String,
-                messageID: String, role: Role, receivedAt: Date = Date(), tap: ButtonTap? = nil) {
+                messageID: String, role: Role, receivedAt: Date = Date(), replyToText: String? = nil, tap: ButtonTap? = nil) {
+        self.replyToText = replyToText
         self.platform = platform
         self.room = room
         self.sender = sender
