@@ -12,8 +12,10 @@ import TriageCore
         #expect(keyboard.inline_keyboard == [[InlineKeyboard.Button(text: "Confirm", callback_data: "c:abcdefgh")]])
         #expect(InlineKeyboard(nil) == nil)
         #expect(InlineKeyboard([[ReplyButton("x", data: long)]]) == nil)
-        let json = String(decoding: try JSONEncoder().encode(keyboard), as: UTF8.self)
-        #expect(json == #"{"inline_keyboard":[[{"text":"Confirm","callback_data":"c:abcdefgh"}]]}"#)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(keyboard), as: UTF8.self)
+        #expect(json == #"{"inline_keyboard":[[{"callback_data":"c:abcdefgh","text":"Confirm"}]]}"#)
     }
 
     @Test func aCallbackQueryDecodesWithAnInaccessibleMessage() throws {
