@@ -97,7 +97,10 @@ public struct PostmortemBuilder {
     var lastAt: Date
     var followUps = 0
     var outputs = 0
-    var kindCounts: [String: Int] = [:]
+    /// Per kind seen: its lane in the picture and its count (a handful of kinds: a short list
+    /// searched from the last one hit beats hashing a million kind names twice).
+    var kindSlots: [(kind: String, lane: Int, count: Int)] = []
+    var lastSlot = 0
     var severityChanges: [Postmortem.SeverityChange] = []
     var openedSeverity: Severity?
     var paged = false
@@ -112,9 +115,9 @@ public struct PostmortemBuilder {
     var pageKeys: Set<String> = []
     var deliveries: [String: [String]] = [:]
     var folded = 0
-    var lanesUsed = Set<Int>()
+    var lanesUsed = [Bool](repeating: false, count: SVGTimeline.lanes.count)
     var marks: [Postmortem.Mark] = []
-    var bins: [Int: Int] = [:]          // lane * binCount + bin -> events
+    var bins: [Int] = []                // lane * binCount + bin -> events, once aggregating
     var keyEvents: [Postmortem.KeyEvent] = []
     let laneOf: [String: Int]
 
@@ -164,7 +167,7 @@ public struct PostmortemBuilder {
         }
         if e.at > lastAt { lastAt = e.at }
         if e.output != nil { outputs += 1 }
-        kindCounts[e.kind.rawValue, default: 0] += 1
+        let lane = slot(e.kind.rawValue)
         let human = e.actor != Self.botActor
         var label: String?
         switch e.kind {
@@ -223,19 +226,36 @@ public struct PostmortemBuilder {
         if human && firstResponderAction == nil && e.kind != .opened && e.kind != .snapshot { firstResponderAction = e }
 
         // The picture.
-        let lane = laneOf[e.kind.rawValue] ?? (SVGTimeline.lanes.count - 1)
-        lanesUsed.insert(lane)
+        lanesUsed[lane] = true
         if let label, keyEvents.count < 40 { keyEvents.append(.init(at: e.at, lane: lane, label: label)) }
         if count <= Self.aggregateAbove {
             marks.append(.init(at: e.at, lane: lane, count: 1, eventID: e.id ?? 0, kind: e.kind.rawValue,
                                title: Self.markTitle(e)))
         } else {
-            if !marks.isEmpty {
-                for m in marks { bins[m.lane * Self.binCount + bin(m.at), default: 0] += 1 }
+            if bins.isEmpty {
+                bins = [Int](repeating: 0, count: SVGTimeline.lanes.count * Self.binCount)
+                for m in marks { bins[m.lane * Self.binCount + bin(m.at)] += 1 }
                 marks = []
             }
-            bins[lane * Self.binCount + bin(e.at), default: 0] += 1
+            bins[lane * Self.binCount + bin(e.at)] += 1
         }
+    }
+
+    /// Counts an event of `kind`; its lane in the picture.
+    mutating func slot(_ kind: String) -> Int {
+        if lastSlot < kindSlots.count, kindSlots[lastSlot].kind == kind {
+            kindSlots[lastSlot].count += 1
+            return kindSlots[lastSlot].lane
+        }
+        for i in kindSlots.indices where kindSlots[i].kind == kind {
+            kindSlots[i].count += 1
+            lastSlot = i
+            return kindSlots[i].lane
+        }
+        let lane = laneOf[kind] ?? (SVGTimeline.lanes.count - 1)
+        lastSlot = kindSlots.count
+        kindSlots.append((kind, lane, 1))
+        return lane
     }
 
     func bin(_ d: Date) -> Int {
@@ -310,20 +330,22 @@ public struct PostmortemBuilder {
         // The picture's marks: per event, or bins past the threshold.
         var marks = self.marks
         if !bins.isEmpty {
-            marks = bins.keys.sorted().map { k in
+            marks = bins.indices.filter { bins[$0] > 0 }.map { k in
                 let lane = k / Self.binCount, b = k % Self.binCount
                 let at = start.addingTimeInterval((Double(b) + 0.5) / Double(Self.binCount) * span)
-                let n = bins[k] ?? 0
+                let n = bins[k]
                 return Postmortem.Mark(at: at, lane: lane, count: n, eventID: 0, kind: SVGTimeline.lanes[lane].name,
                                        title: "\(n) \(SVGTimeline.lanes[lane].name) events around \(UTCTime.format(at))")
             }
         }
+        var kindCounts: [String: Int] = [:]
+        for s in kindSlots { kindCounts[s.kind] = s.count }
         let peak = ([opened] + severityChanges.map(\.to)).min() ?? incident.severity
         return Postmortem(incident: incident, source: source, eventCount: count, generatedAt: generatedAt, moments: moments, momentList: list,
                           end: end, phases: phases, participants: participants, openedSeverity: opened, peakSeverity: peak,
                           severityChanges: severityChanges, followUpCount: followUps, outputCount: outputs, kindCounts: kindCounts,
                           deliveries: deliveries,
-                          foldedCount: folded, lanesUsed: lanesUsed.sorted(), marks: marks, keyEvents: keyEvents)
+                          foldedCount: folded, lanesUsed: lanesUsed.indices.filter { lanesUsed[$0] }, marks: marks, keyEvents: keyEvents)
     }
 
     static func clip(_ text: String) -> String {

@@ -72,7 +72,7 @@ public enum PostmortemStream {
             let summary = ready.redacted()
             pm = summary
             doc.head(summary, into: &out)
-            try emit(out.take())
+            try out.drain(emit)
             try first.replay(emit)
             first.discard()
             first = try Spool(directory: nil)
@@ -84,21 +84,21 @@ public enum PostmortemStream {
             n += 1
             if pm == nil, n & 1023 == 0, let ready = try helper.summary() { try start(ready) }
             if sections[0].count > TextBuffer.flushSize {
-                if pm != nil { try emit(sections[0].take()) } else { try first.append(sections[0].take()) }
+                if pm != nil { try sections[0].drain(emit) } else { try sections[0].drain { try first.append($0) } }
             }
         }
         if pm == nil { try start(try helper.waitForSummary()) }
         guard let pm else { throw TriageError(.config, "The postmortem summary is missing.") }
-        try emit(sections[0].take())
+        try sections[0].drain(emit)
         doc.text(after: 0, pm, into: &out)
         let later = try helper.waitForSections()
         defer { for s in later { s.discard() } }
         for i in later.indices {
-            try emit(out.take())
+            try out.drain(emit)
             try later[i].replay(emit)
             doc.text(after: i + 1, pm, into: &out)
         }
-        try emit(out.take())
+        try out.drain(emit)
         return pm
     }
 
@@ -141,9 +141,20 @@ struct Spool: Sendable {
             if !memory.isEmpty { try emit(memory) }
             return
         }
-        try handle.seek(toOffset: 0)
-        while let chunk = try handle.read(upToCount: TextBuffer.flushSize * 4), !chunk.isEmpty {
-            try emit([UInt8](chunk))
+        // Read back through one buffer (no Data, no copy per piece).
+        var chunk = [UInt8](repeating: 0, count: TextBuffer.flushSize * 4)
+        var offset: off_t = 0
+        while true {
+            let n = chunk.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, $0.count, offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw TriageError(.config, "Cannot read a temporary file back (errno \(errno))") }
+            if n == 0 { break }
+            offset += off_t(n)
+            if n == chunk.count {
+                try emit(chunk)
+            } else {
+                try emit(Array(chunk[..<n]))
+            }
         }
     }
 
@@ -178,10 +189,10 @@ final class SummaryThread: Sendable {
                         try source.forEachEvent(doc.laterSectionEvents) { e in
                             doc.event(e.redacted(), deliveries: deliveries, into: &buffers, filling: 1..<count)
                             for i in 1..<count where buffers[i].count > TextBuffer.flushSize {
-                                try set.spools[i - 1].append(buffers[i].take())
+                                try buffers[i].drain { try set.spools[i - 1].append($0) }
                             }
                         }
-                        for i in 1..<count { try set.spools[i - 1].append(buffers[i].take()) }
+                        for i in 1..<count { try buffers[i].drain { try set.spools[i - 1].append($0) } }
                     }
                 } catch {
                     set.discard()
