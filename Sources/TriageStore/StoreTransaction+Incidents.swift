@@ -53,10 +53,16 @@ extension StoreTransaction {
     ///   through the incident index row by row.
     public func forEachEvent(incident: Int64, filter: TimelineEventFilter = .all, from: Int64 = 0, upTo: Int64 = .max,
                              _ body: (TimelineEvent) throws -> Void) throws {
+        // The summary and the timeline table read no outputs (an empty one stands for one that
+        // is there); past its first 2,000 events the summary reads text, command and payload
+        // only for the kinds it reads them from.
         let columns: String
+        var keepUpTo = Int64.max
         switch filter {
-        case .summary: columns = Self.summaryColumns(keepUpTo: try summaryKeepUpTo(incident: incident))
-        case .withoutOutputs: columns = Self.summaryColumns(keepUpTo: .max)
+        case .summary:
+            columns = Self.withoutOutputColumns
+            keepUpTo = try summaryKeepUpTo(incident: incident)
+        case .withoutOutputs: columns = Self.withoutOutputColumns
         default: columns = Self.eventColumns
         }
         let sweep: Bool
@@ -67,8 +73,8 @@ extension StoreTransaction {
         // A few kinds out of many events: through the (incident, kind) index, not a walk of
         // every row of the incident (SQLite prefers the incident index for its id order).
         let table = sweep ? "timelineEvent" : "timelineEvent INDEXED BY timelineEvent_incident_kind"
-        var sql = "SELECT \(columns) FROM \(table) WHERE " + (sweep ? "+incidentID = ? AND id BETWEEN ? AND ?" : "incidentID = ? AND id <= ?")
-        var arguments: StatementArguments = sweep ? [incident, from, upTo] : [incident, upTo]
+        var sql = "SELECT \(columns) FROM \(table) WHERE " + (sweep ? "+incidentID = ? AND id BETWEEN ? AND ?" : "incidentID = ? AND id BETWEEN ? AND ?")
+        var arguments: StatementArguments = [incident, from, upTo]
         switch filter {
         case .all, .summary, .withoutOutputs: break
         case .withOutput: sql += " AND output IS NOT NULL"
@@ -85,6 +91,7 @@ extension StoreTransaction {
         let statement = try db.cachedStatement(sql: sql + " ORDER BY id")
         let cursor = try Row.fetchCursor(statement, arguments: arguments)
         let s = statement.sqliteStatement
+        let withOutputs = columns == Self.eventColumns
         // Decoded straight from the statement by position (a million rows per postmortem): the
         // row cursor only steps, and reads a date the usual way when it is not GRDB's text.
         while let row = try cursor.next() {
@@ -95,10 +102,14 @@ extension StoreTransaction {
             } else {
                 at = row[2]
             }
-            try body(TimelineEvent(id: sqlite3_column_int64(s, 0), incidentID: sqlite3_column_int64(s, 1), at: at,
-                                   actor: Self.text(s, 3) ?? "", kind: TimelineEvent.Kind(rawValue: Self.text(s, 4) ?? ""),
-                                   command: Self.text(s, 5), text: Self.text(s, 6) ?? "", output: Self.text(s, 7),
-                                   payload: Self.text(s, 8)))
+            let id = sqlite3_column_int64(s, 0)
+            let kind = Self.text(s, 4) ?? ""
+            let keep = id <= keepUpTo || Self.isSummaryKind(kind)
+            let output = withOutputs ? Self.text(s, 7) : (sqlite3_column_int64(s, 7) != 0 ? "" : nil)
+            try body(TimelineEvent(id: id, incidentID: sqlite3_column_int64(s, 1), at: at,
+                                   actor: Self.text(s, 3) ?? "", kind: TimelineEvent.Kind(rawValue: kind),
+                                   command: keep ? Self.text(s, 5) : nil, text: keep ? Self.text(s, 6) ?? "" : "", output: output,
+                                   payload: keep ? Self.text(s, 8) : nil))
         }
     }
 
@@ -109,14 +120,18 @@ extension StoreTransaction {
         return String(cString: p)
     }
 
-    /// The columns a postmortem summary reads: no outputs (an empty one stands for one that
-    /// is there), and past the first 2,000 events (when the picture stops showing each one)
-    /// text, command and payload only for the kinds the summary reads them from.
-    /// (The first 100 events keep everything, for the first responder action.)
-    static func summaryColumns(keepUpTo: Int64) -> String {
-        let keep = "(kind IN ('opened', 'status', 'severity', 'resolved', 'reopened', 'page', 'escalation', 'acknowledged') OR id <= \(keepUpTo))"
-        return "id, incidentID, at, actor, kind, CASE WHEN \(keep) THEN command END, CASE WHEN \(keep) THEN text ELSE '' END, "
-            + "CASE WHEN output IS NULL THEN NULL ELSE '' END, CASE WHEN \(keep) THEN payload END"
+    /// The event columns with, in place of the output, whether there is one.
+    static let withoutOutputColumns = "id, incidentID, at, actor, kind, command, text, output IS NOT NULL, payload"
+
+    /// The kinds a summary reads text, command and payload from past the first 2,000 events
+    /// (when the picture stops showing each one). The first 100 events keep everything, for
+    /// the first responder action. Decided here rather than in SQL: an `IN` list there is
+    /// an index probe per row and column.
+    static func isSummaryKind(_ kind: String) -> Bool {
+        switch kind {
+        case "opened", "status", "severity", "resolved", "reopened", "page", "escalation", "acknowledged": true
+        default: false
+        }
     }
 
     /// Up to which event id a summary read keeps every column: all of them for an incident of

@@ -89,8 +89,11 @@ public struct PostmortemBuilder {
     let span: Double
 
     var count = 0
-    var counts: [String: Int] = [:]
+    /// Actors in order of first appearance, with their event counts and whether each is a person.
+    var actorIndex: [String: Int] = [:]
     var order: [String] = []
+    var actorCounts: [Int] = []
+    var actorHuman: [Bool] = []
     var phases: [Postmortem.Phase] = []
     var current = IncidentStatus.investigating
     var phaseStart: Date
@@ -99,7 +102,7 @@ public struct PostmortemBuilder {
     var outputs = 0
     /// Per kind seen: its lane in the picture and its count (a handful of kinds: a short list
     /// searched from the last one hit beats hashing a million kind names twice).
-    var kindSlots: [(kind: String, lane: Int, count: Int)] = []
+    var kindSlots: [(kind: String, lane: Int, count: Int, code: KindCode)] = []
     var lastSlot = 0
     var severityChanges: [Postmortem.SeverityChange] = []
     var openedSeverity: Severity?
@@ -157,20 +160,47 @@ public struct PostmortemBuilder {
         phaseStart = max(phaseStart, at)
     }
 
+    /// The kinds the summary tells apart, decided once per kind seen rather than by comparing
+    /// names for every event.
+    enum KindCode {
+        case followUp, status, resolved, reopened, severity, opened, page, escalation, acknowledged, snapshot, other
+
+        init(_ kind: TimelineEvent.Kind) {
+            switch kind {
+            case .followUp: self = .followUp
+            case .status: self = .status
+            case .resolved: self = .resolved
+            case .reopened: self = .reopened
+            case .severity: self = .severity
+            case .opened: self = .opened
+            case .page: self = .page
+            case .escalation: self = .escalation
+            case .acknowledged: self = .acknowledged
+            case .snapshot: self = .snapshot
+            default: self = .other
+            }
+        }
+    }
+
     public mutating func add(_ e: TimelineEvent) {
         count += 1
-        if let n = counts[e.actor] {
-            counts[e.actor] = n + 1
+        let human: Bool
+        if let i = actorIndex[e.actor] {
+            actorCounts[i] += 1
+            human = actorHuman[i]
         } else {
-            counts[e.actor] = 1
+            human = e.actor != Self.botActor
+            actorIndex[e.actor] = order.count
             order.append(e.actor)
+            actorCounts.append(1)
+            actorHuman.append(human)
         }
         if e.at > lastAt { lastAt = e.at }
         if e.output != nil { outputs += 1 }
-        let lane = slot(e.kind.rawValue)
-        let human = e.actor != Self.botActor
+        let k = slot(e.kind)
+        let lane = kindSlots[k].lane, code = kindSlots[k].code
         var label: String?
-        switch e.kind {
+        switch code {
         case .followUp:
             followUps += 1
         case .status:
@@ -199,31 +229,31 @@ public struct PostmortemBuilder {
             break
         }
         // Paging: page lines, acknowledgements, and the delivery lines folded into them.
-        if let d = PageLine.delivery(e), pageKeys.contains(d.key) {
+        if code == .page, let d = PageLine.delivery(e), pageKeys.contains(d.key) {
             deliveries[d.key, default: []].append(d.note)
             folded += 1
             return   // folded away: no mark of its own
         }
-        if let key = PageLine.key(e) {
+        if code == .page || code == .escalation || code == .acknowledged, let key = PageLine.key(e) {
             pageKeys.insert(key)
             let people = PageLine.paged(e)
-            if e.kind == .page || e.kind == .escalation, e.text.contains(": paged ") {
+            if code == .page || code == .escalation, e.text.contains(": paged ") {
                 paged = true
                 if firstPagedAt == nil { firstPagedAt = e.at }
                 for p in people where pagedAt[p] == nil {
                     pagedAt[p] = e.at
                     pagedOrder.append(p)
                 }
-                label = (e.kind == .page ? "paged " : "escalated ") + (people.first ?? "")
+                label = (code == .page ? "paged " : "escalated ") + (people.first ?? "")
                     + (people.count > 1 ? " +\(people.count - 1)" : "")
             }
         }
-        if e.kind == .acknowledged && human {
+        if code == .acknowledged && human {
             if firstHumanAck == nil { firstHumanAck = e }
             if ackedAt[e.actor] == nil { ackedAt[e.actor] = e.at }
             label = "ack " + e.actor
         }
-        if human && firstResponderAction == nil && e.kind != .opened && e.kind != .snapshot { firstResponderAction = e }
+        if human && firstResponderAction == nil && code != .opened && code != .snapshot { firstResponderAction = e }
 
         // The picture.
         lanesUsed[lane] = true
@@ -241,21 +271,22 @@ public struct PostmortemBuilder {
         }
     }
 
-    /// Counts an event of `kind`; its lane in the picture.
-    mutating func slot(_ kind: String) -> Int {
-        if lastSlot < kindSlots.count, kindSlots[lastSlot].kind == kind {
+    /// Counts an event of `kind`; the index of its slot.
+    mutating func slot(_ kind: TimelineEvent.Kind) -> Int {
+        let name = kind.rawValue
+        if lastSlot < kindSlots.count, kindSlots[lastSlot].kind == name {
             kindSlots[lastSlot].count += 1
-            return kindSlots[lastSlot].lane
+            return lastSlot
         }
-        for i in kindSlots.indices where kindSlots[i].kind == kind {
+        let length = name.utf8.count   // unequal lengths: no string comparison
+        for i in kindSlots.indices where kindSlots[i].kind.utf8.count == length && kindSlots[i].kind == name {
             kindSlots[i].count += 1
             lastSlot = i
-            return kindSlots[i].lane
+            return i
         }
-        let lane = laneOf[kind] ?? (SVGTimeline.lanes.count - 1)
         lastSlot = kindSlots.count
-        kindSlots.append((kind, lane, 1))
-        return lane
+        kindSlots.append((name, laneOf[name] ?? (SVGTimeline.lanes.count - 1), 1, KindCode(kind)))
+        return lastSlot
     }
 
     func bin(_ d: Date) -> Int {
@@ -293,7 +324,7 @@ public struct PostmortemBuilder {
         }
         for p in pagedOrder { roles[p, default: []].append("paged") }
         let participants = people.map {
-            Postmortem.Participant(name: $0, roles: roles[$0] ?? [], events: counts[$0] ?? 0, pagedAt: pagedAt[$0], acknowledgedAt: ackedAt[$0])
+            Postmortem.Participant(name: $0, roles: roles[$0] ?? [], events: actorIndex[$0].map { actorCounts[$0] } ?? 0, pagedAt: pagedAt[$0], acknowledgedAt: ackedAt[$0])
         }
 
         // Key moments, each with what defined it.
