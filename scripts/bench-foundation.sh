@@ -2,6 +2,7 @@
 # Foundation figures (issue 2), printed, never asserted:
 #  - `/pg connections` through `triage console` vs `psql -c` running the same SQL against the
 #    same local server: median wall time of each (whole process, start to exit) and the ratio;
+#  - 200 `/pg connections` in one console session vs the same SQL 200 times in one `psql -f`;
 #  - time from start to first reply, and peak RSS, of `triage console`.
 # usage: scripts/bench-foundation.sh [RUNS]   (uses DATABASE_URL, else a throwaway PostgreSQL)
 set -euo pipefail
@@ -39,6 +40,17 @@ t_triage = [timed(triage, "/pg connections\n") for _ in range(runs)]
 t_psql = [timed(psql) for _ in range(runs)]
 mt, mp = statistics.median(t_triage), statistics.median(t_psql)
 print(f"/pg connections, whole process, median of {runs}: triage console {mt*1000:.1f} ms, psql -c {mp*1000:.1f} ms, ratio triage/psql {mt/mp:.2f}")
+
+# In one session: 200 /pg connections through one console vs the same SQL 200 times in one psql -f.
+import tempfile
+with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+    f.write((sql + "\n") * 200)
+    script_path = f.name
+in_triage = [timed(triage, "/pg connections\n" * 200) for _ in range(max(3, runs // 6))]
+in_psql = [timed(["psql", url, "-X", "-q", "-o", "/dev/null", "-f", script_path]) for _ in range(max(3, runs // 6))]
+os.remove(script_path)
+st, sp = statistics.median(in_triage), statistics.median(in_psql)
+print(f"200 /pg connections in one session, median of {len(in_triage)}: triage console {st*1000:.0f} ms, psql -f {sp*1000:.0f} ms, ratio triage/psql {st/sp:.2f}")
 
 def first_reply(line):
     p = subprocess.Popen(triage, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

@@ -118,11 +118,19 @@ public protocol ChatSource: Sendable {
 }
 
 /// Where replies go: a platform's send API, or the terminal.
+///
+/// A reply becomes one or more platform messages (``messageCount(for:)``, split by the
+/// platform's own measure). The outbox sends them one at a time with ``send(_:part:)`` and
+/// records each part ("sending" before the call, "sent" with its platform message ids right
+/// after), so a restart resumes at the first part not sent.
 public protocol ChatSink: Sendable {
     /// The platform's name, as in ``ChatSource/name``.
     var name: String { get }
-    /// Delivers one reply. Throws ``DeliveryError`` to say what to do next.
-    func send(_ message: OutgoingMessage) async throws
+    /// Delivers part `part` (0-based, below ``messageCount(for:)``) of `message`. Throws
+    /// ``DeliveryError`` to say what to do next.
+    /// - Returns: the platform message ids the part became, in order: one, or several when the
+    ///   platform refused it as too long and it was cut smaller; none where messages have no ids.
+    func send(_ message: OutgoingMessage, part: Int) async throws -> [String]
     /// The send rate allowed to `room`; nil for no limit (the default).
     func sendRateLimit(room: String) -> SendRateLimit?
     /// How many platform messages `reply` becomes (split at size limits); 1 by default.
@@ -132,6 +140,17 @@ public protocol ChatSink: Sendable {
 extension ChatSink {
     public func sendRateLimit(room: String) -> SendRateLimit? { nil }
     public func messageCount(for reply: Reply) -> Int { 1 }
+
+    /// Delivers every part of `message` in order (for messages that bypass the outbox).
+    /// - Returns: the platform message ids of all parts.
+    @discardableResult
+    public func sendAll(_ message: OutgoingMessage) async throws -> [String] {
+        var ids: [String] = []
+        for part in 0..<max(1, messageCount(for: message.reply)) {
+            ids += try await send(message, part: part)
+        }
+        return ids
+    }
 }
 
 /// A chat platform: both a source of commands and a sink for replies.

@@ -238,43 +238,54 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
 
     // MARK: Sending
 
-    public func send(_ message: OutgoingMessage) async throws {
-        let reply = message.reply
-        guard client.isReady else { throw DeliveryError(.retry(after: 1), "matrix: not logged in yet") }
-        try await send(splitter.split(reply), message: message, txnKey: message.key, splitter: splitter)
+    public func messageCount(for reply: Reply) -> Int {
+        max(1, splitter.split(reply).count)
     }
 
-    /// Sends `parts` in order. A part the homeserver refuses as too large (413 `M_TOO_LARGE`:
-    /// its event limit is lower than ours, or the envelope grew) is cut again at half the size
-    /// and sent in pieces with transaction ids of their own; a reply is never dropped for size.
-    func send(_ parts: [Reply], message: OutgoingMessage, txnKey: String, splitter: MatrixReplySplitter) async throws {
-        for (i, part) in parts.enumerated() {
-            let content = splitter.content(part, replyTo: message.replyTo)
-            let txn = MatrixTransactionID.make(key: txnKey, part: i)
-            do {
-                try await client.send(roomID: message.room, txnID: txn, content: content)
-            } catch let error as MatrixError {
-                if error.isTooLarge, splitter.limit > 2_000 {
-                    let smaller = MatrixReplySplitter(limit: splitter.limit / 2)
-                    let pieces = smaller.split(part)
-                    logger.warning("matrix refused a reply part as too large; sending it in smaller pieces",
-                                   metadata: ["chat.room": "\(message.room)", "matrix.bytes": "\(splitter.size(part))",
-                                              "matrix.pieces": "\(pieces.count)"])
-                    try await send(pieces, message: message, txnKey: txnKey + "#\(i)", splitter: smaller)
-                    continue
+    /// Sends part `part` of the reply as one `m.notice` event, with the txnId of the outbox key
+    /// and the part number: resending the same part (after a timeout or a restart) is the same
+    /// transaction for the homeserver, so it is posted once.
+    /// - Returns: the event id(s) of the part.
+    public func send(_ message: OutgoingMessage, part: Int) async throws -> [String] {
+        guard client.isReady else { throw DeliveryError(.retry(after: 1), "matrix: not logged in yet") }
+        let parts = splitter.split(message.reply)
+        guard parts.indices.contains(part) else { return [] }
+        return try await send(parts[part], index: part, message: message, txnKey: message.key, splitter: splitter)
+    }
+
+    /// Sends one part. A part the homeserver refuses as too large (413 `M_TOO_LARGE`: its event
+    /// limit is lower than ours, or the envelope grew) is cut again at half the size and sent in
+    /// pieces with transaction ids of their own; a reply is never dropped for size.
+    func send(_ part: Reply, index: Int, message: OutgoingMessage, txnKey: String,
+              splitter: MatrixReplySplitter) async throws -> [String] {
+        let content = splitter.content(part, replyTo: message.replyTo)
+        let txn = MatrixTransactionID.make(key: txnKey, part: index)
+        do {
+            return [try await client.send(roomID: message.room, txnID: txn, content: content)]
+        } catch let error as MatrixError {
+            if error.isTooLarge, splitter.limit > 2_000 {
+                let smaller = MatrixReplySplitter(limit: splitter.limit / 2)
+                let pieces = smaller.split(part)
+                logger.warning("matrix refused a reply part as too large; sending it in smaller pieces",
+                               metadata: ["chat.room": "\(message.room)", "matrix.bytes": "\(splitter.size(part))",
+                                          "matrix.pieces": "\(pieces.count)"])
+                var ids: [String] = []
+                for (i, piece) in pieces.enumerated() {
+                    ids += try await send(piece, index: i, message: message, txnKey: txnKey + "#\(index)", splitter: smaller)
                 }
-                if error.isRateLimited {
-                    throw DeliveryError(.retry(after: max(0.5, error.retryAfter ?? 1)), error.description)
-                }
-                if error.isServerError || error.isUnknownToken {
-                    throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)
-                }
-                throw DeliveryError(.drop, error.description)
-            } catch let error as HTTPError {
-                throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)
-            } catch let fatal as FatalPlatformError {
-                throw DeliveryError(.retry(after: 30), fatal.description)
+                return ids
             }
+            if error.isRateLimited {
+                throw DeliveryError(.retry(after: max(0.5, error.retryAfter ?? 1)), error.description)
+            }
+            if error.isServerError || error.isUnknownToken {
+                throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)
+            }
+            throw DeliveryError(.drop, error.description)
+        } catch let error as HTTPError {
+            throw DeliveryError(.retry(after: Self.jitter(attempts: message.attempts)), error.description)
+        } catch let fatal as FatalPlatformError {
+            throw DeliveryError(.retry(after: 30), fatal.description)
         }
     }
 

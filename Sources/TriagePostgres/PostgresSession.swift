@@ -51,20 +51,24 @@ public final class PostgresSession: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<[QueryResult], Error>) in
                 once.set(c)
-                let accepted = executor.submit { [self] in
-                    let result = Result { try self.runBlocking(statements, mode: mode) }
-                    if self.isAbandoned { self.state.withLock { $0.connection = nil } }
-                    once.resume(with: result)
-                }
-                if !accepted {
-                    once.resume(with: .failure(TriageError(.conflict, "Triage is shutting down.")))
-                }
-                if let deadline {
-                    DispatchQueue.global().asyncAfter(deadline: .now() + deadline) { [self] in
+                // The deadline's timer is removed when the call returns in time (no timer is
+                // left behind per query).
+                let timer = deadline.map { deadline in
+                    OneShotTimer(after: deadline) { [self] in
                         let error = PostgresError(.deadline, target: target.name,
                                                   message: "the database did not answer within \(DurationFormatter.format(seconds: deadline))")
                         if once.resume(with: .failure(error)) { self.abandon() }
                     }
+                }
+                let accepted = executor.submit { [self] in
+                    let result = Result { try self.runBlocking(statements, mode: mode) }
+                    if self.isAbandoned { self.state.withLock { $0.connection = nil } }
+                    timer?.cancel()
+                    once.resume(with: result)
+                }
+                if !accepted {
+                    timer?.cancel()
+                    once.resume(with: .failure(TriageError(.conflict, "Triage is shutting down.")))
                 }
             }
         } onCancel: {
@@ -97,12 +101,16 @@ public final class PostgresSession: Sendable {
         let once = OnceContinuation<[QueryResult]>()
         return try await withCheckedThrowingContinuation { (c: CheckedContinuation<[QueryResult], Error>) in
             once.set(c)
+            let timer = OneShotTimer(after: seconds) { once.resume(with: .success([])) }
             let accepted = executor.submit { [self] in
                 self.state.withLock { $0.connection = nil }
+                timer.cancel()
                 once.resume(with: .success([]))
             }
-            if !accepted { once.resume(with: .success([])) }
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { once.resume(with: .success([])) }
+            if !accepted {
+                timer.cancel()
+                once.resume(with: .success([]))
+            }
         }
     }
 

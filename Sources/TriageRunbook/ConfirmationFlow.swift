@@ -37,6 +37,9 @@ public struct ConfirmationFlow: Sendable {
             if !step.capture.isEmpty {
                 if result.rows.isEmpty { nothingToDo = true }
                 for column in step.capture {
+                    // A generated step whose generator found nothing (the extension is not
+                    // installed) has no columns at all: nothing to do, its `empty` text says why.
+                    if result.rows.isEmpty && result.columns.isEmpty { continue }
                     guard let i = result.columns.firstIndex(of: column) else {
                         throw TriageError(.config, "/\(context.declaration.name): the preview has no column '\(column)' to capture.")
                     }
@@ -59,6 +62,7 @@ public struct ConfirmationFlow: Sendable {
         guard let action = declaration.runbook?.action else {
             throw TriageError(.notFound, "/\(declaration.name) has nothing to run.")
         }
+        try await recheck(declaration, action: action, arguments: arguments, captured: captured, target: target)
         let chosen = action.statements.filter { $0.applies(to: arguments) }
         let statements = try chosen.map { try Self.statement($0, arguments: arguments, captured: captured) }
         let mode: SQLMode = action.autocommit ? .autocommit(statementTimeoutMs: 0) : .readWrite
@@ -79,6 +83,55 @@ public struct ConfirmationFlow: Sendable {
         }
         results = Array(results.dropFirst(before.count).prefix(statements.count))
         return render(chosen, results: results, arguments: arguments)
+    }
+
+    /// Stops a confirmed action whose object changed since the preview: the preview steps that
+    /// capture the action's `recheck` columns (and its refusal steps) run again, and any
+    /// difference stops the action before it changes anything. CONCURRENTLY statements cannot
+    /// share a transaction with the check: a change in the moment between the two is not caught.
+    func recheck(_ declaration: CommandDeclaration, action: RunbookAction, arguments: BoundArguments,
+                 captured: [String: [String?]], target: String?) async throws {
+        guard !action.recheck.isEmpty, let spec = declaration.runbook else { return }
+        let columns = Set(action.recheck)
+        let steps = spec.steps.filter { !columns.isDisjoint(with: $0.capture) || ($0.refuse != nil && !$0.generated) }
+        let results = try await StepQueries.run(steps, arguments: arguments, target: target, database: database)
+        var refusals: [String] = []
+        var now: [String: [String?]] = [:]
+        for (step, result) in zip(steps, results) {
+            if let refuse = step.refuse, !result.rows.isEmpty {
+                refusals.append(renderer.fill(refuse, result: result, arguments: arguments, columns: step.columns))
+            }
+            for column in step.capture where columns.contains(column) {
+                guard let i = result.columns.firstIndex(of: column) else { continue }
+                now[column, default: []].append(contentsOf: result.rows.map { i < $0.count ? $0[i] : nil })
+            }
+        }
+        // The object itself first: when it is gone or another one, the rest follows from that.
+        var changes: [String] = []
+        let columnsInOrder = action.recheck.filter { $0 == "oid" } + action.recheck.filter { $0 != "oid" }
+        for column in columnsInOrder {
+            let before = captured[column] ?? [], after = now[column] ?? []
+            guard before != after else { continue }
+            if after.isEmpty {
+                changes.append(action.recheckGone.map { renderer.fill($0, result: QueryResult(columns: [], rows: []), arguments: arguments) }
+                               ?? "it no longer exists")
+                break
+            }
+            if column == "oid" {
+                changes.append("it was dropped and re-created under the same name since the preview")
+                break
+            }
+            changes.append("\(column) was \(Self.shown(before)) at the preview and is \(Self.shown(after)) now")
+        }
+        changes += refusals
+        guard !changes.isEmpty else { return }
+        throw ActionFailure(message: "Not run: " + changes.joined(separator: "; ")
+                                + ". Nothing was changed; run /\(declaration.name) again for a fresh preview.",
+                            blocks: [])
+    }
+
+    static func shown(_ values: [String?]) -> String {
+        values.map { "'" + ($0 ?? "NULL") + "'" }.joined(separator: ", ")
     }
 
     /// The error of a failed action with PostgreSQL's DETAIL, and what its `on_failure`

@@ -16,6 +16,12 @@ public final class BotStore: Sendable {
         signals.onEnqueue(platform: platform, body)
     }
 
+    /// Calls `body` after every commit that changed pages, their deliveries or on-call
+    /// overrides (the escalation timer's wake-up).
+    public func onPagingChange(_ body: @escaping @Sendable () -> Void) {
+        signals.onPagingChange(body)
+    }
+
     /// Opens (or creates) the store at `path` and migrates it.
     public convenience init(path: String) throws {
         var config = Configuration()

@@ -65,6 +65,7 @@ enum StoreMigrations {
         registerPagingMigrations(&m)
         registerPlatformMigrations(&m)
         registerInboundMigrations(&m)
+        registerOutboxMigrations(&m)
         return m
     }
 }

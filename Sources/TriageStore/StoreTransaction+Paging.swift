@@ -8,11 +8,20 @@ extension StoreTransaction {
     public func insert(_ page: PageRecord) throws -> PageRecord {
         var copy = page
         try copy.insert(db)
+        wakeEscalation()
         return copy
     }
 
     public func update(_ page: PageRecord) throws {
         try page.update(db)
+        wakeEscalation()
+    }
+
+    /// After this transaction commits, the escalation timer looks again at what is due (a
+    /// page started or stopped by a command, a delivery queued).
+    func wakeEscalation() {
+        guard let signals else { return }
+        db.afterNextTransaction { _ in signals.pagingChanged() }
     }
 
     public func page(id: Int64) throws -> PageRecord? {
@@ -80,7 +89,9 @@ extension StoreTransaction {
     public func enqueue(_ delivery: PageDelivery) throws -> Bool {
         var copy = delivery
         try copy.insert(db, onConflict: .ignore)
-        return db.changesCount == 1
+        guard db.changesCount == 1 else { return false }
+        wakeEscalation()
+        return true
     }
 
     public func update(_ delivery: PageDelivery) throws {
@@ -125,6 +136,7 @@ extension StoreTransaction {
     public func insert(_ override: OnCallOverrideRecord) throws -> OnCallOverrideRecord {
         var copy = override
         try copy.insert(db)
+        wakeEscalation()
         return copy
     }
 

@@ -11,17 +11,21 @@ public struct TelegramAPI: Sendable {
     let token: String
     public var connectTimeout: Double
     public var requestTimeout: Double
+    /// Seconds for `sendMessage` (see ``TelegramConfig/sendTimeout``).
+    public var sendTimeout: Double
 
     /// - Parameters:
     ///   - http: the shared libcurl client.
     ///   - apiURL: `https://api.telegram.org` or a self-hosted server.
     ///   - token: the bot token; it appears only in request URLs, never in errors or logs.
-    public init(http: any HTTPTransport, apiURL: String, token: String, connectTimeout: Double = 10, requestTimeout: Double = 30) {
+    public init(http: any HTTPTransport, apiURL: String, token: String, connectTimeout: Double = 10, requestTimeout: Double = 30,
+                sendTimeout: Double = 75) {
         self.http = http
         self.base = apiURL
         self.token = token
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
+        self.sendTimeout = sendTimeout
     }
 
     /// Seconds past the long-poll timeout after which a `getUpdates` that has not answered is
@@ -88,7 +92,7 @@ public struct TelegramAPI: Sendable {
         }
         return try await call("sendMessage", body: Body(chat_id: chatID, text: html, parse_mode: plain ? nil : "HTML",
                                                         reply_parameters: replyTo.map { ReplyParameters(message_id: $0) }),
-                              as: SentMessage.self)
+                              as: SentMessage.self, timeout: sendTimeout)
     }
 
     /// Replaces a message's text. "message is not modified" (same text) counts as success.
@@ -131,8 +135,8 @@ public struct TelegramAPI: Sendable {
         var parameters: Parameters?
     }
 
-    func call<B: Encodable, T: Decodable>(_ method: String, body: B, as: T.Type) async throws -> T {
-        let data = try await raw(method, body: body, timeout: requestTimeout)
+    func call<B: Encodable, T: Decodable>(_ method: String, body: B, as: T.Type, timeout: Double? = nil) async throws -> T {
+        let data = try await raw(method, body: body, timeout: timeout ?? requestTimeout)
         guard let value = try? JSONDecoder().decode(Envelope<T>.self, from: data).result else {
             throw TelegramAPIError(.malformedResponse, method: method, status: 200, message: "unexpected result")
         }

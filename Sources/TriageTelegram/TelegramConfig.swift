@@ -21,8 +21,11 @@ public struct TelegramConfig: Sendable {
     public var access: AccessPolicy
     /// Seconds to establish a connection.
     public var connectTimeout: Double
-    /// Seconds for calls other than `getUpdates`.
+    /// Seconds for calls other than `getUpdates` and sends.
     public var requestTimeout: Double
+    /// Seconds a `sendMessage` may take before it counts as failed: longer than a poll's, so
+    /// a slow send is not given up on (and sent again) while Telegram may still deliver it.
+    public var sendTimeout: Double = 75
     /// Seconds between two messages to the same chat.
     public var chatInterval: Double
     /// Messages per minute to one group or supergroup.
@@ -55,7 +58,7 @@ public struct TelegramConfig: Sendable {
     }
 
     static let keys: Set<String> = ["token_env", "api_url", "bot_username", "poll_timeout", "chats", "users",
-                                    "default_role", "connect_timeout", "request_timeout", "rate_limit",
+                                    "default_role", "connect_timeout", "request_timeout", "send_timeout", "rate_limit",
                                     "register_commands"]
 
     /// Reads the section. Every problem names the file, line and key.
@@ -103,6 +106,10 @@ public struct TelegramConfig: Sendable {
         if let r = try node.double("request_timeout") {
             guard r > 0 else { throw node["request_timeout"]!.error("must be positive") }
             config.requestTimeout = r
+        }
+        if let s = try node.double("send_timeout") {
+            guard s > 0 else { throw node["send_timeout"]!.error("must be positive") }
+            config.sendTimeout = s
         }
         if let rl = node["rate_limit"] {
             try rl.checkKeys(["chat_interval", "group_per_minute", "global_per_second"])

@@ -64,6 +64,12 @@ public struct TelegramHTMLRenderer: Sendable {
         return pieces.count > 1 ? pieces : nil
     }
 
+    /// `part` without markup: the same text Telegram would show, as plain text (the fallback
+    /// for a part whose HTML Telegram refused). It has the same length, so it fits too.
+    public func plain(_ part: Part) -> Part {
+        Part(text: emit(part.lines, escape: false), lines: part.lines, escape: false, length: part.length)
+    }
+
     // MARK: Lines
 
     enum Style { case plain, bold, italic }

@@ -8,7 +8,7 @@ import TriageCore
 ///
 /// The cursor is the next `getUpdates` offset (`update_id + 1`), journaled by the runtime with
 /// the batch's commands before they run; updates at or below the last one seen are ignored.
-// @unchecked: every mutable field (chats served, migrations, blocked chats, parts sent) is touched only with `lock` held.
+// @unchecked: every mutable field (chats served, migrations, blocked chats, pieces sent) is touched only with `lock` held.
 public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     public let name = "telegram"
     let config: TelegramConfig
@@ -27,8 +27,9 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     private var host: (any PlatformHost)?
     /// Chats that blocked or removed the bot: nothing more is sent there until they write again.
     private var blockedChats: Set<Int64> = []
-    /// Parts already delivered of replies cut in several messages, by outbox key.
-    private var partsSent: [String: Int] = [:]
+    /// Pieces already delivered of a part Telegram found too long (how many, and the message
+    /// ids they became), by outbox key and part.
+    private var piecesSent: [String: (done: Int, ids: [String])] = [:]
 
     /// - Parameters:
     ///   - config: the `telegram:` section.
@@ -36,7 +37,8 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     public init(config: TelegramConfig, http: any HTTPTransport, logger: Logger) {
         self.config = config
         self.api = TelegramAPI(http: http, apiURL: config.apiURL, token: config.token,
-                               connectTimeout: config.connectTimeout, requestTimeout: config.requestTimeout)
+                               connectTimeout: config.connectTimeout, requestTimeout: config.requestTimeout,
+                               sendTimeout: config.sendTimeout)
         self.renderer = TelegramHTMLRenderer()
         self.botUsername = config.botUsername
         self.allowedChats = config.chats
@@ -238,11 +240,12 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     }
 
     public func messageCount(for reply: Reply) -> Int {
-        max(1, renderer.render(reply).count)
+        max(1, renderer.parts(reply).count)
     }
 
-    public func send(_ message: OutgoingMessage) async throws {
-        let reply = message.reply
+    /// Sends part `part` of the reply as HTML, quoting the command in the first part only.
+    /// - Returns: `<chat>:<message_id>` of each Telegram message the part became.
+    public func send(_ message: OutgoingMessage, part: Int) async throws -> [String] {
         guard let chat = Int64(message.room) else {
             throw DeliveryError(.drop, "not a Telegram chat id: \(message.room)")
         }
@@ -254,55 +257,48 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
         if blocked {
             throw DeliveryError(.drop, "the bot was blocked or removed from chat \(chat); not sending")
         }
-        let replyTo = message.replyTo.flatMap { $0.split(separator: ":").last }.flatMap { Int64($0) }
-        try await sendParts(renderer.parts(reply), key: message.key, chat: chat, replyTo: replyTo,
-                            attempts: message.attempts, plain: false, reply: reply)
-    }
-
-    func sendParts(_ parts: [TelegramHTMLRenderer.Part], key: String, chat: Int64, replyTo: Int64?, attempts: Int,
-                   plain: Bool, reply: Reply) async throws {
-        let progressKey = plain ? key + "#plain" : key
+        let parts = renderer.parts(message.reply)
+        let chosen: TelegramHTMLRenderer.Part
         if parts.isEmpty {
-            _ = try await sendOne(TelegramHTMLRenderer.Part.placeholder, progressKey: progressKey + "#0", chat: chat,
-                                  replyTo: replyTo, attempts: attempts, plain: plain, reply: reply, key: key)
-            return
+            chosen = .placeholder
+        } else if parts.indices.contains(part) {
+            chosen = parts[part]
+        } else {
+            return []   // the reply has fewer parts than asked for: nothing left to send
         }
-        let first = lock.withLock { partsSent[progressKey] ?? 0 }
-        for index in first..<parts.count {
-            let done = try await sendOne(parts[index], progressKey: progressKey + "#\(index)", chat: chat,
-                                         replyTo: index == 0 ? replyTo : nil, attempts: attempts, plain: plain, reply: reply, key: key)
-            if !done { return }   // fell back to plain text: the whole reply went that way
-            lock.withLock { partsSent[progressKey] = index + 1 }
-        }
-        lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }
+        let replyTo = part == 0 ? message.replyTo.flatMap { $0.split(separator: ":").last }.flatMap { Int64($0) } : nil
+        return try await sendOne(chosen, progressKey: "\(message.key)#\(part)", chat: chat, replyTo: replyTo,
+                                 attempts: message.attempts)
     }
 
     /// Sends one part; when Telegram finds it too long (its count differs from ours), cuts it
-    /// smaller and sends the pieces, never dropping it. Returns false when the reply was sent
-    /// as plain text instead (HTML refused).
-    func sendOne(_ part: TelegramHTMLRenderer.Part, progressKey: String, chat: Int64, replyTo: Int64?, attempts: Int,
-                 plain: Bool, reply: Reply, key: String) async throws -> Bool {
+    /// smaller and sends the pieces, never dropping it; when it refuses the HTML, sends the
+    /// part's text without markup. Pieces already delivered are not sent again when a later
+    /// piece must wait (kept in memory: the outbox tracks whole parts in the store).
+    func sendOne(_ part: TelegramHTMLRenderer.Part, progressKey: String, chat: Int64, replyTo: Int64?,
+                 attempts: Int) async throws -> [String] {
         do {
-            _ = try await api.sendMessage(chatID: chat, html: part.text, replyTo: replyTo, plain: plain)
-            return true
+            let sent = try await api.sendMessage(chatID: chat, html: part.text, replyTo: replyTo, plain: !part.escape)
+            return ["\(chat):\(sent.message_id)"]
         } catch let e as TelegramAPIError {
             if e.code == .api, e.status == 400, e.message.contains("message is too long"), let pieces = renderer.resplit(part) {
                 logger.warning("Telegram found a reply part too long; sending it in smaller pieces",
                                metadata: ["chat.room": "\(chat)", "telegram.units": "\(part.length)", "telegram.pieces": "\(pieces.count)"])
-                let first = lock.withLock { partsSent[progressKey] ?? 0 }
-                for index in first..<pieces.count {
-                    _ = try await sendOne(pieces[index], progressKey: progressKey + ".\(index)", chat: chat,
-                                          replyTo: index == 0 ? replyTo : nil, attempts: attempts, plain: plain, reply: reply, key: key)
-                    lock.withLock { partsSent[progressKey] = index + 1 }
+                var (done, ids) = lock.withLock { piecesSent[progressKey] ?? (0, []) }
+                for index in done..<pieces.count {
+                    ids += try await sendOne(pieces[index], progressKey: progressKey + ".\(index)", chat: chat,
+                                             replyTo: index == 0 ? replyTo : nil, attempts: attempts)
+                    done = index + 1
+                    let progress = (done, ids)
+                    lock.withLock { piecesSent[progressKey] = progress }
                 }
-                lock.withLock { _ = partsSent.removeValue(forKey: progressKey) }
-                return true
+                lock.withLock { _ = piecesSent.removeValue(forKey: progressKey) }
+                return ids
             }
-            if !plain, e.code == .api, e.status == 400, e.message.contains("can't parse entities") {
+            if part.escape, e.code == .api, e.status == 400, e.message.contains("can't parse entities") {
                 logger.error("Telegram rejected the reply's HTML; sending it as plain text", metadata: ["chat.room": "\(chat)", "error": "\(e.message)"])
-                try await sendParts(renderer.parts(reply, plain: true), key: key, chat: chat, replyTo: replyTo, attempts: attempts, plain: true, reply: reply)
-                lock.withLock { _ = partsSent.removeValue(forKey: key) }
-                return false
+                return try await sendOne(renderer.plain(part), progressKey: progressKey + "#plain", chat: chat,
+                                         replyTo: replyTo, attempts: attempts)
             }
             if e.code == .api, e.status == 400, let to = e.migrateToChatID {
                 await noteMigration(from: chat, to: to)

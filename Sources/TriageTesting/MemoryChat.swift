@@ -96,8 +96,13 @@ public final class MemoryChat: ChatPlatform {
         }
     }
 
-    public func send(_ message: OutgoingMessage) async throws {
-        state.withLock { $0.sent.append(message) }
+    /// Records the reply (one part); its message id is `<name>-sent-<n>`.
+    public func send(_ message: OutgoingMessage, part: Int) async throws -> [String] {
+        let n = state.withLock { s in
+            s.sent.append(message)
+            return s.sent.count
+        }
+        return ["\(name)-sent-\(n)"]
     }
 }
 

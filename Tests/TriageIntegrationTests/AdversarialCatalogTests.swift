@@ -22,6 +22,7 @@ struct AdversarialCatalogTests {
     static let names = ["sp ace tab", "dq\"name", "quo'te", "ünï_cödé_🔥", "<b>html&amp;</b>", "CamelCase"]
 
     static let fixture = """
+        CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
         CREATE SCHEMA "we""ird schema";
         CREATE SCHEMA "<i>ünï</i> 🔥";
         CREATE TABLE extremes (
@@ -41,12 +42,13 @@ struct AdversarialCatalogTests {
         CREATE INDEX "ix <b>&quot;</b>" ON extremes (b);
         CREATE INDEX "ix dup 1" ON extremes (i);
         CREATE INDEX "ix dup 2" ON extremes (i);
-        CREATE TABLE "sp ace tab" (v numeric DEFAULT 'NaN', w text);
+        CREATE TABLE "sp ace tab" (v numeric DEFAULT 'NaN', w text, "sp ace tab" int);
         CREATE TABLE "dq""name" (v bigint DEFAULT 9223372036854775807);
         CREATE TABLE "quo'te" (v float8 DEFAULT 'Infinity');
         CREATE TABLE "ünï_cödé_🔥" (v float8 DEFAULT '-Infinity');
         CREATE TABLE "<b>html&amp;</b>" (id bigint PRIMARY KEY, parent bigint REFERENCES "<b>html&amp;</b>"(id));
         CREATE TABLE "CamelCase" (v int);
+        ALTER TABLE "CamelCase" ADD CONSTRAINT "quo'te" CHECK (v > 0) NOT VALID;
         CREATE TABLE held (v int);
         CREATE TABLE "we""ird schema"."t ""x"" <script>" (v text);
         CREATE TABLE "<i>ünï</i> 🔥"."ünï" (v text);
@@ -79,6 +81,16 @@ struct AdversarialCatalogTests {
         // last query long and full of markup. (Its lock is on a table no command here touches:
         // pg_locks is cluster-wide, and a blocking chain would show in other suites' /pg locks.)
         let holder = try TestEnvironment.session(url, app: "<b>app</b> \"q\" 🔥 &amp;")
+        // A prepared transaction with a hostile gid (one of the string values), for
+        // /pg rollback-prepared. It holds the cluster's xmin horizon until confirmed.
+        await ClusterHorizon.shared.acquire()
+        defer { ClusterHorizon.shared.release() }
+        let gid = "<b>&amp;\"x\"</b>"
+        let preparer = try TestEnvironment.session(url, app: "triage-test-prepare")
+        for statement in ["BEGIN", "INSERT INTO held VALUES (1)", "PREPARE TRANSACTION '\(gid)'"] {
+            _ = try preparer.execute(statement)
+        }
+        defer { _ = try? setup.execute("ROLLBACK PREPARED '\(gid)'") }
         _ = try holder.execute("BEGIN")
         _ = try holder.execute("SELECT count(*), '\(String(repeating: "<b>🔥</b>", count: 500))' AS \"x <i>\" FROM held")
 
@@ -94,6 +106,20 @@ struct AdversarialCatalogTests {
         for declaration in declarations where declaration.words != ["ping"] {
             lines.append(contentsOf: Self.invocations(declaration))
         }
+        // Statements recorded on the catalog (hostile aliases and literals), for
+        // /pg explain-analyze: each with a hostile value for every placeholder it has.
+        _ = try setup.execute("SELECT count(*) AS \"n <b>&amp;</b> 🔥\", max(b) FROM extremes WHERE t <> '<i>x</i>' OR b > 9")
+        let recorded = try setup.execute("""
+            SELECT queryid::text, query FROM pg_stat_statements
+            WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND query ~* '^select' AND (query LIKE '%held%' OR query LIKE '%extremes%')
+            """).rows
+        #expect(!recorded.isEmpty, "the catalog's own SELECTs are recorded")
+        for row in recorded {
+            guard let id = row.first ?? nil, let query = row.count > 1 ? row[1] : nil else { continue }
+            let placeholders = RunbookLoader.highestPlaceholder(in: query)
+            lines.append((["/pg explain-analyze", id] + Array(repeating: "\"<b>&amp;\\\"x\\\"</b>\"", count: placeholders)).joined(separator: " "))
+        }
         let first = try await Self.console(lines, config: configPath)
         // Second pass: confirm every action previewed in the first one, so the action paths run
         // on the catalog's names too.
@@ -106,12 +132,33 @@ struct AdversarialCatalogTests {
         }
         // Not the actions that end sessions: they act on the whole cluster, and other suites
         // run on the same server at the same time (their previews ran above all the same).
-        let clusterWide = ["/pg kill-idle", "/pg terminate", "/pg cancel"]
+        // Nor /pg statements-reset: pg_stat_statements_reset() empties the whole server's history.
+        let sessionEnders = ["/pg kill-idle", "/pg terminate", "/pg cancel"]
+        let clusterWide = sessionEnders + ["/pg statements-reset"]
         let codes = Set(zip(first.lines, first.replies).filter { pair in !clusterWide.contains { pair.0.hasPrefix($0) } }
             .flatMap { Self.confirmationCodes(in: $0.1) })
         let second = try await Self.console(codes.sorted().map { "/confirm \($0)" } + ["/incident", "/timeline", "/postmortem"],
                                             config: configPath)
         _ = try? holder.execute("ROLLBACK")
+        // Every remedy (but those that end sessions) found something to do on the hostile names at
+        // least once, and each confirmation ended in a result, never in an internal error.
+        let remedies = declarations.filter { $0.kind == .action }.map { "/" + $0.words.joined(separator: " ") }
+            .filter { r in !sessionEnders.contains { r.hasPrefix($0) } }
+        #expect(remedies.count >= 11)
+        for remedy in remedies {
+            let previewed = zip(first.lines, first.replies).contains { pair in
+                (pair.0 == remedy || pair.0.hasPrefix(remedy + " ")) && !Self.confirmationCodes(in: pair.1).isEmpty
+            }
+            #expect(previewed, "\(remedy) previewed something to confirm on the catalog")
+        }
+        for (line, reply) in zip(second.lines, second.replies) where line.hasPrefix("/confirm ") {
+            // VACUUM FULL asks a second person: that is an answer too.
+            #expect(reply.contains("Done") || reply.contains("Failed") || reply.contains("Confirmation 1 of 2 recorded"),
+                    "\(line): \(reply.prefix(300))")
+            #expect(!reply.contains("Internal error"), "\(line): \(reply.prefix(300))")
+        }
+        #expect(try setup.execute("SELECT count(*)::text FROM pg_prepared_xacts WHERE gid = $1", [gid]).rows.first?.first ?? nil == "0",
+                "/pg rollback-prepared rolled the hostile gid back")
         // The same lines in-process, each reply rendered for Telegram and Matrix and checked as
         // those platforms would check it.
         var rendered = 0
@@ -258,6 +305,7 @@ struct AdversarialCatalogTests {
         switch argument.type {
         case .identifier:
             return names.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" } + ["extremes", "b", "\"seq \\\"max\\\" <b>\""]
+                + ["\"ix dup 2\"", "\"ix <b>&quot;</b>\""]
         case .integer(let min, let max):
             return ["\(min)", "\(max)", "\(Int.max)", "-1"]
         case .duration:

@@ -38,7 +38,7 @@ struct MatrixSynapseTests {
     func deliver(_ p: MatrixPlatform, _ m: OutboxMessage, _ reply: Reply) async throws {
         for _ in 0..<60 {
             do {
-                try await p.send(OutgoingMessage(room: m.room, replyTo: m.replyTo, key: m.key, reply: reply, attempts: m.attempts))
+                try await p.sendAll(OutgoingMessage(room: m.room, replyTo: m.replyTo, key: m.key, reply: reply, attempts: m.attempts))
                 return
             } catch let e as DeliveryError {
                 guard case .retry(let after) = e.disposition else { throw e }

@@ -17,7 +17,9 @@ editMessageText, setMyCommands and deleteWebhook with the real server's semantic
 * sendMessage / editMessageText parse HTML like the real server (only the allowed tags, balanced,
   entities &lt; &gt; &amp; &quot; &#N;) and reject text longer than 4096 UTF-16 code units
   after parsing ("message is too long"); per-chat flood control (a burst of 3, then 1 message/s; groups also 20/minute)
-  answers 429 with parameters.retry_after;
+  answers 429 with parameters.retry_after, "the number of seconds left to wait before the request can be
+  repeated" (Bot API, ResponseParameters): a send to that chat before then gets 429 again, with the
+  seconds still left, and is counted in state's "early_sends";
 * wrong token: 401 Unauthorized.
 
 The control API (/control/...) injects user messages and failures and reads what the bot sent:
@@ -35,8 +37,9 @@ The control API (/control/...) injects user messages and failures and reads what
   POST /control/max_text     {"units"}  lower the length limit (a server that counts differently)
   POST /control/hang_polls   {"active": bool}   getUpdates calls neither answer nor close (a hung
                               connection); calls made while active stay hung for good
-  POST /control/hold_sends   {"active": bool}   park sendMessage calls (a call whose client
-                              died while parked is dropped, as if it never arrived)
+  POST /control/hold_sends   {"active": bool, "after"?: n}   park sendMessage calls (a call whose
+                              client died while parked is dropped, as if it never arrived); with
+                              "after", the next n calls go through and the ones after are parked
   POST /control/wait_sent    {"count", "chat_id"?, "timeout"?}  -> {"sent": [...]} (waits)
   GET  /control/sent[?chat_id=N]   messages the bot sent
   GET  /control/state              counters, pending updates, commands, calls
@@ -158,6 +161,10 @@ class State:
         self.timings = {}            # update_id -> {"available", "delivered", "replied", "chat", "msg"}
         self.by_message = {}         # (chat_id, message_id) -> update_id
         self.hold_sends = False      # park sendMessage calls until released
+        self.hold_after = None       # sendMessage calls to let through before holding
+        self.flood_until = {}        # chat_id -> monotonic time before which a send is refused (retry_after)
+        self.parked = 0              # sendMessage calls parked now
+        self.early_sends = 0         # sends made while their chat's retry_after was pending
 
     def message_id(self, chat_id):
         self.next_message_id[chat_id] = self.next_message_id.get(chat_id, self.first_message_id - 1) + 1
@@ -253,6 +260,14 @@ class Handler(BaseHTTPRequestHandler):
                 params_out = {}
                 if fault.get("retry_after") is not None:
                     params_out["retry_after"] = fault["retry_after"]
+                    if method == "sendMessage" and int(fault["error_code"]) == 429:
+                        try:
+                            chat = int(params.get("chat_id"))
+                        except (TypeError, ValueError):
+                            chat = None
+                        if chat is not None:
+                            with self.st.lock:
+                                self.st.flood_until[chat] = time.monotonic() + float(fault["retry_after"])
                 if fault.get("migrate_to_chat_id") is not None:
                     params_out["migrate_to_chat_id"] = fault["migrate_to_chat_id"]
                 raise ApiError(int(fault["error_code"]), fault.get("description") or default_description(int(fault["error_code"]), fault),
@@ -374,21 +389,28 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             raise ApiError(403, "Forbidden: bot was kicked from the group chat")
 
+    def flood_wait(self, chat_id, seconds):
+        """Answers 429 and remembers that `chat_id` must wait `seconds` (called with the lock held)."""
+        self.st.flood_until[chat_id] = time.monotonic() + seconds
+        raise ApiError(429, "Too Many Requests: retry after %d" % seconds, {"retry_after": seconds})
+
     def flood_check(self, chat_id):
         st = self.st
         now = time.monotonic()
+        until = st.flood_until.get(chat_id)
+        if until is not None and now < until:   # sent before the retry_after it was given
+            st.early_sends += 1
+            self.flood_wait(chat_id, max(1, int(until - now + 0.999)))
         tokens, last = st.buckets.get(chat_id, [st.chat_burst, now])
         tokens = min(st.chat_burst, tokens + (now - last) * st.chat_rate)
         if tokens < 1:
             wait = (1 - tokens) / st.chat_rate
-            raise ApiError(429, "Too Many Requests: retry after %d" % max(1, round(wait + 0.49)),
-                           {"retry_after": max(1, round(wait + 0.49))})
+            self.flood_wait(chat_id, max(1, round(wait + 0.49)))
         if chat_id < 0:
             window = [t for t in st.group_window.get(chat_id, []) if now - t < 60]
             if len(window) >= st.group_per_minute:
                 wait = 60 - (now - window[0])
-                raise ApiError(429, "Too Many Requests: retry after %d" % max(1, int(wait + 1)),
-                               {"retry_after": max(1, int(wait + 1))})
+                self.flood_wait(chat_id, max(1, int(wait + 1)))
             window.append(now)
             st.group_window[chat_id] = window
         st.buckets[chat_id] = [tokens - 1, now]
@@ -416,8 +438,16 @@ class Handler(BaseHTTPRequestHandler):
     def m_sendMessage(self, params):
         st = self.st
         with st.lock:
-            while st.hold_sends:
-                st.lock.wait(0.2)
+            if st.hold_after is not None:
+                if st.hold_after > 0:
+                    st.hold_after -= 1
+                else:
+                    st.hold_sends, st.hold_after = True, None
+            if st.hold_sends:
+                st.parked += 1
+                while st.hold_sends:
+                    st.lock.wait(0.2)
+                st.parked -= 1
         if not self.client_alive():   # the bot died while the call was parked: it never arrived
             self.close_connection = True
             return NotImplemented
@@ -562,7 +592,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, {"ok": True})
         if name == "hold_sends":
             with st.lock:
-                st.hold_sends = bool(p.get("active", True))
+                active = bool(p.get("active", True))
+                if active and p.get("after") is not None:
+                    st.hold_sends, st.hold_after = False, int(p["after"])
+                else:
+                    st.hold_sends, st.hold_after = active, None
                 st.lock.notify_all()
             return self.send_json(200, {"ok": True})
         if name == "max_text":
@@ -601,6 +635,7 @@ class Handler(BaseHTTPRequestHandler):
                     "pending": [u[0] for u in st.updates], "confirmed_offset": st.confirmed_offset,
                     "calls": st.calls, "errors_sent": st.errors_sent, "commands": st.commands,
                     "webhook": st.webhook, "faults": st.faults, "proxied": st.proxied,
+                    "early_sends": st.early_sends, "parked_sends": st.parked,
                     "next_update_id": st.next_update_id})
         if name == "timings":
             with st.lock:

@@ -207,7 +207,7 @@ public struct RunbookLoader {
     }
 
     func action(_ node: YAMLNode, arguments: Set<String>, captured: Set<String> = []) throws -> RunbookAction {
-        try node.checkKeys(["statements", "autocommit", "lock", "second_confirmation_when", "warning", "lock_timeout", "on_failure"])
+        try node.checkKeys(["statements", "autocommit", "lock", "second_confirmation_when", "warning", "lock_timeout", "on_failure", "recheck", "recheck_gone"])
         var lockTimeout: Int?
         if let text = try node.string("lock_timeout") {
             guard let seconds = DurationParser.seconds(text), seconds > 0 else {
@@ -218,10 +218,15 @@ public struct RunbookLoader {
         let known = arguments.union(captured)
         let statements = try self.statements(node.required("statements"), arguments: arguments, known: known)
         let onFailure = try node["on_failure"].map { try self.statements($0, arguments: arguments, known: known) } ?? []
+        let recheck = try node["recheck"]?.strings().map { $0.lowercased() } ?? []
+        for column in recheck where !captured.contains(capturedPrefix + column) {
+            throw (node["recheck"] ?? node).error("recheck: '\(column)' is not a captured column of the preview")
+        }
         return RunbookAction(statements: statements, autocommit: try node.bool("autocommit") ?? false,
                              lockLevel: try node.string("lock"),
                              extraConfirmationWhen: try node.string("second_confirmation_when")?.lowercased(),
-                             warning: try node.string("warning"), lockTimeoutSeconds: lockTimeout, onFailure: onFailure)
+                             warning: try node.string("warning"), lockTimeoutSeconds: lockTimeout, onFailure: onFailure,
+                             recheck: recheck, recheckGone: try node.string("recheck_gone"))
     }
 
     /// An action's `statements:` (or `on_failure:`).

@@ -128,11 +128,21 @@ public struct RunbookAction: Sendable {
     /// Read-only statements run when the action fails (what a failed REINDEX CONCURRENTLY left
     /// behind, and the command that cleans it up); their rows are shown with the error.
     public var onFailure: [RunbookStatement]
+    /// Captured columns that must be unchanged when the action runs (`oid`, `reason`): after
+    /// confirmation the preview steps that capture them, and its refusal steps (except
+    /// generated ones), run again first; a different value, a vanished object or a refusal
+    /// stops the action before it changes anything (the index was dropped and re-created
+    /// under the same name, the constraint was validated meanwhile).
+    public var recheck: [String]
+    /// What to say when the recheck finds the object gone (`{index} no longer exists`).
+    public var recheckGone: String?
 
     public init(statements: [RunbookStatement], autocommit: Bool = false, lockLevel: String? = nil,
                 extraConfirmationWhen: String? = nil, warning: String? = nil, lockTimeoutSeconds: Int? = nil,
-                onFailure: [RunbookStatement] = []) {
+                onFailure: [RunbookStatement] = [], recheck: [String] = [], recheckGone: String? = nil) {
         self.onFailure = onFailure
+        self.recheck = recheck
+        self.recheckGone = recheckGone
         self.lockTimeoutSeconds = lockTimeoutSeconds
         self.statements = statements
         self.autocommit = autocommit

@@ -163,6 +163,20 @@ public final class EscalationEngine: Sendable {
         try await store.read { tx in [try tx.nextPageDue(), try tx.nextDeliveryDue()].compactMap { $0 }.min() }
     }
 
+    /// When the timer must look again: the next due time, or the next acknowledgement poll
+    /// while pages escalate at providers that can be polled; nil when nothing is waiting.
+    public func nextWake() async throws -> Date? {
+        var times = [try await nextDue()].compactMap { $0 }
+        let interval = Double(pager.config.pollAcknowledgements)
+        let names = pager.config.providers.compactMapValues { $0 as? any AcknowledgementPolling }
+            .filter { $0.value.pollsAcknowledgements }.keys.sorted()
+        if interval > 0, !names.isEmpty,
+           try await !store.read({ tx in try tx.pagesAwaitingAcknowledgement(providers: names, limit: 1) }).isEmpty {
+            times.append(now().addingTimeInterval(interval))
+        }
+        return times.min()
+    }
+
     /// Makes one provider call and records the outcome (and the timeline line). Returns nil
     /// when the delivery was no longer pending.
     func deliver(_ pending: PageDelivery) async -> DeliveryVerdict? {

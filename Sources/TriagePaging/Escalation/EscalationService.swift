@@ -2,24 +2,27 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import TriageCore
 
-/// The escalation timer: runs ``EscalationEngine/runDue()`` whenever something is due (at
-/// least every `pollInterval`, which also picks up pages started by commands). On graceful
+/// The escalation timer: runs ``EscalationEngine/runDue()`` when something is due, and
+/// otherwise sleeps: until the next due time, the next acknowledgement poll, or a commit that
+/// starts or changes a page (the store wakes it), at most `idleInterval` seconds. On graceful
 /// shutdown (or ``stop()``) it makes one last pass so queued provider calls go out.
 public final class EscalationService: Service, Sendable {
     let engine: EscalationEngine
     let logger: Logger
-    let pollInterval: Double
+    let idleInterval: Double
     struct State {
         var stopped = false
         var afterPass: (@Sendable () -> Void)?
     }
     private let state = Mutex(State())
+    private let wake = WakeSignal()
 
-    public init(engine: EscalationEngine, logger: Logger, pollInterval: Double = 1) {
+    public init(engine: EscalationEngine, logger: Logger, idleInterval: Double = 300) {
         self.engine = engine
         self.logger = logger
-        self.pollInterval = pollInterval
+        self.idleInterval = idleInterval
     }
 
     /// Called after every pass, e.g. to wake an outbox that sends the chat mentions a pass queued.
@@ -30,6 +33,7 @@ public final class EscalationService: Service, Sendable {
     /// Asks the loop to finish after its current pass (for hosts without a ServiceGroup).
     public func stop() {
         state.withLock { $0.stopped = true }
+        wake.ring()
     }
 
     var isStopping: Bool {
@@ -38,6 +42,8 @@ public final class EscalationService: Service, Sendable {
 
     public func run() async throws {
         try await engine.recover()
+        let wake = self.wake
+        engine.store.onPagingChange { wake.ring() }
         logger.info("escalation service started")
         while !isStopping {
             do {
@@ -46,13 +52,15 @@ public final class EscalationService: Service, Sendable {
                 logger.error("escalation pass failed", metadata: ["error": "\(error)"])
             }
             state.withLock { $0.afterPass }?()
-            var wait = pollInterval
-            if let next = try? await engine.nextDue() {
-                wait = max(0.05, min(wait, next.timeIntervalSince(engine.now())))
+            var seconds = idleInterval
+            if let next = try? await engine.nextWake() {
+                seconds = max(0.05, min(seconds, next.timeIntervalSince(engine.now())))
             }
-            let deadline = Date().addingTimeInterval(wait)
-            while !isStopping && Date() < deadline {
-                try? await Task.sleep(nanoseconds: UInt64(min(0.1, max(0.01, deadline.timeIntervalSinceNow)) * 1e9))
+            guard !isStopping else { break }
+            await withGracefulShutdownHandler {
+                await wake.wait(atMost: seconds)
+            } onGracefulShutdown: {
+                wake.ring()
             }
         }
         if !Task.isCancelled {

@@ -143,7 +143,7 @@ public final class ChatBotService: Service, Sendable {
     func sendDirect(_ reply: Reply, to m: InboundMessage, part: String) async {
         guard let sink else { return }
         do {
-            try await sink.send(OutgoingMessage(room: m.room, replyTo: m.messageID, key: "\(m.platform):\(m.room):\(m.messageID):\(part)", reply: reply))
+            try await sink.sendAll(OutgoingMessage(room: m.room, replyTo: m.messageID, key: "\(m.platform):\(m.room):\(m.messageID):\(part)", reply: reply))
         } catch {
             logger.error("could not tell the room that a command was not run", metadata: ["chat.room": "\(m.room)", "error": "\(error)"])
         }

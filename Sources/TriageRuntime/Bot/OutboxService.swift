@@ -21,9 +21,24 @@ public final class OutboxService: Service, Sendable {
         var notBefore: [String: Date] = [:]
         /// Paces rooms by the platform's ``SendRateLimit``.
         var limiter = RoomRateLimiter()
-        /// Delivered, but the store could not record it (disk full): never sent again; the
-        /// mark is retried now and then.
-        var sentUnrecorded: Set<Int64> = []
+        /// Parts delivered whose sent mark the store could not take (disk full): never sent
+        /// again; the marks are retried now and then.
+        var sentUnrecorded: [PartRef: SentMark] = [:]
+        /// Parts this process tried to send and has not delivered yet (a "sending" mark of one
+        /// of them is this process's own, not left by a crash).
+        var attempted: Set<PartRef> = []
+        /// Whether holds and recent sends were loaded from the store.
+        var restored = false
+    }
+    /// One part of one queued reply.
+    struct PartRef: Hashable {
+        var outboxID: Int64
+        var part: Int
+    }
+    /// A sent mark still to record.
+    struct SentMark {
+        var messageIDs: [String]
+        var complete: Bool
     }
     private let state = Mutex(State())
     /// Seconds to keep sending after shutdown begins, for rooms that must wait.
@@ -57,6 +72,7 @@ public final class OutboxService: Service, Sendable {
         // Drain what is queued even while shutting down (up to `drainTimeout` for rooms that
         // must wait), then stop; anything left is sent after the next start.
         while true {
+            if !state.withLock({ $0.restored }) { await restorePacing() }
             let pending = (try? await store.read { tx in try tx.pendingOutbox(platform: name) }) ?? []
             var nextWake: Double = 30
             var blockedRooms = Set<String>()
@@ -65,8 +81,9 @@ public final class OutboxService: Service, Sendable {
                 await recordLateMarks(unrecorded)
                 nextWake = min(nextWake, 5)
             }
+            let unrecordedDone = Set(unrecorded.filter(\.value.complete).map(\.key.outboxID))
             for message in pending {
-                if let id = message.id, unrecorded.contains(id) { continue }
+                if let id = message.id, unrecordedDone.contains(id) { continue }
                 if blockedRooms.contains(message.room) { continue }
                 if let until = state.withLock({ $0.notBefore[message.room] }), until > Date() {
                     blockedRooms.insert(message.room)
@@ -125,35 +142,63 @@ public final class OutboxService: Service, Sendable {
         logger.info("outbox stopped", metadata: ["chat.platform": "\(name)"])
     }
 
-    /// Sends one message; false when its room must wait.
+    /// Sends what is left of one reply, part by part: "sending" is recorded before each call
+    /// and "sent" with the platform message ids right after, so a restart resumes at the first
+    /// part not sent. False when its room must wait.
+    ///
+    /// A part found in "sending" was being sent when the process died: it may or may not have
+    /// arrived. It is sent again (Matrix: with the same txnId, so the homeserver posts it once;
+    /// Telegram has no idempotency key, so it may show twice): a reply is never dropped.
     func deliver(_ message: OutboxMessage) async -> Bool {
         guard let id = message.id else { return true }
+        var sentNow = 0
+        defer { recordPacing(room: message.room, count: sentNow) }
         do {
             let reply = try message.decodedReply()
-            try await platform.send(OutgoingMessage(room: message.room, replyTo: message.replyTo, key: message.key,
-                                                    reply: reply, attempts: message.attempts))
-            if let limit = platform.sendRateLimit(room: message.room) {
-                let count = platform.messageCount(for: reply)
-                state.withLock { $0.limiter.record(room: message.room, limit: limit, count: count, now: Date()) }
-            }
-            do {
-                try await store.write { tx in try tx.markSent(outboxID: id) }
-            } catch {
-                // Delivered but not recorded: a blind retry would send it again and again.
-                state.withLock { _ = $0.sentUnrecorded.insert(id) }
-                logger.error("reply delivered but the store cannot record it; it is not sent again",
-                             metadata: ["chat.room": "\(message.room)", "error": "\(error)"])
+            let outgoing = OutgoingMessage(room: message.room, replyTo: message.replyTo, key: message.key,
+                                           reply: reply, attempts: message.attempts)
+            let count = max(1, platform.messageCount(for: reply))
+            let recorded = (try? await store.read { tx in try tx.outboxParts(outboxID: id) }) ?? []
+            let unrecorded = state.withLock { $0.sentUnrecorded }
+            for part in 0..<count {
+                let ref = PartRef(outboxID: id, part: part)
+                if unrecorded[ref] != nil { continue }
+                let before = recorded.first { $0.part == part }
+                if before?.status == .sent { continue }
+                let triedHere = state.withLock { !$0.attempted.insert(ref).inserted }
+                if before?.status == .sending && !triedHere {
+                    logger.warning("a reply part was being sent when Triage stopped; sending it again (it may show twice)",
+                                   metadata: ["chat.room": "\(message.room)", "outbox.key": "\(message.key)",
+                                              "outbox.part": "\(part)", "outbox.parts": "\(count)"])
+                }
+                // Best effort: when the store cannot take it, the part is still sent (the sent
+                // mark below decides whether it is ever sent again).
+                _ = try? await store.write { tx in try tx.markPartSending(outboxID: id, part: part) }
+                let ids = try await platform.send(outgoing, part: part)
+                sentNow += 1
+                let complete = part == count - 1
+                state.withLock { _ = $0.attempted.remove(ref) }
+                do {
+                    try await store.write { tx in
+                        try tx.markPartSent(outboxID: id, part: part, messageIDs: ids, complete: complete)
+                    }
+                } catch {
+                    // Delivered but not recorded: a blind retry would send it again and again.
+                    state.withLock { $0.sentUnrecorded[ref] = SentMark(messageIDs: ids, complete: complete) }
+                    logger.error("reply delivered but the store cannot record it; it is not sent again",
+                                 metadata: ["chat.room": "\(message.room)", "error": "\(error)"])
+                }
             }
             return true
         } catch let error as DeliveryError {
             switch error.disposition {
             case .retry(let after):
-                state.withLock { $0.notBefore[message.room] = Date().addingTimeInterval(after) }
                 logger.warning("reply delayed", metadata: ["chat.room": "\(message.room)", "error": "\(error.message)",
                                                             "retry.seconds": "\(after)"])
-                _ = try? await store.write { tx in try tx.markFailed(outboxID: id, error: error.message, giveUp: false) }
+                await hold(message, seconds: after) { tx in try tx.markFailed(outboxID: id, error: error.message, giveUp: false) }
                 return false
             case .drop:
+                state.withLock { s in s.attempted = s.attempted.filter { $0.outboxID != id } }
                 logger.error("reply dropped", metadata: ["chat.room": "\(message.room)", "error": "\(error.message)"])
                 _ = try? await store.write { tx in try tx.markFailed(outboxID: id, error: error.message, giveUp: true) }
                 return true
@@ -165,17 +210,70 @@ public final class OutboxService: Service, Sendable {
             }
         } catch {
             logger.error("reply failed", metadata: ["chat.room": "\(message.room)", "error": "\(error)"])
-            _ = try? await store.write { tx in try tx.markFailed(outboxID: id, error: "\(error)", giveUp: message.attempts >= 20) }
-            state.withLock { $0.notBefore[message.room] = Date().addingTimeInterval(Double(min(30, 1 << min(message.attempts, 5)))) }
+            await hold(message, seconds: Double(min(30, 1 << min(message.attempts, 5)))) { tx in
+                try tx.markFailed(outboxID: id, error: "\(error)", giveUp: message.attempts >= 20)
+            }
             return false
         }
     }
 
+    /// Keeps the room of `message` waiting `seconds`, in memory and in the store (a restart
+    /// waits too), recorded in one transaction with `also` (the failed attempt). A store fault
+    /// only loses the wait across a restart.
+    func hold(_ message: OutboxMessage, seconds: Double, also: @escaping @Sendable (StoreTransaction) throws -> Void) async {
+        let until = Date().addingTimeInterval(seconds)
+        let room = message.room
+        state.withLock { $0.notBefore[room] = until }
+        let platformName = platform.name
+        _ = try? await store.write { tx in
+            try also(tx)
+            try tx.setHold(platform: platformName, room: room, notBefore: until)
+        }
+    }
+
+    /// Counts `count` platform messages just sent to `room` for its pacing.
+    func recordPacing(room: String, count: Int) {
+        guard count > 0, let limit = platform.sendRateLimit(room: room) else { return }
+        state.withLock { $0.limiter.record(room: room, limit: limit, count: count, now: Date()) }
+    }
+
+    /// Loads what the previous process knew about waiting: rooms told to wait (429
+    /// `retry_after`) and the sends of the last minute, so a restart neither sends into a
+    /// pending `retry_after` nor bursts past the platform's pace.
+    func restorePacing() async {
+        let name = platform.name
+        let now = Date()
+        guard let (holds, recent) = try? await store.write({ tx in
+            (try tx.holds(platform: name, at: now), try tx.recentSends(platform: name, since: now.addingTimeInterval(-60)))
+        }) else { return }
+        var limits: [String: SendRateLimit] = [:]
+        for send in recent where limits[send.room] == nil {
+            limits[send.room] = platform.sendRateLimit(room: send.room)
+        }
+        state.withLock { s in
+            for h in holds where h.notBefore > (s.notBefore[h.room] ?? .distantPast) { s.notBefore[h.room] = h.notBefore }
+            for send in recent {
+                if let limit = limits[send.room] ?? nil {
+                    s.limiter.record(room: send.room, limit: limit, count: 1, now: send.at)
+                }
+            }
+            s.restored = true
+        }
+        if !holds.isEmpty || !recent.isEmpty {
+            logger.info("outbox pacing restored", metadata: ["chat.platform": "\(name)", "outbox.holds": "\(holds.count)",
+                                                             "outbox.recent_sends": "\(recent.count)"])
+        }
+    }
+
     /// Records the sent marks the store could not take earlier.
-    func recordLateMarks(_ ids: Set<Int64>) async {
+    func recordLateMarks(_ marks: [PartRef: SentMark]) async {
         do {
-            try await store.write { tx in for id in ids { try tx.markSent(outboxID: id) } }
-            state.withLock { $0.sentUnrecorded.subtract(ids) }
+            try await store.write { tx in
+                for (ref, mark) in marks {
+                    try tx.markPartSent(outboxID: ref.outboxID, part: ref.part, messageIDs: mark.messageIDs, complete: mark.complete)
+                }
+            }
+            state.withLock { s in for ref in marks.keys { s.sentUnrecorded[ref] = nil } }
         } catch {
             // Still failing: try again at the next pass.
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TriageCore
 
 /// Orders commands per room without letting one hold up the next for long: a command starts
 /// when the room's previous one has finished or has run for `headStart` seconds, whichever
@@ -32,18 +33,26 @@ final class RoomLanes: Sendable {
     }
 }
 
-/// Opened once; waiters wake when it opens or their own time is up.
+/// Opened once; waiters wake when it opens or their own time is up. A waiter's timer is
+/// removed when the gate opens first, so a queued command leaves no timer behind.
 final class Gate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [Int: CheckedContinuation<Void, Never>], next: Int)>((false, [:], 0))
+    struct Waiter {
+        var continuation: CheckedContinuation<Void, Never>
+        var timer: OneShotTimer?
+    }
+    private let state = Mutex<(open: Bool, waiters: [Int: Waiter], next: Int)>((false, [:], 0))
 
     func open() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLock { s -> [Waiter] in
             s.open = true
             let w = Array(s.waiters.values)
             s.waiters = [:]
             return w
         }
-        for w in waiters { w.resume() }
+        for w in waiters {
+            w.timer?.cancel()
+            w.continuation.resume()
+        }
     }
 
     /// Returns when the gate opens.
@@ -52,7 +61,7 @@ final class Gate: Sendable {
             let ready: Bool = state.withLock { s in
                 if s.open { return true }
                 s.next += 1
-                s.waiters[s.next] = c
+                s.waiters[s.next] = Waiter(continuation: c, timer: nil)
                 return false
             }
             if ready { c.resume() }
@@ -62,16 +71,18 @@ final class Gate: Sendable {
     /// Returns when the gate opens, or after `seconds`.
     func wait(atMost seconds: Double) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let id: Int? = state.withLock { s in
-                if s.open { return nil }
+            state.withLock { s in
+                if s.open {
+                    c.resume()
+                    return
+                }
                 s.next += 1
-                s.waiters[s.next] = c
-                return s.next
-            }
-            guard let id else { c.resume(); return }
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
-                let w = state.withLock { $0.waiters.removeValue(forKey: id) }
-                w?.resume()
+                let id = s.next
+                let timer = OneShotTimer(after: seconds) { [weak self] in
+                    let w = self?.state.withLock { $0.waiters.removeValue(forKey: id) }
+                    w?.continuation.resume()
+                }
+                s.waiters[id] = Waiter(continuation: c, timer: timer)
             }
         }
     }

@@ -11,7 +11,9 @@ public struct ConsoleSink: ChatSink {
 
     public init() {}
 
-    public func send(_ message: OutgoingMessage) async throws {
+    /// Prints the whole reply (the terminal has no size limit and no message ids).
+    public func send(_ message: OutgoingMessage, part: Int) async throws -> [String] {
         await ConsoleOutput.shared.out(renderer.render(message.reply) + "\n\n")
+        return []
     }
 }
