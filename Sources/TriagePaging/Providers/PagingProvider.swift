@@ -89,8 +89,10 @@ extension PagingProvider {
 }
 
 enum JSONBody {
-    /// Serialises a JSON object with sorted keys.
-    static func encode(_ object: [String: Any]) throws -> Data {
-        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    /// Serialises a request body with sorted keys (stable bytes for the same call).
+    static func encode<T: Encodable>(_ body: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(body)
     }
 }
