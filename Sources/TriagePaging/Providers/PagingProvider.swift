@@ -76,14 +76,7 @@ extension PagingProvider {
 
     /// A short excerpt of an error body (`message` or `errors` of a JSON body).
     static func bodyHint(_ response: HTTPResponse) -> String {
-        guard let json = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any] else { return "" }
-        var parts: [String] = []
-        if let m = json["message"] as? String { parts.append(m) }
-        if let e = json["errors"] {
-            if let list = e as? [Any] { parts.append(list.map { "\($0)" }.joined(separator: "; ")) }
-            if let map = e as? [String: Any] { parts.append(map.map { "\($0.key): \($0.value)" }.sorted().joined(separator: "; ")) }
-        }
-        let text = parts.joined(separator: ": ")
+        guard let text = try? JSONDecoder().decode(ProviderResponse.ErrorBody.self, from: response.body).text else { return "" }
         return text.isEmpty ? "" : " (" + String(text.prefix(200)) + ")"
     }
 }
