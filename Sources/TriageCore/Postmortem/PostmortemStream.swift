@@ -50,12 +50,12 @@ public enum PostmortemStream {
 
     /// Renders `document` for `incident`; returns the postmortem summary it was built with.
     ///
-    /// The two cores share the work: a thread of its own fills the second half of section 0
-    /// (the big one: the timeline table, or the JSON events; when the source splits in
-    /// halves) and the later sections (outputs, follow-ups), spooled, none of which needs
-    /// the summary; meanwhile this thread derives the summary (reading the events without
-    /// their outputs), writes the head, streams the first half of section 0 straight out,
-    /// then the spools in order.
+    /// The two cores share the work: a thread of its own fills the later sections (outputs,
+    /// follow-ups) and, when the source splits in halves, the second half of section 0 (the
+    /// big one: the timeline table, or the JSON events), reading the second half once for
+    /// all of them; none of it needs the summary, and all of it is spooled. Meanwhile this
+    /// thread derives the summary (reading the events without their outputs), writes the
+    /// head, streams the first half of section 0 straight out, then the spools in order.
     /// - Parameters:
     ///   - spoolDirectory: where section spools go (nil: in memory).
     ///   - emit: receives the document in pieces, in order.
@@ -68,7 +68,7 @@ public enum PostmortemStream {
         var doc = document
         let deliveries = try deliveries(source)
         let halves = source.halves()
-        let helper = SectionThread(document: document, source: source, secondHalf: halves?.second,
+        let helper = SectionThread(document: document, source: source, halves: halves,
                                    deliveries: deliveries, spoolDirectory: spoolDirectory)
         defer { helper.finish()?.discard() }
 
@@ -175,7 +175,10 @@ final class SectionThread: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let waited = Mutex(false)
 
-    init<D: PostmortemDocument>(document: D, source: any TimelineEventSource, secondHalf: (any TimelineEventSource)?,
+    /// - Parameter halves: the source in two halves, when it splits: section 0's second half
+    ///   is then this thread's, and it reads the second half once for every section.
+    init<D: PostmortemDocument>(document: D, source: any TimelineEventSource,
+                                halves: (first: any TimelineEventSource, second: any TimelineEventSource)?,
                                 deliveries: [String: [String]], spoolDirectory: String?) {
         let thread = Thread { [self] in
             let sections = Result { () throws -> SpoolSet in
@@ -183,27 +186,49 @@ final class SectionThread: Sendable {
                 var set = SpoolSet(firstSecondHalf: nil, later: [])
                 do {
                     var buffers = [TextBuffer](repeating: TextBuffer(), count: count)
-                    if let secondHalf, count > 0 {
-                        var doc = document
-                        doc.resumeFirstSection()
-                        set.firstSecondHalf = try Spool(directory: spoolDirectory)
-                        try secondHalf.forEachEvent(doc.firstSectionEvents) { e in
-                            doc.event(e.redacted(), deliveries: deliveries, into: &buffers, filling: 0..<1)
-                            if buffers[0].count > TextBuffer.flushSize { try buffers[0].drain { try set.firstSecondHalf?.append($0) } }
-                        }
-                        try buffers[0].drain { try set.firstSecondHalf?.append($0) }
-                    }
+                    var later = document
+                    let laterEvents = later.laterSectionEvents
                     for _ in 1..<max(1, count) { set.later.append(try Spool(directory: spoolDirectory)) }
-                    if count > 1 {
-                        var doc = document
-                        try source.forEachEvent(doc.laterSectionEvents) { e in
-                            doc.event(e.redacted(), deliveries: deliveries, into: &buffers, filling: 1..<count)
-                            for i in 1..<count where buffers[i].count > TextBuffer.flushSize {
-                                try buffers[i].drain { try set.later[i - 1].append($0) }
+                    func drainLater(over limit: Int) throws {
+                        for i in 1..<count where buffers[i].count > limit {
+                            try buffers[i].drain { try set.later[i - 1].append($0) }
+                        }
+                    }
+                    if let halves, count > 0 {
+                        // The later sections' events of the first half…
+                        if count > 1 {
+                            try halves.first.forEachEvent(laterEvents) { e in
+                                later.event(e.redacted(), deliveries: deliveries, into: &buffers, filling: 1..<count)
+                                try drainLater(over: TextBuffer.flushSize)
                             }
                         }
-                        for i in 1..<count { try buffers[i].drain { try set.later[i - 1].append($0) } }
+                        // …then one read of the second half for section 0 and the later sections.
+                        var first = document
+                        first.resumeFirstSection()
+                        let firstEvents = first.firstSectionEvents
+                        set.firstSecondHalf = try Spool(directory: spoolDirectory)
+                        try halves.second.forEachEvent(.all) { e in
+                            let r = e.redacted()
+                            if firstEvents.matches(r) {
+                                var e0 = r
+                                // As a source reads them for that filter: an empty output stands for one that is there.
+                                if firstEvents == .withoutOutputs || firstEvents == .summary { e0.output = r.output.map { _ in "" } }
+                                first.event(e0, deliveries: deliveries, into: &buffers, filling: 0..<1)
+                                if buffers[0].count > TextBuffer.flushSize { try buffers[0].drain { try set.firstSecondHalf?.append($0) } }
+                            }
+                            if count > 1, laterEvents.matches(r) {
+                                later.event(r, deliveries: deliveries, into: &buffers, filling: 1..<count)
+                                try drainLater(over: TextBuffer.flushSize)
+                            }
+                        }
+                        try buffers[0].drain { try set.firstSecondHalf?.append($0) }
+                    } else if count > 1 {
+                        try source.forEachEvent(laterEvents) { e in
+                            later.event(e.redacted(), deliveries: deliveries, into: &buffers, filling: 1..<count)
+                            try drainLater(over: TextBuffer.flushSize)
+                        }
                     }
+                    if count > 1 { try drainLater(over: 0) }
                 } catch {
                     set.discard()
                     throw error
