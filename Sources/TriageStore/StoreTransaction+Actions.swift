@@ -13,9 +13,9 @@ extension StoreTransaction {
 
     /// The newest still-pending, unexpired action in a room.
     public func latestPendingAction(platform: String, room: String, at now: Date) throws -> PendingAction? {
-        try PendingAction.filter(Column("platform") == platform && Column("room") == room
-                                 && Column("status") == PendingAction.Status.pending.rawValue && Column("expiresAt") > now)
-            .order(Column("createdAt").desc).fetchOne(db)
+        try PendingAction.filter(PendingAction.Columns.platform == platform && PendingAction.Columns.room == room
+                                 && PendingAction.Columns.status == PendingAction.Status.pending.rawValue && PendingAction.Columns.expiresAt > now)
+            .order(PendingAction.Columns.createdAt.desc).fetchOne(db)
     }
 
     /// Applies one confirmation to `token`.

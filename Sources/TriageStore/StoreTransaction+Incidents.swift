@@ -196,17 +196,17 @@ extension StoreTransaction {
 
     /// The number of events of one kind in an incident.
     public func eventCount(incident: Int64, kind: TimelineEvent.Kind) throws -> Int {
-        try TimelineEvent.filter(Column("incidentID") == incident && Column("kind") == kind.rawValue).fetchCount(db)
+        try TimelineEvent.filter(TimelineEvent.Columns.incidentID == incident && TimelineEvent.Columns.kind == kind.rawValue).fetchCount(db)
     }
 
     /// Active incidents in every room, then (with `includeResolved`) the most recent resolved
     /// ones, newest first.
     public func incidentsOverview(includeResolved: Bool, limit: Int = 50) throws -> [Incident] {
-        let active = try Incident.filter(Column("status") != IncidentStatus.resolved.rawValue)
-            .order(Column("id").desc).limit(limit).fetchAll(db)
+        let active = try Incident.filter(Incident.Columns.status != IncidentStatus.resolved.rawValue)
+            .order(Incident.Columns.id.desc).limit(limit).fetchAll(db)
         guard includeResolved else { return active }
-        let resolved = try Incident.filter(Column("status") == IncidentStatus.resolved.rawValue)
-            .order(Column("id").desc).limit(max(0, limit - active.count)).fetchAll(db)
+        let resolved = try Incident.filter(Incident.Columns.status == IncidentStatus.resolved.rawValue)
+            .order(Incident.Columns.id.desc).limit(max(0, limit - active.count)).fetchAll(db)
         return active + resolved
     }
 }

@@ -12,7 +12,7 @@ extension StoreTransaction {
 
     /// The recorded parts of a queued reply, in part order.
     public func outboxParts(outboxID: Int64) throws -> [OutboxPart] {
-        try OutboxPart.filter(Column("outboxID") == outboxID).order(Column("part")).fetchAll(db)
+        try OutboxPart.filter(OutboxPart.Columns.outboxID == outboxID).order(OutboxPart.Columns.part).fetchAll(db)
     }
 
     /// Records that part `part` of a reply is about to be sent (before the platform call).
@@ -75,6 +75,6 @@ extension StoreTransaction {
     /// Rooms of `platform` that must still wait at `date`; holds that are over are deleted.
     public func holds(platform: String, at date: Date = Date()) throws -> [OutboxHold] {
         try db.execute(sql: "DELETE FROM outboxHold WHERE platform = ? AND notBefore <= ?", arguments: [platform, date])
-        return try OutboxHold.filter(Column("platform") == platform).fetchAll(db)
+        return try OutboxHold.filter(OutboxHold.Columns.platform == platform).fetchAll(db)
     }
 }

@@ -31,7 +31,7 @@ extension StoreTransaction {
     /// The automatic page of an incident that is not resolved yet, if there is one (a
     /// reopened incident is paged again).
     public func autoPage(incident: Int64) throws -> PageRecord? {
-        try PageRecord.filter(Column("incidentID") == incident && Column("auto") == true && Column("resolvedAt") == nil).fetchOne(db)
+        try PageRecord.filter(PageRecord.Columns.incidentID == incident && PageRecord.Columns.auto == true && PageRecord.Columns.resolvedAt == nil).fetchOne(db)
     }
 
     /// Pages still escalating or waiting for an acknowledgement (pending, waiting, exhausted)
@@ -49,19 +49,19 @@ extension StoreTransaction {
 
     /// Pages of a room in the given phases, newest first.
     public func pages(platform: String, room: String, phases: [String]) throws -> [PageRecord] {
-        try PageRecord.filter(Column("platform") == platform && Column("room") == room && phases.contains(Column("phase")))
-            .order(Column("id").desc).fetchAll(db)
+        try PageRecord.filter(PageRecord.Columns.platform == platform && PageRecord.Columns.room == room && phases.contains(PageRecord.Columns.phase))
+            .order(PageRecord.Columns.id.desc).fetchAll(db)
     }
 
     /// Pages of an incident that are not resolved.
     public func unresolvedPages(incident: Int64) throws -> [PageRecord] {
-        try PageRecord.filter(Column("incidentID") == incident && Column("phase") != "resolved").order(Column("id")).fetchAll(db)
+        try PageRecord.filter(PageRecord.Columns.incidentID == incident && PageRecord.Columns.phase != "resolved").order(PageRecord.Columns.id).fetchAll(db)
     }
 
     /// Pages whose wait has ended at `date`.
     public func duePages(at date: Date, limit: Int = 100) throws -> [PageRecord] {
-        try PageRecord.filter(Column("phase") == "waiting" && Column("nextAt") <= date)
-            .order(Column("nextAt")).limit(limit).fetchAll(db)
+        try PageRecord.filter(PageRecord.Columns.phase == "waiting" && PageRecord.Columns.nextAt <= date)
+            .order(PageRecord.Columns.nextAt).limit(limit).fetchAll(db)
     }
 
     /// The earliest time a waiting page is due, if any.
@@ -103,7 +103,7 @@ extension StoreTransaction {
     }
 
     public func deliveries(page: Int64) throws -> [PageDelivery] {
-        try PageDelivery.filter(Column("pageID") == page).order(Column("id")).fetchAll(db)
+        try PageDelivery.filter(PageDelivery.Columns.pageID == page).order(PageDelivery.Columns.id).fetchAll(db)
     }
 
     /// Pending deliveries due at `date`, oldest first; a delivery waits while an earlier one
@@ -142,6 +142,6 @@ extension StoreTransaction {
 
     /// Overrides that have not ended at `date`, in creation order.
     public func onCallOverrides(endingAfter date: Date) throws -> [OnCallOverrideRecord] {
-        try OnCallOverrideRecord.filter(Column("endsAt") > date).order(Column("id")).fetchAll(db)
+        try OnCallOverrideRecord.filter(OnCallOverrideRecord.Columns.endsAt > date).order(OnCallOverrideRecord.Columns.id).fetchAll(db)
     }
 }

@@ -34,8 +34,8 @@ public struct StoreTransaction {
 
     /// Incidents, newest first.
     public func incidents(activeOnly: Bool = false, limit: Int = 100) throws -> [Incident] {
-        var request = Incident.order(Column("id").desc)
-        if activeOnly { request = request.filter(Column("status") != IncidentStatus.resolved.rawValue) }
+        var request = Incident.order(Incident.Columns.id.desc)
+        if activeOnly { request = request.filter(Incident.Columns.status != IncidentStatus.resolved.rawValue) }
         return try request.limit(limit).fetchAll(db)
     }
 
@@ -78,7 +78,7 @@ public struct StoreTransaction {
     }
 
     public func eventCount(incident: Int64) throws -> Int {
-        try TimelineEvent.filter(Column("incidentID") == incident).fetchCount(db)
+        try TimelineEvent.filter(TimelineEvent.Columns.incidentID == incident).fetchCount(db)
     }
 
     // MARK: Cursors and de-duplication
@@ -123,8 +123,8 @@ public struct StoreTransaction {
 
     /// Unsent replies of a platform, oldest first.
     public func pendingOutbox(platform: String, limit: Int = 100) throws -> [OutboxMessage] {
-        try OutboxMessage.filter(Column("platform") == platform && Column("sentAt") == nil)
-            .order(Column("id")).limit(limit).fetchAll(db)
+        try OutboxMessage.filter(OutboxMessage.Columns.platform == platform && OutboxMessage.Columns.sentAt == nil)
+            .order(OutboxMessage.Columns.id).limit(limit).fetchAll(db)
     }
 
     public func markSent(outboxID: Int64, at date: Date = Date()) throws {
