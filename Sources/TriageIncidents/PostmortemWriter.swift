@@ -22,10 +22,13 @@ public struct StoreTimelineSource: TimelineEventSource {
     /// Below this many event ids, one thread reads the whole timeline.
     static let splitAbove: Int64 = 1000
 
-    /// The two halves of the id range (the first holds the incident's first event).
+    /// The id range in two parts (the first holds the incident's first event): the first 40%,
+    /// for the thread that also makes the summary, and the rest, for the other thread, which
+    /// also fills the outputs and follow-ups (measured with `perf`: the two threads then do
+    /// about as much work each).
     public func halves() -> (first: any TimelineEventSource, second: any TimelineEventSource)? {
         guard from > 0, upTo - from >= Self.splitAbove else { return nil }
-        let mid = from + (upTo - from) / 2
+        let mid = from + (upTo - from) * 2 / 5
         return (StoreTimelineSource(store: store, incident: incident, from: from, upTo: mid),
                 StoreTimelineSource(store: store, incident: incident, from: mid + 1, upTo: upTo))
     }
