@@ -71,7 +71,22 @@ public enum Redaction {
         }
         var i = 0
         while i < n {
-            switch p[i] | 0x20 {
+            // Most letters start no rule word, and most that do are not followed by its
+            // second letter: both are ruled out before any comparison.
+            let c = p[i] | 0x20
+            let next = i + 1 < n ? p[i + 1] | 0x20 : 0
+            switch c {
+            case UInt8(ascii: "p"): if next != UInt8(ascii: "a") && next != UInt8(ascii: "w") && next != UInt8(ascii: "g") && next != UInt8(ascii: "e") { i += 1; continue }
+            case UInt8(ascii: ":"): if next != UInt8(ascii: "/") { i += 1; continue }
+            case UInt8(ascii: "e"): if next != UInt8(ascii: "n") { i += 1; continue }
+            case UInt8(ascii: "d"): if next != UInt8(ascii: "e") { i += 1; continue }
+            case UInt8(ascii: "h"): if next != UInt8(ascii: "m") { i += 1; continue }
+            case UInt8(ascii: "c"): if next != UInt8(ascii: "r") && next != UInt8(ascii: "o") { i += 1; continue }
+            case UInt8(ascii: "s"): if next != UInt8(ascii: "c") && next != UInt8(ascii: "e") { i += 1; continue }
+            case UInt8(ascii: "m"): if next != UInt8(ascii: "d") { i += 1; continue }
+            default: i += 1; continue
+            }
+            switch c {
             case UInt8(ascii: "p"):
                 if at(i, "pass") || at(i, "pwd") || at(i, "pgp_") || at(i, "percent-encoded") { return true }
             case UInt8(ascii: ":"):
