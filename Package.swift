@@ -70,6 +70,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // Alerts: follows Alertmanager (API v2), announces with diagnostics, silences from chat.
+        .target(name: "TriageAlerts", dependencies: [
+            "TriageCore", "TriageChat", "TriageHandlers", "TriageStore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         // Platforms, each a plug-in: they see the chat ports and the core, nothing else.
         // Telegram Bot API (long-poll getUpdates).
         .target(name: "TriageTelegram", dependencies: [
@@ -91,7 +98,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "triage", dependencies: [
-            "TriageRuntime", "TriageRunbook", "TriageIncidents", "TriagePaging", "TriageTelegram", "TriageMatrix",
+            "TriageRuntime", "TriageRunbook", "TriageIncidents", "TriagePaging", "TriageAlerts", "TriageTelegram", "TriageMatrix",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -100,7 +107,7 @@ let package = Package(
         // Test doubles and helpers: the standard plug-in list, an in-memory chat platform, stores on temp files.
         .target(name: "TriageTesting", dependencies: [
             "TriageCore", "TriageChat", "TriageStore", "TriageRuntime",
-            "TriageRunbook", "TriageIncidents", "TriagePaging", "TriageTelegram", "TriageMatrix",
+            "TriageRunbook", "TriageIncidents", "TriagePaging", "TriageAlerts", "TriageTelegram", "TriageMatrix",
         ]),
 
         .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore"], exclude: ["Golden"]),
@@ -118,6 +125,9 @@ let package = Package(
             "TriageCore", "TriageChat", "TriageHandlers", "TriageRuntime", "TriageStore", "TriageTesting",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], exclude: ["Golden"]),
+        .testTarget(name: "TriageAlertsTests", dependencies: [
+            "TriageCore", "TriageChat", "TriageStore", "TriageHTTP", "TriageHandlers", "TriageRuntime", "TriageAlerts", "TriageTesting",
+        ]),
         .testTarget(name: "TriageTelegramTests", dependencies: ["TriageCore", "TriageChat", "TriageRuntime", "TriageTelegram", "TriageTesting"],
                     exclude: ["Golden"]),
     ],

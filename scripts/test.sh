@@ -23,7 +23,16 @@ swift build --build-tests >/dev/null   # fail here if the build failed
 WORK=$(mktemp -d /tmp/triage-test.XXXXXX)
 chmod 755 "$WORK"
 PG_PORT=${TRIAGE_TEST_PG_PORT:-55432}
+# Alert tests start their own Alertmanager on this port (an HA peer on the next), and the
+# chain test Prometheus and postgres-exporter too (scripts/alertmanager.sh, under $WORK).
+export TRIAGE_TEST_AM_PORT=${TRIAGE_TEST_AM_PORT:-59093}
+export TRIAGE_TEST_PROM_PORT=${TRIAGE_TEST_PROM_PORT:-59090}
+export TRIAGE_TEST_EXPORTER_PORT=${TRIAGE_TEST_EXPORTER_PORT:-59187}
 cleanup() {
+  # Monitoring servers a failed alert test left behind (each directory keeps its pid files).
+  for d in $(find "$WORK" -maxdepth 3 -name am.port -printf '%h\n' 2>/dev/null); do
+    scripts/alertmanager.sh down "$d" >/dev/null 2>&1 || true
+  done
   [ -x scripts/synapse.sh ] && scripts/synapse.sh down "$WORK/synapse" >/dev/null 2>&1 || true
   scripts/pg.sh down "$WORK/pg" >/dev/null 2>&1 || true
   rm -rf "$WORK"

@@ -17,9 +17,13 @@ public struct InboundMessage: Sendable, Codable {
     /// What the sender may do, from config.
     public var role: Role
     public var receivedAt: Date
+    /// The text of the message this one replies to, when the platform says (Telegram does):
+    /// `/silence` typed as a reply to an alert's message silences that alert.
+    public var replyToText: String?
 
     public init(platform: String, room: String, sender: String, senderName: String? = nil, text: String,
-                messageID: String, role: Role, receivedAt: Date = Date()) {
+                messageID: String, role: Role, receivedAt: Date = Date(), replyToText: String? = nil) {
+        self.replyToText = replyToText
         self.platform = platform
         self.room = room
         self.sender = sender

@@ -34,9 +34,13 @@ public struct FeatureContext: Sendable {
     /// Triage's version, for `/ping` and user agents.
     public var version: String
     public var now: @Sendable () -> Date
+    /// Runs diagnostics as the bot and tells incident observers, for features that act without
+    /// a chat message (alerts); bound by the composition root once the dispatcher exists.
+    public var commands: CommandRunner
 
     public init(config: TriageConfig, environment: [String: String], store: BotStore, database: any SQLRunner,
-                http: any HTTPTransport, logger: Logger, version: String, now: @escaping @Sendable () -> Date) {
+                http: any HTTPTransport, logger: Logger, version: String, now: @escaping @Sendable () -> Date,
+                commands: CommandRunner = CommandRunner()) {
         self.config = config
         self.environment = environment
         self.store = store
@@ -45,6 +49,7 @@ public struct FeatureContext: Sendable {
         self.logger = logger
         self.version = version
         self.now = now
+        self.commands = commands
     }
 }
 

@@ -68,8 +68,9 @@ public final class TriageApplication: Sendable {
         }
         self.platforms = platforms
 
+        let commands = CommandRunner()
         let featureContext = FeatureContext(config: config, environment: environment, store: store, database: database,
-                                            http: http, logger: logger, version: Self.version, now: now)
+                                            http: http, logger: logger, version: Self.version, now: now, commands: commands)
         var handlers: [any CommandHandler] = []
         var observers: [any IncidentObserver] = []
         var services: [any Service] = []
@@ -87,10 +88,12 @@ public final class TriageApplication: Sendable {
             logger.error("runbook file problem", metadata: ["config.error": "\(e.description)"])
         }
         let prefixes = platforms.reduce(into: Set<Character>(["/"])) { $0.formUnion($1.commandPrefixes) }
-        dispatcher = Dispatcher(handlers: handlers, store: store, logger: logger,
-                                parser: CommandLineParser(prefixes: prefixes),
-                                botName: platforms.compactMap(\.botName).first, observers: observers,
-                                confirmation: ConfirmationSettings(breakGlass: config.breakGlass), now: now)
+        let dispatcher = Dispatcher(handlers: handlers, store: store, logger: logger,
+                                    parser: CommandLineParser(prefixes: prefixes),
+                                    botName: platforms.compactMap(\.botName).first, observers: observers,
+                                    confirmation: ConfirmationSettings(breakGlass: config.breakGlass), now: now)
+        self.dispatcher = dispatcher
+        commands.bind(run: { line in await dispatcher.runDiagnostic(line) }, incidentEvents: IncidentEvents(observers: observers))
         self.problems = problems + dispatcher.registryProblems
     }
 

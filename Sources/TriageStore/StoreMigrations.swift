@@ -66,6 +66,7 @@ enum StoreMigrations {
         registerPlatformMigrations(&m)
         registerInboundMigrations(&m)
         registerOutboxMigrations(&m)
+        registerAlertMigrations(&m)
         return m
     }
 }

@@ -228,7 +228,8 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
             return nil
         }
         return InboundMessage(platform: name, room: String(chat), sender: String(from.id), senderName: from.displayName,
-                              text: command.line, messageID: "\(chat):\(message.message_id)", role: role)
+                              text: command.line, messageID: "\(chat):\(message.message_id)", role: role,
+                              replyToText: message.reply_to_message?.text)
     }
 
     // MARK: Send

@@ -12,6 +12,13 @@ public struct TelegramUpdate: Decodable, Sendable {
         public var entities: [Entity]?
         public var migrate_to_chat_id: Int64?
         public var migrate_from_chat_id: Int64?
+        /// The message this one replies to (its text only: `/silence` as a reply to an alert).
+        public var reply_to_message: RepliedMessage?
+    }
+
+    /// The part of a replied-to message Triage reads.
+    public struct RepliedMessage: Decodable, Sendable {
+        public var text: String?
     }
 
     public struct Chat: Decodable, Sendable {

@@ -1,3 +1,4 @@
+import TriageAlerts
 import TriageIncidents
 import TriageMatrix
 import TriagePaging
@@ -8,6 +9,6 @@ import TriageTelegram
 /// The plug-ins of the `triage` binary, for tests that assemble Triage as it ships.
 public enum StandardPlugins {
     public static let all = PluginList(
-        features: [RunbookPlugin(), IncidentsPlugin(), PagingPlugin()],
+        features: [RunbookPlugin(), IncidentsPlugin(), PagingPlugin(), AlertsPlugin()],
         platforms: [TelegramPlugin(), MatrixPlugin()])
 }

@@ -1,3 +1,4 @@
+import TriageAlerts
 import TriageIncidents
 import TriageMatrix
 import TriagePaging
@@ -12,6 +13,7 @@ let plugins = PluginList(
         RunbookPlugin(),
         IncidentsPlugin(),
         PagingPlugin(),
+        AlertsPlugin(),
     ] + (CrashTestPlugin.enabled ? [CrashTestPlugin()] : []),
     platforms: [
         TelegramPlugin(),

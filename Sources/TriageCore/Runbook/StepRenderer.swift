@@ -9,10 +9,12 @@ public struct StepRenderer: Sendable {
             // `empty: ""`: a step that only matters when it has rows (a refusal) shows nothing.
             if step.emptyText == "" || (step.display == .warning && step.emptyText == nil) { return ([], nil) }
             let empty = step.emptyText.map { fill($0, result: result, arguments: arguments) } ?? "(none)"
+            // A summary naming first-row columns has nothing to name: the empty text says it.
+            let said = summary.flatMap { $0.contains("{") ? nil : $0 } ?? empty
             if step.display == .table {
-                return ([.table(ReplyTable(title: step.title, columns: [], rows: [], emptyText: empty))], summary ?? empty)
+                return ([.table(ReplyTable(title: step.title, columns: [], rows: [], emptyText: empty))], said)
             }
-            return ([.text(titled(step.title, empty))], summary ?? empty)
+            return ([.text(titled(step.title, empty))], said)
         }
         let specs = columnSpecs(step, result: result)
         switch step.display {
