@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "TriageStore", dependencies: [
             "TriageCore",
             .product(name: "GRDB", package: "GRDB.swift"),
+            // The SQLite C API, for reading a million timeline rows by position.
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         .target(name: "TriageHTTP", dependencies: [
             "TriageCore", "CCurl",

@@ -2,7 +2,8 @@ import CCurl
 import Foundation
 import TriageCore
 
-/// One request in flight: its easy handle, buffers, and the continuation to resume.
+/// One request in flight: its easy handle, buffers, and the continuation to resume. Lives on
+/// the transfer thread only.
 final class Transfer {
     let request: HTTPRequest
     var id = 0
@@ -22,8 +23,10 @@ final class Transfer {
     }
 
     /// The host of the URL, for error messages (never the path: it may hold a token).
-    var host: String {
-        URLComponents(string: request.url)?.host ?? "?"
+    var host: String { Self.host(of: request.url) }
+
+    static func host(of url: String) -> String {
+        URLComponents(string: url)?.host ?? "?"
     }
 
     func finish(_ result: Result<HTTPResponse, Error>) {

@@ -70,6 +70,37 @@ import TriageCore
         try JSONDecoder().decode(T.self, from: r.body)
     }
 
+    /// The context switches of thread `tid` of this process so far (voluntary and not).
+    static func contextSwitches(thread tid: Int) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/task/\(tid)/status", encoding: .utf8) else { return nil }
+        var total = 0
+        for line in status.split(separator: "\n") where line.contains("ctxt_switches:") {
+            guard let n = line.split(separator: "\t").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else { return nil }
+            total += n
+        }
+        return total
+    }
+
+    /// Issue 11: an idle client's transfer thread sleeps until there is work (no once-a-second
+    /// poll): over 3 s with nothing in flight it is not scheduled once.
+    @Test func idleTransferThreadStaysAsleep() async throws {
+        let server = try EchoServer()
+        let http = Self.client()
+        defer { http.shutdown(); server.stop() }
+        let r = try await http.send(HTTPRequest(url: server.base + "/warm-up"))
+        #expect(r.status == 200)
+        try await Task.sleep(for: .milliseconds(300))   // back in its sleep after the response
+        let tid = try #require(http.transferThreadID)
+        let before = try #require(Self.contextSwitches(thread: tid))
+        try await Task.sleep(for: .seconds(3))
+        let after = try #require(Self.contextSwitches(thread: tid))
+        #expect(after - before == 0, "the idle transfer thread woke \(after - before) times in 3 s")
+        // And it still wakes for work.
+        let again = try await http.send(HTTPRequest(url: server.base + "/after-idle"))
+        #expect(again.status == 200)
+        #expect(try #require(Self.contextSwitches(thread: tid)) > after)
+    }
+
     @Test func getAndPostRoundTrip() async throws {
         let server = try EchoServer()
         let http = Self.client()

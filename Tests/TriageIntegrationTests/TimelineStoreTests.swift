@@ -122,6 +122,13 @@ import TriageCore
         #expect(notes.map(\.text) == ["n0", "n2"])
         #expect(StoreTransaction.fastDate(Data("2026-13-01 00:00:00.000".utf8)) == nil)
         #expect(StoreTransaction.fastDate(Data("2026-03-14T09:00:00.000".utf8)) == nil)
+        // Every position must be a digit (a byte below '0' wraps around, one above '9' is too big).
+        for bad in ["2026-03-1x 09:00:00.000", "2026-03-14 09:00:0/.000", "2026-03-14 09:00:00.00:", "2/26-03-14 09:00:00"] {
+            #expect(StoreTransaction.fastDate(Data(bad.utf8)) == nil, "\(bad)")
+        }
+        #expect(StoreTransaction.fastDate(Data("2026-03-14 09:00:00.250".utf8)) == Date(timeIntervalSince1970: 1_773_478_800.25))
+        #expect(StoreTransaction.fastDate(Data("2026-03-14 09:00:00".utf8)) == Date(timeIntervalSince1970: 1_773_478_800))
+        #expect(StoreTransaction.fastDate(Data("1969-12-31 23:59:59.000".utf8)) == Date(timeIntervalSince1970: -1))
     }
 
     @Test(arguments: [300, 2500])

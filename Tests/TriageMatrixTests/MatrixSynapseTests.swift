@@ -100,6 +100,44 @@ struct MatrixSynapseTests {
         #expect(bodies.allSatisfy { $0.contains("&lt;x&gt;") && !$0.contains("<x>") })
     }
 
+    /// Sends one part until delivered, honouring the platform's retry advice; its event ids.
+    func deliver(_ p: MatrixPlatform, _ m: OutgoingMessage, part: Int) async throws -> [String] {
+        for _ in 0..<60 {
+            do {
+                return try await p.send(m, part: part)
+            } catch let e as DeliveryError {
+                guard case .retry(let after) = e.disposition else { throw e }
+                try await Task.sleep(nanoseconds: UInt64(min(after, 5) * 1e9))
+            }
+        }
+        Issue.record("not delivered")
+        return []
+    }
+
+    /// A part found "sending" after a crash is sent again by the outbox: with the same txnId
+    /// (outbox key + part), so the homeserver answers with the event it already posted.
+    @Test func aPartResentAfterARestartIsTheSameEvent() async throws {
+        let s = try store()
+        let p = platform()
+        try await p.start(host: host(s))
+        _ = try await p.poll(cursor: nil)
+        let rows = (0..<2500).map { i in [ReplyCell("\(i)"), ReplyCell("select <x> from pg_stat_activity where pid = \(i) -- padding padding")] }
+        let reply = Reply(title: "Parts", blocks: [.table(ReplyTable(columns: ["n", "query"], rows: rows))])
+        let replyTo = "$parts-\(UUID().uuidString)"
+        let m = OutgoingMessage(room: ops, replyTo: replyTo, key: "matrix:\(ops):\(replyTo)", reply: reply)
+        let count = p.messageCount(for: reply)
+        #expect(count >= 3)
+        var first: [[String]] = []
+        for part in 0..<count { first.append(try await deliver(p, m, part: part)) }
+        let again = platform()                                 // a restart: same stored device
+        try await again.start(host: host(s))
+        let resent = try await deliver(again, m, part: 1)
+        #expect(resent == first[1] && !resent.isEmpty)
+        let seen = try await replies(to: replyTo)
+        #expect(seen.count == count)
+        #expect(seen.compactMap { $0["event_id"] as? String } == first.flatMap { $0 })
+    }
+
     @Test func rejectedTokenWithoutPasswordStopsClearly() async throws {
         let p = platform(token: "syt_not_a_real_token", password: nil)
         await #expect {

@@ -22,6 +22,7 @@ import TriageCore
         default_role: viewer
         connect_timeout: 3
         request_timeout: 9
+        send_timeout: 40
         rate_limit: {chat_interval: 0.5, group_per_minute: 10}
         register_commands: false
         """)
@@ -30,11 +31,14 @@ import TriageCore
         #expect(c.chats == [-1001, 42])
         #expect(c.access.role(of: "42") == .operator && c.access.role(of: "99") == .viewer)
         #expect(c.chatInterval == 0.5 && c.groupPerMinute == 10 && !c.registerCommands)
+        #expect(c.requestTimeout == 9 && c.sendTimeout == 40)
     }
 
     @Test func defaultsAreSafe() throws {
         let c = try parse("token_env: TOK\nchats: [1]")
         #expect(c.apiURL == "https://api.telegram.org" && c.pollTimeout == 50)
+        // A send may take longer than the longest poll before it is given up on (and resent).
+        #expect(c.sendTimeout > Double(c.pollTimeout) + TelegramAPI.pollGrace)
         #expect(c.access.role(of: "5") == nil)
     }
 

@@ -112,6 +112,12 @@ public struct TimelineEvent: Codable, Sendable, Equatable, Identifiable {
         public static let reopened = Kind(rawValue: "reopened")
         public static let followUp = Kind(rawValue: "action_item")
         public var description: String { rawValue }
+
+        /// Lengths first: a postmortem compares kinds of a million events with constants.
+        @inlinable
+        public static func == (lhs: Kind, rhs: Kind) -> Bool {
+            lhs.rawValue.utf8.count == rhs.rawValue.utf8.count && lhs.rawValue == rhs.rawValue
+        }
     }
 
     public var id: Int64?

@@ -40,6 +40,11 @@ public struct JSONPostmortem: PostmortemDocument {
         }
     }
 
+    /// The second half of the events goes on after the first (a comma before its first event).
+    public mutating func resumeFirstSection() {
+        events = max(events, 1)
+    }
+
     static func event(_ e: TimelineEvent, into out: inout TextBuffer) {
         out.write("{\"id\": ")
         out.write(int: Int(e.id ?? 0))

@@ -32,6 +32,13 @@ public enum TimelineEventFilter: Sendable, Equatable {
 public protocol TimelineEventSource: Sendable {
     /// Calls `body` with each event matching `filter`, in timeline order.
     func forEachEvent(_ filter: TimelineEventFilter, _ body: (TimelineEvent) throws -> Void) throws
+    /// The timeline in two consecutive parts, the first with at least one event, to be read on two
+    /// threads; nil when it does not split (too short to be worth it).
+    func halves() -> (first: any TimelineEventSource, second: any TimelineEventSource)?
+}
+
+extension TimelineEventSource {
+    public func halves() -> (first: any TimelineEventSource, second: any TimelineEventSource)? { nil }
 }
 
 /// Events held in memory.
@@ -44,6 +51,13 @@ public struct TimelineEventArray: TimelineEventSource {
 
     public func forEachEvent(_ filter: TimelineEventFilter, _ body: (TimelineEvent) throws -> Void) throws {
         for e in events where filter.matches(e) { try body(e) }
+    }
+
+    /// Any two events or more split (so that tests go through the two-thread path).
+    public func halves() -> (first: any TimelineEventSource, second: any TimelineEventSource)? {
+        guard events.count >= 2 else { return nil }
+        let mid = events.count / 2
+        return (TimelineEventArray(Array(events[..<mid])), TimelineEventArray(Array(events[mid...])))
     }
 }
 

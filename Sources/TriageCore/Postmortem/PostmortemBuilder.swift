@@ -89,15 +89,21 @@ public struct PostmortemBuilder {
     let span: Double
 
     var count = 0
-    var counts: [String: Int] = [:]
+    /// Actors in order of first appearance, with their event counts and whether each is a person.
+    var actorIndex: [String: Int] = [:]
     var order: [String] = []
+    var actorCounts: [Int] = []
+    var actorHuman: [Bool] = []
     var phases: [Postmortem.Phase] = []
     var current = IncidentStatus.investigating
     var phaseStart: Date
     var lastAt: Date
     var followUps = 0
     var outputs = 0
-    var kindCounts: [String: Int] = [:]
+    /// Per kind seen: its lane in the picture and its count (a handful of kinds: a short list
+    /// searched from the last one hit beats hashing a million kind names twice).
+    var kindSlots: [(kind: String, lane: Int, count: Int, code: KindCode)] = []
+    var lastSlot = 0
     var severityChanges: [Postmortem.SeverityChange] = []
     var openedSeverity: Severity?
     var paged = false
@@ -112,9 +118,9 @@ public struct PostmortemBuilder {
     var pageKeys: Set<String> = []
     var deliveries: [String: [String]] = [:]
     var folded = 0
-    var lanesUsed = Set<Int>()
+    var lanesUsed = [Bool](repeating: false, count: SVGTimeline.lanes.count)
     var marks: [Postmortem.Mark] = []
-    var bins: [Int: Int] = [:]          // lane * binCount + bin -> events
+    var bins: [Int] = []                // lane * binCount + bin -> events, once aggregating
     var keyEvents: [Postmortem.KeyEvent] = []
     let laneOf: [String: Int]
 
@@ -154,20 +160,47 @@ public struct PostmortemBuilder {
         phaseStart = max(phaseStart, at)
     }
 
+    /// The kinds the summary tells apart, decided once per kind seen rather than by comparing
+    /// names for every event.
+    enum KindCode {
+        case followUp, status, resolved, reopened, severity, opened, page, escalation, acknowledged, snapshot, other
+
+        init(_ kind: TimelineEvent.Kind) {
+            switch kind {
+            case .followUp: self = .followUp
+            case .status: self = .status
+            case .resolved: self = .resolved
+            case .reopened: self = .reopened
+            case .severity: self = .severity
+            case .opened: self = .opened
+            case .page: self = .page
+            case .escalation: self = .escalation
+            case .acknowledged: self = .acknowledged
+            case .snapshot: self = .snapshot
+            default: self = .other
+            }
+        }
+    }
+
     public mutating func add(_ e: TimelineEvent) {
         count += 1
-        if let n = counts[e.actor] {
-            counts[e.actor] = n + 1
+        let human: Bool
+        if let i = actorIndex[e.actor] {
+            actorCounts[i] += 1
+            human = actorHuman[i]
         } else {
-            counts[e.actor] = 1
+            human = e.actor != Self.botActor
+            actorIndex[e.actor] = order.count
             order.append(e.actor)
+            actorCounts.append(1)
+            actorHuman.append(human)
         }
         if e.at > lastAt { lastAt = e.at }
         if e.output != nil { outputs += 1 }
-        kindCounts[e.kind.rawValue, default: 0] += 1
-        let human = e.actor != Self.botActor
+        let k = slot(e.kind)
+        let lane = kindSlots[k].lane, code = kindSlots[k].code
         var label: String?
-        switch e.kind {
+        switch code {
         case .followUp:
             followUps += 1
         case .status:
@@ -196,46 +229,64 @@ public struct PostmortemBuilder {
             break
         }
         // Paging: page lines, acknowledgements, and the delivery lines folded into them.
-        if let d = PageLine.delivery(e), pageKeys.contains(d.key) {
+        if code == .page, let d = PageLine.delivery(e), pageKeys.contains(d.key) {
             deliveries[d.key, default: []].append(d.note)
             folded += 1
             return   // folded away: no mark of its own
         }
-        if let key = PageLine.key(e) {
+        if code == .page || code == .escalation || code == .acknowledged, let key = PageLine.key(e) {
             pageKeys.insert(key)
             let people = PageLine.paged(e)
-            if e.kind == .page || e.kind == .escalation, e.text.contains(": paged ") {
+            if code == .page || code == .escalation, e.text.contains(": paged ") {
                 paged = true
                 if firstPagedAt == nil { firstPagedAt = e.at }
                 for p in people where pagedAt[p] == nil {
                     pagedAt[p] = e.at
                     pagedOrder.append(p)
                 }
-                label = (e.kind == .page ? "paged " : "escalated ") + (people.first ?? "")
+                label = (code == .page ? "paged " : "escalated ") + (people.first ?? "")
                     + (people.count > 1 ? " +\(people.count - 1)" : "")
             }
         }
-        if e.kind == .acknowledged && human {
+        if code == .acknowledged && human {
             if firstHumanAck == nil { firstHumanAck = e }
             if ackedAt[e.actor] == nil { ackedAt[e.actor] = e.at }
             label = "ack " + e.actor
         }
-        if human && firstResponderAction == nil && e.kind != .opened && e.kind != .snapshot { firstResponderAction = e }
+        if human && firstResponderAction == nil && code != .opened && code != .snapshot { firstResponderAction = e }
 
         // The picture.
-        let lane = laneOf[e.kind.rawValue] ?? (SVGTimeline.lanes.count - 1)
-        lanesUsed.insert(lane)
+        lanesUsed[lane] = true
         if let label, keyEvents.count < 40 { keyEvents.append(.init(at: e.at, lane: lane, label: label)) }
         if count <= Self.aggregateAbove {
             marks.append(.init(at: e.at, lane: lane, count: 1, eventID: e.id ?? 0, kind: e.kind.rawValue,
                                title: Self.markTitle(e)))
         } else {
-            if !marks.isEmpty {
-                for m in marks { bins[m.lane * Self.binCount + bin(m.at), default: 0] += 1 }
+            if bins.isEmpty {
+                bins = [Int](repeating: 0, count: SVGTimeline.lanes.count * Self.binCount)
+                for m in marks { bins[m.lane * Self.binCount + bin(m.at)] += 1 }
                 marks = []
             }
-            bins[lane * Self.binCount + bin(e.at), default: 0] += 1
+            bins[lane * Self.binCount + bin(e.at)] += 1
         }
+    }
+
+    /// Counts an event of `kind`; the index of its slot.
+    mutating func slot(_ kind: TimelineEvent.Kind) -> Int {
+        let name = kind.rawValue
+        if lastSlot < kindSlots.count, kindSlots[lastSlot].kind == name {
+            kindSlots[lastSlot].count += 1
+            return lastSlot
+        }
+        let length = name.utf8.count   // unequal lengths: no string comparison
+        for i in kindSlots.indices where kindSlots[i].kind.utf8.count == length && kindSlots[i].kind == name {
+            kindSlots[i].count += 1
+            lastSlot = i
+            return i
+        }
+        lastSlot = kindSlots.count
+        kindSlots.append((name, laneOf[name] ?? (SVGTimeline.lanes.count - 1), 1, KindCode(kind)))
+        return lastSlot
     }
 
     func bin(_ d: Date) -> Int {
@@ -273,7 +324,7 @@ public struct PostmortemBuilder {
         }
         for p in pagedOrder { roles[p, default: []].append("paged") }
         let participants = people.map {
-            Postmortem.Participant(name: $0, roles: roles[$0] ?? [], events: counts[$0] ?? 0, pagedAt: pagedAt[$0], acknowledgedAt: ackedAt[$0])
+            Postmortem.Participant(name: $0, roles: roles[$0] ?? [], events: actorIndex[$0].map { actorCounts[$0] } ?? 0, pagedAt: pagedAt[$0], acknowledgedAt: ackedAt[$0])
         }
 
         // Key moments, each with what defined it.
@@ -310,20 +361,22 @@ public struct PostmortemBuilder {
         // The picture's marks: per event, or bins past the threshold.
         var marks = self.marks
         if !bins.isEmpty {
-            marks = bins.keys.sorted().map { k in
+            marks = bins.indices.filter { bins[$0] > 0 }.map { k in
                 let lane = k / Self.binCount, b = k % Self.binCount
                 let at = start.addingTimeInterval((Double(b) + 0.5) / Double(Self.binCount) * span)
-                let n = bins[k] ?? 0
+                let n = bins[k]
                 return Postmortem.Mark(at: at, lane: lane, count: n, eventID: 0, kind: SVGTimeline.lanes[lane].name,
                                        title: "\(n) \(SVGTimeline.lanes[lane].name) events around \(UTCTime.format(at))")
             }
         }
+        var kindCounts: [String: Int] = [:]
+        for s in kindSlots { kindCounts[s.kind] = s.count }
         let peak = ([opened] + severityChanges.map(\.to)).min() ?? incident.severity
         return Postmortem(incident: incident, source: source, eventCount: count, generatedAt: generatedAt, moments: moments, momentList: list,
                           end: end, phases: phases, participants: participants, openedSeverity: opened, peakSeverity: peak,
                           severityChanges: severityChanges, followUpCount: followUps, outputCount: outputs, kindCounts: kindCounts,
                           deliveries: deliveries,
-                          foldedCount: folded, lanesUsed: lanesUsed.sorted(), marks: marks, keyEvents: keyEvents)
+                          foldedCount: folded, lanesUsed: lanesUsed.indices.filter { lanesUsed[$0] }, marks: marks, keyEvents: keyEvents)
     }
 
     static func clip(_ text: String) -> String {

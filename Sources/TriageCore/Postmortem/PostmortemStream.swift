@@ -19,13 +19,20 @@ public protocol PostmortemDocument: Sendable {
     func head(_ pm: Postmortem, into out: inout TextBuffer)
     /// The text after section `section` (after the last one: the end of the document).
     func text(after section: Int, _ pm: Postmortem, into out: inout TextBuffer)
+    /// Makes this copy go on with section 0 after events another copy wrote (section 0 can
+    /// be filled in two halves, on two threads).
+    mutating func resumeFirstSection()
+}
+
+extension PostmortemDocument {
+    public mutating func resumeFirstSection() {}
 }
 
 /// Runs a ``PostmortemDocument`` over a timeline: a small first read of the paging lines (to
-/// know which delivery lines fold into which page line), then one pass over every event that
-/// feeds the summary and the sections at once. Sections are spooled to temporary files in
-/// 1 MiB pieces (or kept in memory for small documents and tests), then the head, the
-/// sections and the text between them are handed to `emit` in order.
+/// know which delivery lines fold into which page line), then the summary, then the sections.
+/// Sections are spooled to temporary files in 1 MiB pieces (or kept in memory for small
+/// documents and tests), then the head, the sections and the text between them are handed
+/// to `emit` in order.
 public enum PostmortemStream {
     /// The provider delivery outcomes to fold into page lines, from the paging lines alone.
     public static func deliveries(_ source: any TimelineEventSource) throws -> [String: [String]] {
@@ -43,62 +50,49 @@ public enum PostmortemStream {
 
     /// Renders `document` for `incident`; returns the postmortem summary it was built with.
     ///
-    /// The two cores share the work: a thread of its own derives the summary (reading the
-    /// events without their outputs), then fills the later sections (outputs, follow-ups) from
-    /// the events they need, spooled; this thread fills section 0 (the big one: the timeline
-    /// table, or the JSON events), spooled only until the summary is ready, then emitted
-    /// straight after the head.
+    /// The two cores share the work: a thread of its own fills the later sections (outputs,
+    /// follow-ups) and, when the source splits in halves, the second half of section 0 (the
+    /// big one: the timeline table, or the JSON events), reading the second half once for
+    /// all of them; none of it needs the summary, and all of it is spooled. Meanwhile this
+    /// thread derives the summary (reading the events without their outputs), writes the
+    /// head, streams the first half of section 0 straight out, then the spools in order.
     /// - Parameters:
     ///   - spoolDirectory: where section spools go (nil: in memory).
     ///   - emit: receives the document in pieces, in order.
+    ///   - output: the file `emit` writes to, if it is one: spooled sections are then copied
+    ///     into it by the kernel (`sendfile`), not read back and written again.
     @discardableResult
     public static func render<D: PostmortemDocument>(_ document: D, incident: Incident, source: any TimelineEventSource,
-                                                      generatedAt: Date, spoolDirectory: String? = nil,
+                                                      generatedAt: Date, spoolDirectory: String? = nil, output: FileHandle? = nil,
                                                       emit: ([UInt8]) throws -> Void) throws -> Postmortem {
         var doc = document
         let deliveries = try deliveries(source)
-        let helper = SummaryThread(document: document, incident: incident, source: source, generatedAt: generatedAt,
+        let halves = source.halves()
+        let helper = SectionThread(document: document, source: source, halves: halves,
                                    deliveries: deliveries, spoolDirectory: spoolDirectory)
         defer { helper.finish()?.discard() }
-        var first = try Spool(directory: spoolDirectory)
-        defer { first.discard() }
-        var sections = [TextBuffer](repeating: TextBuffer(), count: doc.sectionCount)
-        var pm: Postmortem?
+
+        // Everything that came from people or the database is redacted (Redaction).
+        let pm = try PostmortemBuilder.build(incident: incident, source: source, generatedAt: generatedAt).redacted()
         var out = TextBuffer(capacity: 65536)
-
-        /// The summary is here: the head, then section 0 so far; from now on section 0 goes out directly.
-        func start(_ ready: Postmortem) throws {
-            // Everything that came from people or the database is redacted (Redaction).
-            let summary = ready.redacted()
-            pm = summary
-            doc.head(summary, into: &out)
-            try emit(out.take())
-            try first.replay(emit)
-            first.discard()
-            first = try Spool(directory: nil)
-        }
-
-        var n = 0
-        try source.forEachEvent(doc.firstSectionEvents) { e in
+        doc.head(pm, into: &out)
+        try out.drain(emit)
+        var sections = [TextBuffer](repeating: TextBuffer(), count: doc.sectionCount)
+        try (halves?.first ?? source).forEachEvent(doc.firstSectionEvents) { e in
             doc.event(e.redacted(), deliveries: deliveries, into: &sections, filling: 0..<1)
-            n += 1
-            if pm == nil, n & 1023 == 0, let ready = try helper.summary() { try start(ready) }
-            if sections[0].count > TextBuffer.flushSize {
-                if pm != nil { try emit(sections[0].take()) } else { try first.append(sections[0].take()) }
-            }
+            if sections[0].count > TextBuffer.flushSize { try sections[0].drain(emit) }
         }
-        if pm == nil { try start(try helper.waitForSummary()) }
-        guard let pm else { throw TriageError(.config, "The postmortem summary is missing.") }
-        try emit(sections[0].take())
+        try sections[0].drain(emit)
+        let spools = try helper.waitForSections()
+        defer { spools.discard() }
+        try spools.firstSecondHalf?.replay(emit, into: output)
         doc.text(after: 0, pm, into: &out)
-        let later = try helper.waitForSections()
-        defer { for s in later { s.discard() } }
-        for i in later.indices {
-            try emit(out.take())
-            try later[i].replay(emit)
+        for i in spools.later.indices {
+            try out.drain(emit)
+            try spools.later[i].replay(emit, into: output)
             doc.text(after: i + 1, pm, into: &out)
         }
-        try emit(out.take())
+        try out.drain(emit)
         return pm
     }
 
@@ -135,15 +129,36 @@ struct Spool: Sendable {
         if let handle { try handle.write(contentsOf: bytes) } else { memory += bytes }
     }
 
-    /// Hands the section back in pieces.
-    func replay(_ emit: ([UInt8]) throws -> Void) throws {
+    /// Hands the section back in pieces, or copies it to the end of `output` in the kernel.
+    func replay(_ emit: ([UInt8]) throws -> Void, into output: FileHandle? = nil) throws {
         guard let handle else {
             if !memory.isEmpty { try emit(memory) }
             return
         }
-        try handle.seek(toOffset: 0)
-        while let chunk = try handle.read(upToCount: TextBuffer.flushSize * 4), !chunk.isEmpty {
-            try emit([UInt8](chunk))
+        if let output {
+            var offset: off_t = 0
+            let size = lseek(handle.fileDescriptor, 0, SEEK_END)
+            while offset < size {
+                let n = sendfile(output.fileDescriptor, handle.fileDescriptor, &offset, Int(size - offset))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw TriageError(.config, "Cannot copy a temporary file into the postmortem (errno \(errno))") }
+            }
+            return
+        }
+        // Read back through one buffer (no Data, no copy per piece).
+        var chunk = [UInt8](repeating: 0, count: TextBuffer.flushSize * 4)
+        var offset: off_t = 0
+        while true {
+            let n = chunk.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, $0.count, offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw TriageError(.config, "Cannot read a temporary file back (errno \(errno))") }
+            if n == 0 { break }
+            offset += off_t(n)
+            if n == chunk.count {
+                try emit(chunk)
+            } else {
+                try emit(Array(chunk[..<n]))
+            }
         }
     }
 
@@ -153,70 +168,93 @@ struct Spool: Sendable {
     }
 }
 
-/// The other core's share of a postmortem: the summary, then the later sections, spooled.
-final class SummaryThread: Sendable {
-    private let summaryResult = Mutex<Result<Postmortem, any Error>?>(nil)
-    private let sectionsResult = Mutex<Result<SpoolSet, any Error>?>(nil)
-    private let summaryReady = DispatchSemaphore(value: 0)
+/// The other core's share of a postmortem: the second half of section 0, then the later
+/// sections, spooled.
+final class SectionThread: Sendable {
+    private let result = Mutex<Result<SpoolSet, any Error>?>(nil)
     private let finished = DispatchSemaphore(value: 0)
     private let waited = Mutex(false)
 
-    init<D: PostmortemDocument>(document: D, incident: Incident, source: any TimelineEventSource, generatedAt: Date,
+    /// - Parameter halves: the source in two halves, when it splits: section 0's second half
+    ///   is then this thread's, and it reads the second half once for every section.
+    init<D: PostmortemDocument>(document: D, source: any TimelineEventSource,
+                                halves: (first: any TimelineEventSource, second: any TimelineEventSource)?,
                                 deliveries: [String: [String]], spoolDirectory: String?) {
         let thread = Thread { [self] in
-            let summary = Result { try PostmortemBuilder.build(incident: incident, source: source, generatedAt: generatedAt) }
-            summaryResult.withLock { $0 = summary }
-            summaryReady.signal()
             let sections = Result { () throws -> SpoolSet in
-                _ = try summary.get()
-                var doc = document
-                let count = doc.sectionCount
-                var set = SpoolSet(spools: try (1..<max(1, count)).map { _ in try Spool(directory: spoolDirectory) })
+                let count = document.sectionCount
+                var set = SpoolSet(firstSecondHalf: nil, later: [])
                 do {
                     var buffers = [TextBuffer](repeating: TextBuffer(), count: count)
-                    if count > 1 {
-                        try source.forEachEvent(doc.laterSectionEvents) { e in
-                            doc.event(e.redacted(), deliveries: deliveries, into: &buffers, filling: 1..<count)
-                            for i in 1..<count where buffers[i].count > TextBuffer.flushSize {
-                                try set.spools[i - 1].append(buffers[i].take())
+                    var later = document
+                    let laterEvents = later.laterSectionEvents
+                    for _ in 1..<max(1, count) { set.later.append(try Spool(directory: spoolDirectory)) }
+                    func drainLater(over limit: Int) throws {
+                        for i in 1..<count where buffers[i].count > limit {
+                            try buffers[i].drain { try set.later[i - 1].append($0) }
+                        }
+                    }
+                    if let halves, count > 0 {
+                        // The later sections' events of the first half…
+                        if count > 1 {
+                            try halves.first.forEachEvent(laterEvents) { e in
+                                later.event(e.redacted(), deliveries: deliveries, into: &buffers, filling: 1..<count)
+                                try drainLater(over: TextBuffer.flushSize)
                             }
                         }
-                        for i in 1..<count { try set.spools[i - 1].append(buffers[i].take()) }
+                        // …then one read of the second half for section 0 and the later sections.
+                        var first = document
+                        first.resumeFirstSection()
+                        let firstEvents = first.firstSectionEvents
+                        set.firstSecondHalf = try Spool(directory: spoolDirectory)
+                        try halves.second.forEachEvent(.all) { e in
+                            let r = e.redacted()
+                            if firstEvents.matches(r) {
+                                var e0 = r
+                                // As a source reads them for that filter: an empty output stands for one that is there.
+                                if firstEvents == .withoutOutputs || firstEvents == .summary { e0.output = r.output.map { _ in "" } }
+                                first.event(e0, deliveries: deliveries, into: &buffers, filling: 0..<1)
+                                if buffers[0].count > TextBuffer.flushSize { try buffers[0].drain { try set.firstSecondHalf?.append($0) } }
+                            }
+                            if count > 1, laterEvents.matches(r) {
+                                later.event(r, deliveries: deliveries, into: &buffers, filling: 1..<count)
+                                try drainLater(over: TextBuffer.flushSize)
+                            }
+                        }
+                        try buffers[0].drain { try set.firstSecondHalf?.append($0) }
+                    } else if count > 1 {
+                        try source.forEachEvent(laterEvents) { e in
+                            later.event(e.redacted(), deliveries: deliveries, into: &buffers, filling: 1..<count)
+                            try drainLater(over: TextBuffer.flushSize)
+                        }
                     }
+                    if count > 1 { try drainLater(over: 0) }
                 } catch {
                     set.discard()
                     throw error
                 }
                 return set
             }
-            sectionsResult.withLock { $0 = sections }
+            result.withLock { $0 = sections }
             finished.signal()
         }
-        thread.name = "triage-postmortem-summary"
+        thread.name = "triage-postmortem-sections"
         thread.stackSize = 1 << 20
         thread.start()
     }
 
-    /// The summary if it is ready (throws the builder's error).
-    func summary() throws -> Postmortem? {
-        try summaryResult.withLock { $0 }.map { try $0.get() }
-    }
-
-    func waitForSummary() throws -> Postmortem {
-        summaryReady.wait()
-        summaryReady.signal()   // later waits return at once
-        guard let r = summaryResult.withLock({ $0 }) else { throw TriageError(.config, "The postmortem summary was not made.") }
+    /// Waits for the thread to finish and hands over its spools (throws its error).
+    func waitForSections() throws -> SpoolSet {
+        finish()
+        let r = result.withLock { r -> Result<SpoolSet, any Error>? in
+            defer { r = .success(SpoolSet(firstSecondHalf: nil, later: [])) }   // handed over: not discarded twice
+            return r
+        }
+        guard let r else { throw TriageError(.config, "The postmortem sections were not made.") }
         return try r.get()
     }
 
-    /// Waits for the thread to finish and hands over the later sections.
-    func waitForSections() throws -> [Spool] {
-        guard let set = finish() else { throw TriageError(.config, "The postmortem sections were not made.") }
-        sectionsResult.withLock { $0 = .success(SpoolSet(spools: [])) }   // handed over: not discarded twice
-        return set.spools
-    }
-
-    /// Waits for the thread (once); the sections it made, if any and not handed over.
+    /// Waits for the thread (once); the spools it made, if any and not handed over.
     @discardableResult
     func finish() -> SpoolSet? {
         let first = waited.withLock { w -> Bool in
@@ -224,13 +262,19 @@ final class SummaryThread: Sendable {
             return !w
         }
         if first { finished.wait() }
-        return try? sectionsResult.withLock { $0 }?.get()
+        return try? result.withLock { $0 }?.get()
     }
 }
 
-/// The spools of the later sections, handed from the helper thread to the caller.
+/// The spools the helper thread made, handed from it to the caller.
 struct SpoolSet: Sendable {
-    var spools: [Spool]
+    /// Section 0's second half, when the source was split.
+    var firstSecondHalf: Spool?
+    /// Sections 1 and after.
+    var later: [Spool]
 
-    func discard() { for s in spools { s.discard() } }
+    func discard() {
+        firstSecondHalf?.discard()
+        for s in later { s.discard() }
+    }
 }

@@ -28,6 +28,14 @@ public struct TextBuffer: Sendable {
         return out
     }
 
+    /// Hands the bytes written so far to `emit` and empties the buffer, keeping its storage
+    /// (no new buffer per piece, as ``take()`` needs when its result is kept).
+    public mutating func drain(_ emit: ([UInt8]) throws -> Void) rethrows {
+        guard !bytes.isEmpty else { return }
+        try emit(bytes)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
     /// Past this many bytes a streaming renderer hands its buffer to the writer.
     public static let flushSize = 1 << 20
 

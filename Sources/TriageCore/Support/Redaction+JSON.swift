@@ -5,7 +5,7 @@ extension Redaction {
     /// (a literal cut short inside one value must not swallow the rest of the document).
     /// Text that is not JSON is redacted as text; JSON without secrets comes back unchanged.
     public static func redactJSON(_ json: String) -> String {
-        guard mightContainSecret(Array(json.utf8)) else { return json }
+        guard mightContainSecret(json) else { return json }
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]) else {
             return redact(json)
         }

@@ -28,13 +28,11 @@ public enum Redaction {
 
     /// `text` with every secret replaced by ``mask``; `text` itself when there is none.
     public static func redact(_ text: String) -> String {
-        var bytes = Array(text.utf8)
-        guard mightContainSecret(bytes) else { return text }
-        var scanner = Scanner(bytes)
+        guard mightContainSecret(text) else { return text }   // most text: checked in place, not copied
+        var scanner = Scanner(Array(text.utf8))
         scanner.run()
         guard scanner.changed else { return text }
-        bytes = scanner.out
-        return String(decoding: bytes, as: UTF8.self)
+        return String(decoding: scanner.out, as: UTF8.self)
     }
 
     /// Functions whose string arguments are keys, passwords or the secret data itself.
@@ -53,42 +51,64 @@ public enum Redaction {
 
     /// A cheap pre-check so that the long outputs of most commands are not scanned: whether
     /// any word a rule starts from occurs (ASCII case-insensitive).
+    static func mightContainSecret(_ text: String) -> Bool {
+        if let found = text.utf8.withContiguousStorageIfAvailable({ mightContainSecret($0) }) { return found }
+        return mightContainSecret(Array(text.utf8))
+    }
+
     static func mightContainSecret(_ b: [UInt8]) -> Bool {
-        b.withUnsafeBufferPointer { p in
-            let n = p.count
-            func at(_ i: Int, _ t: StaticString) -> Bool {
-                let len = t.utf8CodeUnitCount
-                guard i + len <= n else { return false }
-                let s = t.utf8Start
-                for k in 0..<len where (p[i + k] | (isLetter(p[i + k]) ? 0x20 : 0)) != s[k] { return false }
-                return true
-            }
-            var i = 0
-            while i < n {
-                switch p[i] | 0x20 {
-                case UInt8(ascii: "p"):
-                    if at(i, "pass") || at(i, "pwd") || at(i, "pgp_") || at(i, "percent-encoded") { return true }
-                case UInt8(ascii: ":"):
-                    if at(i, "://") { return true }
-                case UInt8(ascii: "e"):
-                    if at(i, "encrypt") { return true }
-                case UInt8(ascii: "d"):
-                    if at(i, "decrypt") { return true }
-                case UInt8(ascii: "h"):
-                    if at(i, "hmac") { return true }
-                case UInt8(ascii: "c"):
-                    if at(i, "crypt") || at(i, "connection info") { return true }
-                case UInt8(ascii: "s"):
-                    if at(i, "scram-sha") || at(i, "scram_") || at(i, "secret") { return true }
-                case UInt8(ascii: "m"):
-                    if at(i, "md5") { return true }
-                default:
-                    break
-                }
-                i += 1
-            }
-            return false
+        b.withUnsafeBufferPointer { mightContainSecret($0) }
+    }
+
+    static func mightContainSecret(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = p.count
+        func at(_ i: Int, _ t: StaticString) -> Bool {
+            let len = t.utf8CodeUnitCount
+            guard i + len <= n else { return false }
+            let s = t.utf8Start
+            for k in 0..<len where (p[i + k] | (isLetter(p[i + k]) ? 0x20 : 0)) != s[k] { return false }
+            return true
         }
+        var i = 0
+        while i < n {
+            // Most letters start no rule word, and most that do are not followed by its
+            // second letter: both are ruled out before any comparison.
+            let c = p[i] | 0x20
+            let next = i + 1 < n ? p[i + 1] | 0x20 : 0
+            switch c {
+            case UInt8(ascii: "p"): if next != UInt8(ascii: "a") && next != UInt8(ascii: "w") && next != UInt8(ascii: "g") && next != UInt8(ascii: "e") { i += 1; continue }
+            case UInt8(ascii: ":"): if next != UInt8(ascii: "/") { i += 1; continue }
+            case UInt8(ascii: "e"): if next != UInt8(ascii: "n") { i += 1; continue }
+            case UInt8(ascii: "d"): if next != UInt8(ascii: "e") { i += 1; continue }
+            case UInt8(ascii: "h"): if next != UInt8(ascii: "m") { i += 1; continue }
+            case UInt8(ascii: "c"): if next != UInt8(ascii: "r") && next != UInt8(ascii: "o") { i += 1; continue }
+            case UInt8(ascii: "s"): if next != UInt8(ascii: "c") && next != UInt8(ascii: "e") { i += 1; continue }
+            case UInt8(ascii: "m"): if next != UInt8(ascii: "d") { i += 1; continue }
+            default: i += 1; continue
+            }
+            switch c {
+            case UInt8(ascii: "p"):
+                if at(i, "pass") || at(i, "pwd") || at(i, "pgp_") || at(i, "percent-encoded") { return true }
+            case UInt8(ascii: ":"):
+                if at(i, "://") { return true }
+            case UInt8(ascii: "e"):
+                if at(i, "encrypt") { return true }
+            case UInt8(ascii: "d"):
+                if at(i, "decrypt") { return true }
+            case UInt8(ascii: "h"):
+                if at(i, "hmac") { return true }
+            case UInt8(ascii: "c"):
+                if at(i, "crypt") || at(i, "connection info") { return true }
+            case UInt8(ascii: "s"):
+                if at(i, "scram-sha") || at(i, "scram_") || at(i, "secret") { return true }
+            case UInt8(ascii: "m"):
+                if at(i, "md5") { return true }
+            default:
+                break
+            }
+            i += 1
+        }
+        return false
     }
 
     static func isLetter(_ c: UInt8) -> Bool { (c >= 65 && c <= 90) || (c >= 97 && c <= 122) }

@@ -68,28 +68,25 @@ extension PagerDutyProvider: AcknowledgementPolling {
         guard response.status == 200 else {
             throw TriageError(.http, "PagerDuty REST API answered HTTP \(response.status)" + Self.bodyHint(response))
         }
-        guard let json = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
-              let incidents = json["incidents"] as? [[String: Any]] else {
+        guard let incidents = try? JSONDecoder().decode(ProviderResponse.PagerDutyIncidents.self, from: response.body).incidents else {
             throw TriageError(.http, "PagerDuty REST API: no incidents list in the answer")
         }
         // An open incident (triggered or acknowledged) is this page's; otherwise the newest
         // resolved one, if it was opened after the page started (not an earlier page's).
-        func created(_ i: [String: Any]) -> Date { ProviderTime.parse(i["created_at"] as? String) ?? .distantPast }
-        let open = incidents.filter { ($0["status"] as? String) != "resolved" }
+        func created(_ i: ProviderResponse.PagerDutyIncidents.Incident) -> Date { ProviderTime.parse(i.createdAt) ?? .distantPast }
+        let open = incidents.filter { $0.status != "resolved" }
         let candidates = open.isEmpty ? incidents : open
         guard let incident = candidates.enumerated().max(by: { (created($0.element), $0.offset) < (created($1.element), $1.offset) })?.element,
-              let status = incident["status"] as? String else { return nil }
+              let status = incident.status else { return nil }
         switch status {
         case "acknowledged":
-            let first = (incident["acknowledgements"] as? [[String: Any]])?.first
-            let who = first?["acknowledger"] as? [String: Any]
-            return ProviderAcknowledgement(userID: who?["id"] as? String, name: who?["summary"] as? String,
-                                           at: ProviderTime.parse(first?["at"] as? String))
+            let first = incident.acknowledgements?.first
+            return ProviderAcknowledgement(userID: first?.acknowledger?.id, name: first?.acknowledger?.summary,
+                                           at: ProviderTime.parse(first?.at))
         case "resolved":
             guard created(incident) >= since.addingTimeInterval(-ProviderTime.skew) else { return nil }
-            let by = incident["resolved_by"] as? [String: Any] ?? incident["last_status_change_by"] as? [String: Any]
-            return ProviderAcknowledgement(userID: by?["id"] as? String, name: by?["summary"] as? String,
-                                           at: ProviderTime.parse(incident["last_status_change_at"] as? String))
+            let by = incident.resolvedBy ?? incident.lastStatusChangeBy
+            return ProviderAcknowledgement(userID: by?.id, name: by?.summary, at: ProviderTime.parse(incident.lastStatusChangeAt))
         default:
             return nil
         }
@@ -114,21 +111,19 @@ extension OpsgenieProvider: AcknowledgementPolling {
         guard response.status == 200 else {
             throw TriageError(.http, "Opsgenie Alert API answered HTTP \(response.status)" + Self.bodyHint(response))
         }
-        guard let json = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
-              let data = json["data"] as? [String: Any] else {
+        guard let data = try? JSONDecoder().decode(ProviderResponse.OpsgenieAlert.self, from: response.body).data else {
             throw TriageError(.http, "Opsgenie Alert API: no data in the answer")
         }
-        let created = ProviderTime.parse(data["createdAt"] as? String)
-        let report = data["report"] as? [String: Any]
-        func after(_ key: String) -> Date? {
-            guard let created, let ms = (report?[key] as? NSNumber)?.doubleValue, ms >= 0 else { return nil }
+        let created = ProviderTime.parse(data.createdAt)
+        func after(_ ms: Double?) -> Date? {
+            guard let created, let ms, ms >= 0, ms.isFinite else { return nil }
             return created.addingTimeInterval(ms / 1000)
         }
-        if data["acknowledged"] as? Bool == true {
-            return ProviderAcknowledgement(name: report?["acknowledgedBy"] as? String, at: after("ackTime"))
+        if data.acknowledged == true {
+            return ProviderAcknowledgement(name: data.report?.acknowledgedBy, at: after(data.report?.ackTime))
         }
-        if data["status"] as? String == "closed", let created, created >= since.addingTimeInterval(-ProviderTime.skew) {
-            return ProviderAcknowledgement(name: report?["closedBy"] as? String, at: after("closeTime"))
+        if data.status == "closed", let created, created >= since.addingTimeInterval(-ProviderTime.skew) {
+            return ProviderAcknowledgement(name: data.report?.closedBy, at: after(data.report?.closeTime))
         }
         return nil
     }

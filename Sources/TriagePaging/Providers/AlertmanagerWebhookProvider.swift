@@ -47,27 +47,13 @@ public struct AlertmanagerWebhookProvider: PagingProvider {
             annotations["acknowledged_by"] = c.actor ?? c.page.acknowledgedBy ?? ""
             annotations["acknowledged_at"] = UTCTime.iso(c.page.acknowledgedAt ?? c.at)
         }
-        let alert: [String: Any] = [
-            "status": status,
-            "labels": labels,
-            "annotations": annotations,
-            "startsAt": UTCTime.iso(c.page.createdAt),
-            "endsAt": resolved ? UTCTime.iso(c.at) : "0001-01-01T00:00:00Z",
-            "generatorURL": externalURL,
-            "fingerprint": Self.fingerprint(c.delivery.providerKey),
-        ]
-        let body: [String: Any] = [
-            "version": "4",
-            "status": status,
-            "receiver": receiver,
-            "groupKey": c.delivery.providerKey,
-            "truncatedAlerts": 0,
-            "groupLabels": ["alertname": "TriagePage"],
-            "commonLabels": labels,
-            "commonAnnotations": annotations,
-            "externalURL": externalURL,
-            "alerts": [alert],
-        ]
+        let alert = AlertmanagerNotification.Alert(
+            status: status, labels: labels, annotations: annotations, startsAt: UTCTime.iso(c.page.createdAt),
+            endsAt: resolved ? UTCTime.iso(c.at) : "0001-01-01T00:00:00Z", generatorURL: externalURL,
+            fingerprint: Self.fingerprint(c.delivery.providerKey))
+        let body = AlertmanagerNotification(status: status, receiver: receiver, groupKey: c.delivery.providerKey,
+                                            groupLabels: ["alertname": "TriagePage"], commonLabels: labels,
+                                            commonAnnotations: annotations, externalURL: externalURL, alerts: [alert])
         return .json("POST", url, body: try JSONBody.encode(body), timeout: timeout)
     }
 }

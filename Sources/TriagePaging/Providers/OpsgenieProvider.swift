@@ -35,29 +35,23 @@ public struct OpsgenieProvider: PagingProvider {
         let alias = String(c.delivery.providerKey.prefix(512))
         switch PageAction(rawValue: c.delivery.action) ?? .trigger {
         case .trigger:
-            let responders: [[String: String]] = c.recipients.map { p in
-                if let id = p.opsgenieID { return ["type": "user", "id": id] }
-                return ["type": "user", "username": p.email ?? p.name]
+            let responders = c.recipients.map { p in
+                p.opsgenieID.map { OpsgenieRequest.Responder(id: $0) } ?? OpsgenieRequest.Responder(username: p.email ?? p.name)
             }
             var details = ["page": "\(c.page.id ?? 0)", "policy": c.page.policyName, "level": "\(c.delivery.level + 1)",
                            "round": "\(c.delivery.round + 1)", "room": "\(c.page.platform):\(c.page.room)"]
             if let i = c.page.incidentID { details["incident"] = "\(i)" }
-            let body: [String: Any] = [
-                "message": String(c.title.prefix(130)),
-                "alias": alias,
-                "description": String("\(c.title)\nPaged: \(c.recipients.map(\.handle).joined(separator: ", "))\nAcknowledge in chat with /ack.".prefix(15000)),
-                "responders": responders,
-                "priority": Self.priority(c.page.severity),
-                "details": details,
-                "source": "Triage",
-                "tags": ["triage", c.page.severity],
-            ]
+            let body = OpsgenieRequest.CreateAlert(
+                message: String(c.title.prefix(130)), alias: alias,
+                description: String("\(c.title)\nPaged: \(c.recipients.map(\.handle).joined(separator: ", "))\nAcknowledge in chat with /ack.".prefix(15000)),
+                responders: responders, priority: Self.priority(c.page.severity), details: details, source: "Triage",
+                tags: ["triage", c.page.severity])
             return .json("POST", baseURL + "/v2/alerts", body: try JSONBody.encode(body), headers: auth, timeout: timeout)
         case .acknowledge, .resolve:
             let verb = c.delivery.action == PageAction.acknowledge.rawValue ? "acknowledge" : "close"
             let escaped = alias.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? alias
-            let body: [String: Any] = ["user": c.actor ?? "Triage", "source": "Triage",
-                                       "note": verb == "close" ? "Resolved in Triage" : "Acknowledged in Triage"]
+            let body = OpsgenieRequest.AlertAction(user: c.actor ?? "Triage", source: "Triage",
+                                                   note: verb == "close" ? "Resolved in Triage" : "Acknowledged in Triage")
             return .json("POST", baseURL + "/v2/alerts/\(escaped)/\(verb)?identifierType=alias", body: try JSONBody.encode(body),
                          headers: auth, timeout: timeout)
         }

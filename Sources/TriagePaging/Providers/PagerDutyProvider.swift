@@ -40,34 +40,24 @@ public struct PagerDutyProvider: PagingProvider {
         }
     }
 
-    public func request(for c: PageDeliveryContext) throws -> HTTPRequest {
-        var body: [String: Any] = [
-            "routing_key": routingKey,
-            "event_action": c.delivery.action,
-            "dedup_key": String(c.delivery.providerKey.prefix(255)),
-        ]
+    /// The event for one delivery.
+    func event(for c: PageDeliveryContext) -> PagerDutyEvent {
+        var event = PagerDutyEvent(routingKey: routingKey, eventAction: c.delivery.action,
+                                   dedupKey: String(c.delivery.providerKey.prefix(255)))
         if c.delivery.action == PageAction.trigger.rawValue {
-            var details: [String: Any] = [
-                "page": c.page.id ?? 0,
-                "policy": c.page.policyName,
-                "level": c.delivery.level + 1,
-                "round": c.delivery.round + 1,
-                "room": "\(c.page.platform):\(c.page.room)",
-                "recipients": c.recipients.map(\.handle),
-            ]
-            if let i = c.page.incidentID { details["incident"] = i }
             let ids = c.recipients.compactMap(\.pagerdutyID)
-            if !ids.isEmpty { details["pagerduty_users"] = ids }
-            body["payload"] = [
-                "summary": String(c.title.prefix(1024)),
-                "source": source,
-                "severity": Self.severity(c.page.severity),
-                "timestamp": UTCTime.iso(c.at),
-                "component": "postgresql",
-                "custom_details": details,
-            ] as [String: Any]
-            body["client"] = "Triage"
+            let details = PagerDutyEvent.Details(page: c.page.id ?? 0, policy: c.page.policyName, level: c.delivery.level + 1,
+                                                 round: c.delivery.round + 1, room: "\(c.page.platform):\(c.page.room)",
+                                                 recipients: c.recipients.map(\.handle), incident: c.page.incidentID,
+                                                 pagerdutyUsers: ids.isEmpty ? nil : ids)
+            event.payload = .init(summary: String(c.title.prefix(1024)), source: source, severity: Self.severity(c.page.severity),
+                                  timestamp: UTCTime.iso(c.at), component: "postgresql", customDetails: details)
+            event.client = "Triage"
         }
-        return .json("POST", baseURL + "/v2/enqueue", body: try JSONBody.encode(body), timeout: timeout)
+        return event
+    }
+
+    public func request(for c: PageDeliveryContext) throws -> HTTPRequest {
+        .json("POST", baseURL + "/v2/enqueue", body: try JSONBody.encode(event(for: c)), timeout: timeout)
     }
 }

@@ -76,21 +76,16 @@ extension PagingProvider {
 
     /// A short excerpt of an error body (`message` or `errors` of a JSON body).
     static func bodyHint(_ response: HTTPResponse) -> String {
-        guard let json = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any] else { return "" }
-        var parts: [String] = []
-        if let m = json["message"] as? String { parts.append(m) }
-        if let e = json["errors"] {
-            if let list = e as? [Any] { parts.append(list.map { "\($0)" }.joined(separator: "; ")) }
-            if let map = e as? [String: Any] { parts.append(map.map { "\($0.key): \($0.value)" }.sorted().joined(separator: "; ")) }
-        }
-        let text = parts.joined(separator: ": ")
+        guard let text = try? JSONDecoder().decode(ProviderResponse.ErrorBody.self, from: response.body).text else { return "" }
         return text.isEmpty ? "" : " (" + String(text.prefix(200)) + ")"
     }
 }
 
 enum JSONBody {
-    /// Serialises a JSON object with sorted keys.
-    static func encode(_ object: [String: Any]) throws -> Data {
-        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    /// Serialises a request body with sorted keys (stable bytes for the same call).
+    static func encode<T: Encodable>(_ body: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(body)
     }
 }

@@ -57,7 +57,8 @@ public final class ChatBotService: Service, Sendable {
         await withDiscardingTaskGroup { group in
             do {
                 for message in try await recover() {
-                    group.addTask { await self.runCommand(message) }
+                    let ticket = lanes.reserve(room: message.room)
+                    group.addTask { await self.runCommand(message, ticket) }
                 }
             } catch {
                 logger.error("could not read unfinished commands", metadata: ["error": "\(error)"])
@@ -91,7 +92,9 @@ public final class ChatBotService: Service, Sendable {
                     if let c = batch.items.compactMap(\.cursor).last { cursor = c }
                     if let c = batch.cursor { cursor = c }
                     for message in fresh {
-                        group.addTask { await self.runCommand(message) }
+                        // The lane place is taken here, in arrival order: the tasks may start in any order.
+                        let ticket = lanes.reserve(room: message.room)
+                        group.addTask { await self.runCommand(message, ticket) }
                     }
                 } catch {
                     // Nothing was journaled and the cursor did not move: the batch comes again.
@@ -111,10 +114,10 @@ public final class ChatBotService: Service, Sendable {
         if let failure { throw failure }
     }
 
-    func runCommand(_ message: InboundMessage) async {
+    func runCommand(_ message: InboundMessage, _ ticket: RoomLanes.Ticket) async {
         inFlight.enter()
         defer { inFlight.leave() }
-        await lanes.run(room: message.room) {
+        await lanes.run(ticket) {
             let handled = await dispatcher.handleRecorded(message, delivery: Dispatcher.Delivery(enqueue: true, journaled: true, sink: sink))
             if !handled.recorded, let reply = handled.reply {
                 // The outbox could not take it: tell the room directly, once.

@@ -15,8 +15,6 @@ public final class OutboxService: Service, Sendable {
     let logger: Logger
 
     struct State {
-        var waiter: CheckedContinuation<Void, Never>?
-        var pendingWake = false
         /// Rooms that must not be sent to before a time (after 429 or a 5xx).
         var notBefore: [String: Date] = [:]
         /// Paces rooms by the platform's ``SendRateLimit``.
@@ -41,6 +39,7 @@ public final class OutboxService: Service, Sendable {
         var complete: Bool
     }
     private let state = Mutex(State())
+    private let signal = WakeSignal()
     /// Seconds to keep sending after shutdown begins, for rooms that must wait.
     let drainTimeout: Double
     /// Seconds of an empty outbox after a send before freed heap memory is given back.
@@ -55,12 +54,7 @@ public final class OutboxService: Service, Sendable {
 
     /// Tells the outbox there is something new to send.
     public func wake() {
-        let w: CheckedContinuation<Void, Never>? = state.withLock { s in
-            if let w = s.waiter { s.waiter = nil; return w }
-            s.pendingWake = true
-            return nil
-        }
-        w?.resume()
+        signal.ring()
     }
 
     public func run() async throws {
@@ -279,30 +273,14 @@ public final class OutboxService: Service, Sendable {
         }
     }
 
+    /// Sleeps until woken, `seconds` pass or shutdown begins, leaving no timer behind (a
+    /// cancelled `Task.sleep` still fires later: one per reply sent would wake an idle bot
+    /// hundreds of times a minute after a burst).
     private func waitForWake(seconds: Double) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                    let immediate: Bool = self.state.withLock { s in
-                        if s.pendingWake { s.pendingWake = false; return true }
-                        s.waiter = c
-                        return false
-                    }
-                    if immediate { c.resume() }
-                }
-            }
-            // The helpers wake the loop only when they fired, not when cancelled: a wake from a
-            // cancelled helper would leave `pendingWake` set and turn the loop into a busy loop.
-            group.addTask {
-                try? await Task.sleep(nanoseconds: UInt64(max(0.01, seconds) * 1e9))
-                if !Task.isCancelled { self.wake() }
-            }
-            group.addTask {
-                try? await gracefulShutdown()
-                if !Task.isCancelled { self.wake() }
-            }
-            await group.next()
-            group.cancelAll()
+        await withGracefulShutdownHandler {
+            await signal.wait(atMost: seconds)
+        } onGracefulShutdown: {
+            self.signal.ring()
         }
     }
 }

@@ -14,22 +14,40 @@ final class RoomLanes: Sendable {
         self.headStart = headStart
     }
 
-    /// Runs `work` in `room`'s lane.
-    func run(room: String, _ work: @Sendable () async -> Void) async {
+    /// A place in a room's lane, taken in arrival order (before the command's task starts: the
+    /// tasks of one batch may start in any order).
+    struct Ticket: Sendable {
+        let room: String
+        let gate: Gate
+        let previous: Gate?
+    }
+
+    /// Takes the next place in `room`'s lane.
+    func reserve(room: String) -> Ticket {
         let gate = Gate()
         let previous = tails.withLock { t -> Gate? in
             let p = t[room]
             t[room] = gate
             return p
         }
+        return Ticket(room: room, gate: gate, previous: previous)
+    }
+
+    /// Runs `work` in `room`'s lane.
+    func run(room: String, _ work: @Sendable () async -> Void) async {
+        await run(reserve(room: room), work)
+    }
+
+    /// Runs `work` at the place `ticket` took.
+    func run(_ ticket: Ticket, _ work: @Sendable () async -> Void) async {
         if headStart.isFinite {
-            await previous?.wait(atMost: headStart)
+            await ticket.previous?.wait(atMost: headStart)
         } else {
-            await previous?.wait()
+            await ticket.previous?.wait()
         }
         await work()
-        gate.open()
-        tails.withLock { t in if t[room] === gate { t[room] = nil } }
+        ticket.gate.open()
+        tails.withLock { t in if t[ticket.room] === ticket.gate { t[ticket.room] = nil } }
     }
 }
 
