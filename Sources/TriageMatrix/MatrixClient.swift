@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TriageChat
 import TriageCore
 
@@ -9,19 +10,21 @@ import TriageCore
 /// `M_UNKNOWN_TOKEN`, the client logs in again once (same device) and repeats the call; if
 /// the fresh token is rejected too, or there is no password to log in with, it throws
 /// ``FatalPlatformError``.
-// @unchecked: the access token and device id are touched only with `lock` held.
-public final class MatrixClient: @unchecked Sendable {
+public final class MatrixClient: Sendable {
     let http: any HTTPTransport
     let homeserver: String
     let userID: String
     let password: String?
     let deviceName: String
     let logger: Logger
-    private let lock = NSLock()
-    private var token: String?
-    private var device: String?
-    /// True from a re-login until a call succeeds with the new token.
-    private var freshLogin = false
+    /// The session, behind one lock.
+    struct Session {
+        var token: String?
+        var device: String?
+        /// True from a re-login until a call succeeds with the new token.
+        var freshLogin = false
+    }
+    private let session: Mutex<Session>
 
     /// - Parameters:
     ///   - http: the libcurl client (one per platform).
@@ -35,15 +38,15 @@ public final class MatrixClient: @unchecked Sendable {
         self.homeserver = homeserver
         self.userID = userID
         self.password = password
-        self.token = accessToken
+        self.session = Mutex(Session(token: accessToken))
         self.deviceName = deviceName
         self.logger = logger
     }
 
     /// The device this client is logged in as.
-    public var deviceID: String? { lock.withLock { device } }
+    public var deviceID: String? { session.withLock { s in s.device } }
     /// Whether there is an access token to call with.
-    public var isReady: Bool { lock.withLock { token != nil } }
+    public var isReady: Bool { session.withLock { s in s.token != nil } }
 
     // MARK: Session
 
@@ -70,9 +73,9 @@ public final class MatrixClient: @unchecked Sendable {
         guard let newToken = json["access_token"] as? String, let newDevice = json["device_id"] as? String else {
             throw MatrixError(status: response.status, errcode: "M_BAD_JSON", message: "login answer without access_token or device_id", operation: "login")
         }
-        lock.withLock {
-            token = newToken
-            device = newDevice
+        session.withLock { s in
+            s.token = newToken
+            s.device = newDevice
         }
         logger.info("matrix login", metadata: ["matrix.user": "\(userID)", "matrix.device": "\(newDevice)"])
         return newDevice
@@ -83,7 +86,7 @@ public final class MatrixClient: @unchecked Sendable {
     public func whoami() async throws -> (userID: String, deviceID: String?) {
         let json = try await call("GET", "/account/whoami", operation: "whoami")
         let device = json["device_id"] as? String
-        lock.withLock { self.device = device ?? self.device }
+        session.withLock { s in s.device = device ?? s.device }
         return (json["user_id"] as? String ?? "", device)
     }
 
@@ -132,7 +135,7 @@ public final class MatrixClient: @unchecked Sendable {
     /// Uploads a file to the media repository (`POST /_matrix/media/v3/upload`, raw body).
     /// - Returns: its `content_uri` (`mxc://…`).
     public func upload(_ data: Data, fileName: String, contentType: String) async throws -> String {
-        guard let used = lock.withLock({ token }) else {
+        guard let used = session.withLock({ s in s.token }) else {
             throw MatrixError(status: 401, errcode: "M_MISSING_TOKEN", message: "not logged in yet", operation: "upload")
         }
         let url = homeserver + "/_matrix/media/v3/upload?filename=" + Self.queryEscaped(fileName)
@@ -153,7 +156,7 @@ public final class MatrixClient: @unchecked Sendable {
               timeout: Double = 30, operation: String) async throws -> [String: Any] {
         var relogged = false
         while true {
-            guard let used = lock.withLock({ token }) else {
+            guard let used = session.withLock({ s in s.token }) else {
                 throw MatrixError(status: 401, errcode: "M_MISSING_TOKEN", message: "not logged in yet", operation: operation)
             }
             var request = HTTPRequest(method: method, url: url(path, query: query),
@@ -164,13 +167,13 @@ public final class MatrixClient: @unchecked Sendable {
             }
             let response = try await http.send(request)
             if (200..<300).contains(response.status) {
-                lock.withLock { freshLogin = false }
+                session.withLock { s in s.freshLogin = false }
                 return try Self.object(response.body, operation: operation)
             }
             let error = MatrixError(response: response.status, headers: response.headers, body: response.body, operation: operation)
             guard error.isUnknownToken else { throw error }
             // Another call may already have logged in again: just retry with the new token.
-            let (current, fresh) = lock.withLock { (token, freshLogin) }
+            let (current, fresh) = session.withLock { s in (s.token, s.freshLogin) }
             if current != used, current != nil, !relogged {
                 relogged = true
                 continue
@@ -184,9 +187,9 @@ public final class MatrixClient: @unchecked Sendable {
                                          message: "the homeserver rejected the access token of \(userID) (\(error.errcode)) and no password_env is configured to log in again; set a new token")
             }
             logger.warning("matrix access token rejected; logging in again", metadata: ["matrix.user": "\(userID)", "matrix.errcode": "\(error.errcode)"])
-            let deviceID = lock.withLock { device }
+            let deviceID = session.withLock { s in s.device }
             try await login(deviceID: deviceID)
-            lock.withLock { freshLogin = true }
+            session.withLock { s in s.freshLogin = true }
             relogged = true
         }
     }

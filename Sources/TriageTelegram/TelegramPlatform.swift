@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TriageChat
 import TriageCore
 
@@ -8,28 +9,30 @@ import TriageCore
 ///
 /// The cursor is the next `getUpdates` offset (`update_id + 1`), journaled by the runtime with
 /// the batch's commands before they run; updates at or below the last one seen are ignored.
-// @unchecked: every mutable field (chats served, migrations, blocked chats, pieces sent) is touched only with `lock` held.
-public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
+public final class TelegramPlatform: ChatPlatform, Sendable {
     public let name = "telegram"
     let config: TelegramConfig
     let api: TelegramAPI
     let renderer: TelegramHTMLRenderer
     let logger: Logger
 
-    private let lock = NSLock()
-    private var botUsername: String?
-    /// Configured chats plus the supergroups they migrated to (recorded through the
-    /// ``PlatformHost``, so they are served after a restart too).
-    private var allowedChats: Set<Int64>
-    /// Groups that became supergroups: old chat id → new chat id.
-    private var migratedTo: [Int64: Int64] = [:]
-    /// Where migrations are recorded; set by ``start(host:)``.
-    private var host: (any PlatformHost)?
-    /// Chats that blocked or removed the bot: nothing more is sent there until they write again.
-    private var blockedChats: Set<Int64> = []
-    /// Pieces already delivered of a part Telegram found too long (how many, and the message
-    /// ids they became), by outbox key and part.
-    private var piecesSent: [String: (done: Int, ids: [String])] = [:]
+    /// What changes while the platform runs, behind one lock.
+    struct State {
+        var botUsername: String?
+        /// Configured chats plus the supergroups they migrated to (recorded through the
+        /// ``PlatformHost``, so they are served after a restart too).
+        var allowedChats: Set<Int64>
+        /// Groups that became supergroups: old chat id → new chat id.
+        var migratedTo: [Int64: Int64] = [:]
+        /// Where migrations are recorded; set by ``start(host:)``.
+        var host: (any PlatformHost)?
+        /// Chats that blocked or removed the bot: nothing more is sent there until they write again.
+        var blockedChats: Set<Int64> = []
+        /// Pieces already delivered of a part Telegram found too long (how many, and the message
+        /// ids they became), by outbox key and part.
+        var piecesSent: [String: (done: Int, ids: [String])] = [:]
+    }
+    private let state: Mutex<State>
 
     /// - Parameters:
     ///   - config: the `telegram:` section.
@@ -40,32 +43,31 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
                                connectTimeout: config.connectTimeout, requestTimeout: config.requestTimeout,
                                sendTimeout: config.sendTimeout)
         self.renderer = TelegramHTMLRenderer()
-        self.botUsername = config.botUsername
-        self.allowedChats = config.chats
+        self.state = Mutex(State(botUsername: config.botUsername, allowedChats: config.chats))
         var log = logger
         log[metadataKey: "chat.platform"] = "telegram"
         self.logger = log
     }
 
     /// The bot's username (from config or `getMe`).
-    public var username: String? { lock.withLock { botUsername } }
+    public var username: String? { state.withLock { s in s.botUsername } }
 
     // MARK: Start
 
     /// Loads the group → supergroup migrations recorded earlier, then starts.
     public func start(host: any PlatformHost) async throws {
         let moves = try await host.roomMoves()
-        let served: [(Int64, Int64)] = lock.withLock {
-            self.host = host
+        let served: [(Int64, Int64)] = state.withLock { s in
+            s.host = host
             for (from, to) in moves {
-                if let f = Int64(from), let t = Int64(to) { migratedTo[f] = t }
+                if let f = Int64(from), let t = Int64(to) { s.migratedTo[f] = t }
             }
             // Follow chains (a → b → c) from every configured chat.
             var added: [(Int64, Int64)] = []
-            var frontier = Array(allowedChats)
+            var frontier = Array(s.allowedChats)
             while let chat = frontier.popLast() {
-                if let to = migratedTo[chat], !allowedChats.contains(to) {
-                    allowedChats.insert(to)
+                if let to = s.migratedTo[chat], !s.allowedChats.contains(to) {
+                    s.allowedChats.insert(to)
                     added.append((chat, to))
                     frontier.append(to)
                 }
@@ -82,12 +84,12 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     /// records the move in the store. Returns true when `chat` is served.
     @discardableResult
     func noteMigration(from chat: Int64, to: Int64) async -> Bool {
-        let (allowed, isNew, recorder) = lock.withLock { () -> (Bool, Bool, (any PlatformHost)?) in
-            guard allowedChats.contains(chat) else { return (false, false, nil) }
-            let isNew = migratedTo[chat] != to
-            allowedChats.insert(to)
-            migratedTo[chat] = to
-            return (true, isNew, self.host)
+        let (allowed, isNew, recorder) = state.withLock { s -> (Bool, Bool, (any PlatformHost)?) in
+            guard s.allowedChats.contains(chat) else { return (false, false, nil) }
+            let isNew = s.migratedTo[chat] != to
+            s.allowedChats.insert(to)
+            s.migratedTo[chat] = to
+            return (true, isNew, s.host)
         }
         guard allowed, isNew else { return allowed }
         logger.notice("group became a supergroup; serving it and sending its replies there",
@@ -109,9 +111,9 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
         while true {
             do {
                 let me = try await api.getMe()
-                let name = lock.withLock { () -> String? in
-                    if botUsername == nil { botUsername = me.username }
-                    return botUsername
+                let name = state.withLock { s -> String? in
+                    if s.botUsername == nil { s.botUsername = me.username }
+                    return s.botUsername
                 }
                 logger.info("telegram bot ready", metadata: ["telegram.bot": "\(name.map { "@" + $0 } ?? "?")",
                                                               "telegram.chats": "\(config.chats.count)"])
@@ -213,10 +215,10 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
         if message.migrate_to_chat_id != nil || message.migrate_from_chat_id != nil { return nil }
         guard let text = message.text, let from = message.from, from.is_bot != true else { return nil }
         guard let command = TelegramCommandText.find(text: text, entities: message.entities ?? []) else { return nil }
-        let (allowed, ourName) = lock.withLock { () -> (Bool, String?) in
-            let ok = allowedChats.contains(chat)
-            if ok { blockedChats.remove(chat) }
-            return (ok, botUsername)
+        let (allowed, ourName) = state.withLock { s -> (Bool, String?) in
+            let ok = s.allowedChats.contains(chat)
+            if ok { s.blockedChats.remove(chat) }
+            return (ok, s.botUsername)
         }
         guard allowed else {
             logger.notice("command from a chat not in telegram.chats ignored",
@@ -242,7 +244,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
     func inbound(_ query: TelegramUpdate.CallbackQuery) -> InboundMessage? {
         guard let data = query.data, let message = query.message, query.from.is_bot != true else { return nil }
         let chat = message.chat.id
-        let allowed = lock.withLock { allowedChats.contains(chat) }
+        let allowed = state.withLock { s in s.allowedChats.contains(chat) }
         guard allowed else {
             logger.notice("button tap from a chat not in telegram.chats ignored", metadata: ["chat.room": "\(chat)", "chat.sender": "\(query.from.id)"])
             return nil
@@ -311,7 +313,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
         guard let chat = Int64(message.room) else {
             throw DeliveryError(.drop, "not a Telegram chat id: \(message.room)")
         }
-        let (blocked, moved) = lock.withLock { (blockedChats.contains(chat), migratedTo[chat]) }
+        let (blocked, moved) = state.withLock { s in (s.blockedChats.contains(chat), s.migratedTo[chat]) }
         if let moved {
             // Known from an earlier 400 or service message: no need to be told again.
             throw DeliveryError(.moved(to: String(moved)), "chat \(chat) became the supergroup \(moved)")
@@ -368,16 +370,16 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
             if e.code == .api, e.status == 400, e.message.contains("message is too long"), let pieces = renderer.resplit(part) {
                 logger.warning("Telegram found a reply part too long; sending it in smaller pieces",
                                metadata: ["chat.room": "\(chat)", "telegram.units": "\(part.length)", "telegram.pieces": "\(pieces.count)"])
-                var (done, ids) = lock.withLock { piecesSent[progressKey] ?? (0, []) }
+                var (done, ids) = state.withLock { s in s.piecesSent[progressKey] ?? (0, []) }
                 for index in done..<pieces.count {
                     ids += try await sendOne(pieces[index], progressKey: progressKey + ".\(index)", chat: chat,
                                              replyTo: index == 0 ? replyTo : nil, attempts: attempts,
                                              keyboard: index == pieces.count - 1 ? keyboard : nil)
                     done = index + 1
                     let progress = (done, ids)
-                    lock.withLock { piecesSent[progressKey] = progress }
+                    state.withLock { s in s.piecesSent[progressKey] = progress }
                 }
-                lock.withLock { _ = piecesSent.removeValue(forKey: progressKey) }
+                state.withLock { s in _ = s.piecesSent.removeValue(forKey: progressKey) }
                 return ids
             }
             if part.escape, e.code == .api, e.status == 400, e.message.contains("can't parse entities") {
@@ -404,7 +406,7 @@ public final class TelegramPlatform: ChatPlatform, @unchecked Sendable {
         case 400 where e.migrateToChatID != nil:
             return DeliveryError(.moved(to: e.migrateToChatID.map { String($0) } ?? ""), e.description)
         case 403:
-            lock.withLock { _ = blockedChats.insert(chat) }
+            state.withLock { s in _ = s.blockedChats.insert(chat) }
             logger.warning("the bot cannot write to this chat (blocked or removed); replies to it are dropped",
                            metadata: ["chat.room": "\(chat)", "error": "\(e.message)"])
             return DeliveryError(.drop, e.description)
