@@ -309,27 +309,21 @@ final class InterimCounter: Sendable {
 /// Posts "running … (started by X)" when a command is still running after a while; nothing
 /// when it finished in time. One timer source, cancelled (and gone) when the command ends.
 final class RunningNotice: Sendable {
-    // @unchecked: a dispatch timer source is thread-safe; it is only resumed here and cancelled.
-    private struct Source: @unchecked Sendable { let timer: any DispatchSourceTimer }
-    private let source: Source
+    private let timer: OneShotTimer
 
     init(after seconds: Double, line: String, by person: String, notify: @escaping @Sendable (Reply) async -> Void) {
         let started = Date()
-        let timer = DispatchSource.makeTimerSource(queue: .global())
-        timer.schedule(deadline: .now() + seconds)
-        timer.setEventHandler {
+        timer = OneShotTimer(after: seconds) {
             let waited = DurationFormatter.format(seconds: Date().timeIntervalSince(started))
             let reply = Reply(blocks: [.note("Running \(line.prefix(200)) (started by \(person) \(waited) ago); the result follows.", .none)],
                               summary: "running \(line.prefix(200))")
             Task { await notify(reply) }
         }
-        source = Source(timer: timer)
-        timer.resume()
     }
 
     /// The command ended: no notice (or no second one).
     func finish() {
-        source.timer.cancel()
+        timer.cancel()
     }
 }
 
