@@ -44,12 +44,17 @@ public struct CommandOutcome: Sendable {
     public var recordsCommand: Bool
     /// Writes done in the handling transaction; may refine the reply (e.g. with an incident id).
     public var commit: (@Sendable (StoreTransaction, Reply) throws -> Reply)?
+    /// Command lines the reply suggests running next (`/pg locks`). The dispatcher offers the
+    /// diagnostics among them as buttons where the platform has buttons; actions and lines
+    /// that do not parse are left as text.
+    public var suggestedCommands: [String]
 
     public init(reply: Reply, recordsCommand: Bool = false,
-                commit: (@Sendable (StoreTransaction, Reply) throws -> Reply)? = nil) {
+                commit: (@Sendable (StoreTransaction, Reply) throws -> Reply)? = nil, suggestedCommands: [String] = []) {
         self.reply = reply
         self.recordsCommand = recordsCommand
         self.commit = commit
+        self.suggestedCommands = suggestedCommands
     }
 }
 

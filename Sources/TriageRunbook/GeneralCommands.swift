@@ -33,7 +33,8 @@ public struct GeneralCommands: CommandHandler {
             let uptime = DurationFormatter.format(seconds: context.now.timeIntervalSince(startedAt))
             return CommandOutcome(reply: Reply.text("pong: Triage \(version), up \(uptime)"))
         default:
-            return CommandOutcome(reply: runbook(context.arguments.string("symptom"), registry: context.registry))
+            let reply = runbook(context.arguments.string("symptom"), registry: context.registry)
+            return CommandOutcome(reply: reply, suggestedCommands: Self.suggestions(in: reply))
         }
     }
 
@@ -105,5 +106,14 @@ public struct GeneralCommands: CommandHandler {
             blocks.append(.table(table))
         }
         return Reply(title: "Runbook: \(symptom.prefix(80))", blocks: blocks, summary: "runbook \(symptom.prefix(80))")
+    }
+
+    /// The diagnostics a `/runbook SYMPTOM` answer lists (its "diagnose" rows), to offer as
+    /// buttons; the dispatcher drops any that need arguments.
+    static func suggestions(in reply: Reply) -> [String] {
+        reply.blocks.flatMap { block -> [String] in
+            guard case .table(let t) = block, t.columns.first == "command", t.columns.count == 3 else { return [] }
+            return t.rows.filter { $0.count == 3 && $0[1].text == "diagnose" }.map { $0[0].text }
+        }
     }
 }

@@ -99,6 +99,9 @@ public struct HealthCommand: CommandHandler {
         }
         var reply = Reply(title: "Database health" + (target.map { " [\($0)]" } ?? ""), blocks: blocks, summary: summary)
         reply.mark = reply.worstMark == .none ? .ok : reply.worstMark
-        return CommandOutcome(reply: reply, recordsCommand: true)
+        // The diagnostics among the next steps become buttons (worst first).
+        let suggested = abnormal.sorted { $0.1 > $1.1 }.flatMap { $0.3.components(separatedBy: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("/") }
+        return CommandOutcome(reply: reply, recordsCommand: true, suggestedCommands: suggested)
     }
 }

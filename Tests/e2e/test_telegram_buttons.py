@@ -393,3 +393,44 @@ def test_postmortem_is_uploaded_as_documents_with_a_caption(tmp_path, s):
         assert not [m for m in s.sent(GROUP) if m.get("reply_to") == asked["message_id"]]   # no text reply naming paths
     finally:
         bot.stop()
+
+
+def test_health_and_runbook_offer_their_next_diagnostics_as_buttons(tmp_path, s, table):
+    # A lock chain: /pg health flags "sessions waiting on locks" and suggests /pg locks (a
+    # diagnostic: a button) and /pg terminate PID (an action with a placeholder: text only).
+    holder = subprocess.Popen(["psql", PG_URL, "-q"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, text=True)
+    holder.stdin.write("BEGIN; LOCK TABLE btn_t IN ACCESS EXCLUSIVE MODE;\n")
+    holder.stdin.flush()
+    time.sleep(0.5)
+    waiter = subprocess.Popen(["psql", PG_URL, "-qc", "SELECT count(*) FROM btn_t"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    bot = start(tmp_path, s)
+    try:
+        wait_for("a session waiting on the lock", lambda: psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM btn_t%'") == "1")
+        asked = s.message(PRIVATE, VIEWER, "/pg health")
+        health = reply(s, PRIVATE, asked["message_id"], "Database health")
+        labels = [b["text"] for b in buttons(health)]
+        assert "/pg locks" in labels, health
+        for label in labels:
+            assert not any(word in label for word in ("terminate", "kill-idle", "cancel", "PID")), labels
+        for b in buttons(health):
+            assert b["callback_data"].startswith("b:") and "pg" not in b["callback_data"]
+        # A viewer's tap runs the diagnostic as the viewer.
+        q = tap(s, PRIVATE, health["message_id"], VIEWER, button="/pg locks")
+        assert answer(s, q)["text"].startswith("/pg locks")
+        locks = reply(s, PRIVATE, health["message_id"], "Blocking tree")
+        assert "btn_t" in locks["text"] or "AccessExclusiveLock" in locks["text"] or "blocked by" in locks["text"], locks
+        # /runbook SYMPTOM offers the section's diagnostics that need no arguments.
+        asked = s.message(PRIVATE, VIEWER, "/runbook locks")
+        rb = reply(s, PRIVATE, asked["message_id"], "Runbook")
+        rb_labels = [b["text"] for b in buttons(rb)]
+        assert "/pg locks" in rb_labels, rb
+        assert all(not l.startswith("/pg terminate") and not l.startswith("/pg rollback-prepared") for l in rb_labels), rb_labels
+    finally:
+        bot.stop()
+        holder.stdin.write("ROLLBACK;\n")
+        holder.stdin.close()
+        holder.wait(10)
+        waiter.wait(10)

@@ -214,3 +214,27 @@ final class TapResponder: Sendable {
         }
     }
 }
+
+extension Dispatcher {
+    /// At most this many suggestion buttons under one reply.
+    static let maxSuggestionButtons = 6
+
+    /// One button per suggested diagnostic (`/pg locks`, `/pg idle --older 10m`), each a stored
+    /// row that runs it with its bound arguments as whoever taps. Actions, placeholders
+    /// (`/pg terminate PID`) and anything that does not parse stay text only.
+    func suggestionButtons(_ lines: [String], message: InboundMessage, at: Date, in tx: StoreTransaction) throws -> [[ReplyButton]]? {
+        var seen = Set<String>()
+        var rows: [[ReplyButton]] = []
+        for line in lines where rows.count < Self.maxSuggestionButtons {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            guard seen.insert(text).inserted,
+                  let parsed = try? parser.parse(text),
+                  let (declaration, arguments) = try? registry.resolve(parsed),
+                  declaration.kind == .diagnostic, handlers[declaration.name] != nil else { continue }
+            rows.append([try tx.storeButton(text, command: declaration.name, arguments: arguments,
+                                            platform: message.platform, room: message.room, at: at,
+                                            expiresAt: at.addingTimeInterval(24 * 3600))])
+        }
+        return rows.isEmpty ? nil : rows
+    }
+}

@@ -222,6 +222,9 @@ public final class Dispatcher: Sendable {
                     reply = Self.reply(for: error, logger: logger)
                 }
             }
+            if !outcome.suggestedCommands.isEmpty, message.platform != "console", reply.buttons == nil {
+                reply.buttons = try self.suggestionButtons(outcome.suggestedCommands, message: message, at: at, in: tx)
+            }
             if outcome.recordsCommand, let incident = try tx.activeIncident(platform: message.platform, room: message.room),
                let incidentID = incident.id {
                 try tx.append(TimelineEvent(incidentID: incidentID, at: at, actor: message.senderName, kind: .command,
