@@ -146,8 +146,15 @@ struct AlertmanagerIntegrationTests {
             var alert = deadTuplesAlert(db: db.name)
             alert.labels["severity"] = "critical"
             try await post([alert], to: am.url, http: http)
-            await h.service.pollOnce()
-            let incident = try #require(try await h.app.store.read { tx in try tx.activeIncident(platform: "console", room: "console") })
+            // A loaded machine may answer the first poll late (or time it out): poll until the
+            // incident is there (bounded), then check it was opened and paged once.
+            var opened: Incident?
+            for _ in 0..<30 where opened == nil {
+                await h.service.pollOnce()
+                opened = try await h.app.store.read { tx in try tx.activeIncident(platform: "console", room: "console") }
+                if opened == nil { try await Task.sleep(nanoseconds: 500_000_000) }
+            }
+            let incident = try #require(opened)
             #expect(incident.severity == .sev2)
             let pages = try await h.app.store.read { tx in try tx.unresolvedPages(incident: incident.id ?? -1) }
             #expect(pages.count == 1, "\(pages)")

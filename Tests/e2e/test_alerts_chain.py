@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from ports import loopback_port  # same directory
+
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("TRIAGE_BINARY")
 PG = os.environ.get("TRIAGE_TEST_PG_URL")
 SCRIPT = str(ROOT / "scripts" / "alertmanager.sh")
-AM_PORT = int(os.environ.get("TRIAGE_TEST_AM_PORT", "59093"))
-PROM_PORT = int(os.environ.get("TRIAGE_TEST_PROM_PORT", "59090"))
-EXPORTER_PORT = int(os.environ.get("TRIAGE_TEST_EXPORTER_PORT", "59187"))
+AM_PORT = loopback_port(int(os.environ.get("TRIAGE_TEST_AM_PORT", "59093")))
+PROM_PORT = loopback_port(int(os.environ.get("TRIAGE_TEST_PROM_PORT", "59090")))
+EXPORTER_PORT = loopback_port(int(os.environ.get("TRIAGE_TEST_EXPORTER_PORT", "59187")))
 TOOLS = ["/usr/bin/prometheus-alertmanager", "/usr/bin/prometheus", "/usr/bin/prometheus-postgres-exporter"]
 
 pytestmark = pytest.mark.skipif(not (BINARY and PG and all(os.path.exists(t) for t in TOOLS)),

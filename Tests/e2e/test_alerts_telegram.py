@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from ports import loopback_port  # same directory
+
 from test_telegram import BINARY, GROUP, OPERATOR, PG_URL, Bot, StandIn  # same directory
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = str(ROOT / "scripts" / "alertmanager.sh")
-AM_PORT = int(os.environ.get("TRIAGE_TEST_AM_PORT", "59093"))
+AM_PORT = loopback_port(int(os.environ.get("TRIAGE_TEST_AM_PORT", "59093")))
 
 pytestmark = pytest.mark.skipif(not (BINARY and PG_URL and os.path.exists("/usr/bin/prometheus-alertmanager")),
                                 reason="needs TRIAGE_BINARY, TRIAGE_TEST_PG_URL and prometheus-alertmanager")
