@@ -139,9 +139,14 @@ public protocol ChatSink: Sendable {
     /// spinner until then). Platforms without tap answers do nothing (the default).
     func answer(_ tap: ButtonTap, with answer: TapAnswer) async throws
     /// Replaces the bot's message `messageID` in `room` with `reply` (its buttons included;
-    /// none removes them). An edit that changes nothing counts as success. The default does
+    /// none removes them). An edit that changes nothing counts as success; a message that is
+    /// gone or cannot be edited throws ``DeliveryError`` with `.drop`. The default does
     /// nothing (platforms that cannot edit).
     func edit(room: String, messageID: String, reply: Reply) async throws
+    /// Whether an earlier message can be edited into `reply`'s first part, the outbox then
+    /// sending its other parts, if any, as replies (Matrix); false sends the whole reply as
+    /// new messages (Telegram, for a reply of more than one message). False by default.
+    func canEdit(into reply: Reply) -> Bool
 }
 
 extension ChatSink {
@@ -149,6 +154,7 @@ extension ChatSink {
     public func messageCount(for reply: Reply) -> Int { 1 }
     public func answer(_ tap: ButtonTap, with answer: TapAnswer) async throws {}
     public func edit(room: String, messageID: String, reply: Reply) async throws {}
+    public func canEdit(into reply: Reply) -> Bool { false }
 
     /// Delivers every part of `message` in order (for messages that bypass the outbox).
     /// - Returns: the platform message ids of all parts.

@@ -267,13 +267,18 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
     /// its own: a retry posts it once; one already there (`M_DUPLICATE_ANNOTATION`) is fine.
     func seed(_ buttons: [[ReplyButton]], on event: String, room: String, txnKey: String) async {
         guard let host = state.withLock({ $0.host }) else { return }
+        var seeded = (try? await host.state(Self.reactionsKey(event: event))).flatMap { Self.decodeList($0) } ?? []
         for button in buttons.joined() {
             guard let emoji = button.emoji else { continue }
             do {
                 try await host.setState(Self.buttonKey(event: event, key: emoji), button.data)
                 let content: [String: Any] = ["m.relates_to": ["rel_type": "m.annotation", "event_id": event, "key": emoji]]
-                try await sendPaced(room: room, type: "m.reaction", txnID: MatrixTransactionID.make(key: txnKey + "#react:" + emoji, part: 0),
-                                    content: content)
+                let id = try await sendPaced(room: room, type: "m.reaction", txnID: MatrixTransactionID.make(key: txnKey + "#react:" + emoji, part: 0),
+                                             content: content)
+                if !id.isEmpty, !seeded.contains(id) {
+                    seeded.append(id)
+                    try await host.setState(Self.reactionsKey(event: event), Self.encodeList(seeded))
+                }
             } catch let e as MatrixError where e.errcode == "M_DUPLICATE_ANNOTATION" {
                 continue
             } catch {
@@ -281,6 +286,36 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
                                metadata: ["chat.room": "\(room)", "chat.message": "\(event)", "error": "\(error)"])
             }
         }
+    }
+
+    /// The platform-state key of the bot's own reactions seeded on its `event` (their event ids).
+    static func reactionsKey(event: String) -> String { "reactions:\(event)" }
+
+    static func decodeList(_ json: String) -> [String]? {
+        try? JSONDecoder().decode([String].self, from: Data(json.utf8))
+    }
+
+    static func encodeList(_ list: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(list)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    /// Redacts the reactions the bot seeded on `event` (a decision was made: the buttons go, as
+    /// Telegram's keyboard does). Best effort: a reaction left behind is a button whose tap
+    /// says what happened.
+    func redactSeeded(on event: String, room: String) async {
+        guard let host = state.withLock({ $0.host }),
+              let stored = try? await host.state(Self.reactionsKey(event: event)), let ids = Self.decodeList(stored), !ids.isEmpty else { return }
+        var left: [String] = []
+        for id in ids {
+            do {
+                try await client.redact(roomID: room, eventID: id, txnID: MatrixTransactionID.make(key: "redact:" + id, part: 0),
+                                        reason: "decided")
+            } catch {
+                left.append(id)
+                logger.info("could not redact a seeded reaction", metadata: ["chat.room": "\(room)", "chat.message": "\(id)", "error": "\(error)"])
+            }
+        }
+        try? await host.setState(Self.reactionsKey(event: event), Self.encodeList(left))
     }
 
     /// Edits the bot's message `messageID`: an `m.replace` event whose `m.new_content` is the
@@ -296,17 +331,29 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
         content["m.new_content"] = new
         content["m.relates_to"] = ["rel_type": "m.replace", "event_id": messageID]
         let txn = MatrixTransactionID.make(key: "edit:\(messageID):" + (new["body"] as? String ?? ""), part: 0)
-        try await sendPaced(room: room, txnID: txn, content: content)
+        do {
+            try await sendPaced(room: room, txnID: txn, content: content)
+        } catch {
+            throw deliveryError(error, attempts: 0)
+        }
+        // No buttons any more: the reactions that stood for them go too.
+        if (reply.buttons ?? []).isEmpty { await redactSeeded(on: messageID, room: room) }
+    }
+
+    /// Any reply without files: its first part replaces the message, the others follow as replies.
+    public func canEdit(into reply: Reply) -> Bool {
+        (reply.attachments ?? []).isEmpty
     }
 
     /// Sends an event outside the outbox (a reaction, an edit), waiting out rate limits
     /// (`retry_after_ms`) a few times; the same txnId makes every retry post it once.
-    func sendPaced(room: String, type: String = "m.room.message", txnID: String, content: [String: Any]) async throws {
+    /// - Returns: the event id.
+    @discardableResult
+    func sendPaced(room: String, type: String = "m.room.message", txnID: String, content: [String: Any]) async throws -> String {
         var attempt = 0
         while true {
             do {
-                try await client.send(roomID: room, type: type, txnID: txnID, content: content)
-                return
+                return try await client.send(roomID: room, type: type, txnID: txnID, content: content)
             } catch let e as MatrixError where e.isRateLimited && attempt < 5 {
                 attempt += 1
                 try await Task.sleep(nanoseconds: TotalNumber.nanoseconds(max(0.5, e.retryAfter ?? 1)))

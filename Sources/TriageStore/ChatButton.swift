@@ -21,12 +21,21 @@ public struct ChatButton: Codable, Sendable, Equatable, FetchableRecord, Persist
     /// Who tapped it first, and when; a button is used once.
     public var usedBy: String?
     public var usedAt: Date?
+    /// Platform user ids (JSON list) who may tap it whatever their role (the people paged, on
+    /// a page's [Ack]); nil for nobody beyond the declaration's role.
+    public var allowedIDs: String?
 
     /// The button's data on the platform (≤ 64 bytes).
     public var data: String { Self.prefix + id }
 
     /// What every command button's data starts with.
     public static let prefix = "b:"
+
+    /// Whether `personID` may tap it without the declaration's role.
+    public func allows(_ personID: String) -> Bool {
+        guard let allowedIDs, let ids = try? JSONDecoder().decode([String].self, from: Data(allowedIDs.utf8)) else { return false }
+        return ids.contains(personID)
+    }
 
     /// The bound arguments to run with.
     public var boundArguments: BoundArguments {
@@ -37,13 +46,15 @@ public struct ChatButton: Codable, Sendable, Equatable, FetchableRecord, Persist
 extension StoreTransaction {
     /// Stores a button that runs `command` with `arguments` in `room`, and returns it for a reply.
     public func storeButton(_ label: String, emoji: String? = nil, command: String, arguments: BoundArguments = BoundArguments(),
-                            platform: String, room: String, at now: Date, expiresAt: Date? = nil) throws -> ReplyButton {
+                            platform: String, room: String, at now: Date, expiresAt: Date? = nil,
+                            allowing people: [String] = []) throws -> ReplyButton {
         var rng = SystemRandomNumberGenerator()
         let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
         let id = String((0..<12).map { _ in alphabet[Int(rng.next(upperBound: UInt64(alphabet.count)))] })
         let json = String(decoding: try JSONEncoder().encode(arguments), as: UTF8.self)
+        let allowed = people.isEmpty ? nil : String(decoding: try JSONEncoder().encode(people), as: UTF8.self)
         let button = ChatButton(id: id, platform: platform, room: room, command: command, arguments: json, label: label,
-                                createdAt: now, expiresAt: expiresAt)
+                                createdAt: now, expiresAt: expiresAt, allowedIDs: allowed)
         try button.insert(db)
         return ReplyButton(label, data: button.data, emoji: emoji)
     }
@@ -54,6 +65,16 @@ extension StoreTransaction {
         let id = String(data.dropFirst(ChatButton.prefix.count))
         guard (1...32).contains(id.count), id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
         return try ChatButton.fetchOne(db, key: id)
+    }
+
+    /// Lets `people` (platform user ids) tap the button `data` whatever their role, besides
+    /// those allowed already (the people a later escalation level paged).
+    public func allow(_ people: [String], onButton data: String) throws {
+        guard !people.isEmpty, var button = try chatButton(data: data) else { return }
+        var ids = (try? JSONDecoder().decode([String].self, from: Data((button.allowedIDs ?? "[]").utf8))) ?? []
+        for p in people where !ids.contains(p) { ids.append(p) }
+        button.allowedIDs = String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
+        try button.update(db)
     }
 
     /// Marks the button used by `person`; false when someone used it first.

@@ -18,7 +18,7 @@ extension TimelineEvent {
 
 extension OutboxMessage {
     public enum Columns: String, ColumnExpression {
-        case id, platform, sentAt
+        case id, platform, sentAt, key
     }
 }
 

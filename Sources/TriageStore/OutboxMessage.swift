@@ -20,8 +20,19 @@ public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, Muta
     public var sentAt: Date?
     public var attempts: Int
     public var lastError: String?
+    /// The key of an earlier reply in the same room that this one takes the place of: the
+    /// platform edits that message into this reply where it can (``ChatSink/canEdit(into:)``),
+    /// else this reply is sent as a message of its own (see ``editOnly``).
+    public var replaces: String?
+    /// Only an edit: when the message to replace was never sent, is gone, or cannot be edited
+    /// into this reply, nothing is sent (a short reply of its own says what happened).
+    public var editOnly: Bool
 
-    public init(platform: String, room: String, replyTo: String?, key: String, reply: Reply, createdAt: Date) throws {
+    /// - Parameters:
+    ///   - replaces: the key of an earlier reply in the room to edit into this one (see ``replaces``).
+    ///   - editOnly: send nothing when that edit cannot be made.
+    public init(platform: String, room: String, replyTo: String?, key: String, reply: Reply, createdAt: Date,
+                replaces: String? = nil, editOnly: Bool = false) throws {
         self.platform = platform
         self.room = room
         self.replyTo = replyTo
@@ -29,6 +40,8 @@ public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, Muta
         self.reply = String(decoding: try JSONEncoder().encode(reply), as: UTF8.self)
         self.createdAt = createdAt
         self.attempts = 0
+        self.replaces = replaces
+        self.editOnly = editOnly
     }
 
     /// The decoded reply.

@@ -50,6 +50,9 @@ public struct PendingAction: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var finishedAt: Date?
     /// One line: what happened.
     public var result: String?
+    /// The outbox key of the bot's message that shows the preview (or the request for the next
+    /// confirmation): edited with the decision.
+    public var previewKey: String?
 
     public init(token: String, platform: String, room: String, command: String, line: String,
                 arguments: BoundArguments = BoundArguments(), target: String?,

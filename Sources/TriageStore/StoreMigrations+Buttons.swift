@@ -18,5 +18,22 @@ extension StoreMigrations {
                 t.column("usedAt", .datetime)
             }
         }
+        // Messages that update in place: a queued reply may take the place of an earlier one
+        // (edited into it where the platform can); a button may name people who may tap it
+        // whatever their role (the person paged, on [Ack]).
+        m.registerMigration("v13-edits-in-place") { db in
+            try db.alter(table: "outbox") { t in
+                t.add(column: "replaces", .text)
+                t.add(column: "editOnly", .boolean).notNull().defaults(to: false)
+            }
+            try db.alter(table: "chatButton") { t in
+                t.add(column: "allowedIDs", .text)
+            }
+            // The outbox key of the message that shows an action's preview (to edit it with the
+            // decision when it is confirmed or cancelled by a typed command).
+            try db.alter(table: "pendingAction") { t in
+                t.add(column: "previewKey", .text)
+            }
+        }
     }
 }

@@ -63,6 +63,11 @@ extension StoreTransaction {
         return .run(action)
     }
 
+    /// Records which message of the bot shows the action (its outbox key), to edit it later.
+    public func setPreviewKey(_ key: String, token: String) throws {
+        try db.execute(sql: "UPDATE pendingAction SET previewKey = ? WHERE token = ?", arguments: [key, token])
+    }
+
     /// Records how a confirmed action ended.
     public func finish(token: String, status: PendingAction.Status, result: String, at now: Date) throws {
         try db.execute(sql: "UPDATE pendingAction SET status = ?, result = ?, finishedAt = ? WHERE token = ?",

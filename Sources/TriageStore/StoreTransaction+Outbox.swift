@@ -47,6 +47,28 @@ extension StoreTransaction {
         return parts.flatMap(\.sentMessageIDs)
     }
 
+    /// The reply queued under `key` for `platform`, sent or not.
+    public func outboxMessage(platform: String, key: String) throws -> OutboxMessage? {
+        try OutboxMessage.filter(OutboxMessage.Columns.platform == platform && OutboxMessage.Columns.key == key).fetchOne(db)
+    }
+
+    /// Whether a reply queued at or after `date` takes the place of the message `messageID`
+    /// (an edit of it is on its way).
+    public func editQueued(platform: String, of messageID: String, since date: Date) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT 1 FROM outbox o JOIN outbox t ON t.platform = o.platform AND t.key = o.replaces
+            JOIN outboxPart p ON p.outboxID = t.id AND p.part = 0 AND p.status = 'sent'
+            WHERE o.platform = ? AND o.createdAt >= ? AND json_extract(p.messageIDs, '$[0]') = ?
+            LIMIT 1
+            """, arguments: [platform, date, messageID]) ?? false
+    }
+
+    /// Replies (sent or not, of any platform) whose key starts with `prefix`, oldest first.
+    public func outboxMessages(keyPrefix prefix: String) throws -> [OutboxMessage] {
+        try OutboxMessage.fetchAll(db, sql: "SELECT * FROM outbox WHERE substr(key, 1, ?) = ? ORDER BY id",
+                                   arguments: [prefix.unicodeScalars.count, prefix])
+    }
+
     /// Parts sent to rooms of `platform` since `date`, oldest first (to rebuild pacing).
     public func recentSends(platform: String, since date: Date) throws -> [RecentSend] {
         let rows = try Row.fetchAll(db, sql: """

@@ -286,11 +286,21 @@ public final class TelegramPlatform: ChatPlatform, Sendable {
         }
         let html = renderer.parts(reply).first?.text ?? TelegramHTMLRenderer.Part.placeholder.text
         do {
-            try await api.editMessageText(chatID: chat, messageID: id, html: html, keyboard: InlineKeyboard(reply.buttons))
-        } catch let e as TelegramAPIError where e.code == .api && e.status == 400 && e.message.contains("can't parse entities") {
-            let plain = renderer.parts(reply, plain: true).first?.text ?? TelegramHTMLRenderer.Part.placeholder.text
-            try await api.editMessageText(chatID: chat, messageID: id, html: plain, plain: true, keyboard: InlineKeyboard(reply.buttons))
+            do {
+                try await api.editMessageText(chatID: chat, messageID: id, html: html, keyboard: InlineKeyboard(reply.buttons))
+            } catch let e as TelegramAPIError where e.code == .api && e.status == 400 && e.message.contains("can't parse entities") {
+                let plain = renderer.parts(reply, plain: true).first?.text ?? TelegramHTMLRenderer.Part.placeholder.text
+                try await api.editMessageText(chatID: chat, messageID: id, html: plain, plain: true, keyboard: InlineKeyboard(reply.buttons))
+            }
+        } catch let e as TelegramAPIError {
+            // "message to edit not found", "message can't be edited" (400): drop; 429 and 5xx: retry.
+            throw deliveryError(e, chat: chat, attempts: 0)
         }
+    }
+
+    /// A reply of one message can replace an earlier one; a longer one is sent as new messages.
+    public func canEdit(into reply: Reply) -> Bool {
+        (reply.attachments ?? []).isEmpty && renderer.parts(reply).count == 1
     }
 
     // MARK: Send

@@ -80,7 +80,13 @@ public struct PagingCommands: CommandHandler {
                 throw TriageError(.conflict, "This incident is already paged.")
             }
             var reply = Self.startedReply(report, policy: policy)
-            reply.buttons = try Self.pageButtons(page: report.page.id, platform: m.platform, room: m.room, at: at, in: tx)
+            // The page's status message in this room carries the buttons (and is edited as the
+            // page moves); without one here, this reply does.
+            let id = report.page.id ?? 0
+            if try tx.outboxMessage(platform: m.platform, key: Pager.statusKey(page: id, platform: m.platform, room: m.room)) == nil {
+                reply.buttons = try Self.pageButtons(page: report.page.id, platform: m.platform, room: m.room, at: at, in: tx,
+                                                     allowing: report.recipients.flatMap { $0.userIDs(on: m.platform) })
+            }
             return reply
         }
     }
@@ -100,10 +106,13 @@ public struct PagingCommands: CommandHandler {
 
     /// [Ack] [Escalate now] for a page, in one room: each runs `/ack N` or `/escalate N` as
     /// whoever taps, with their role.
-    static func pageButtons(page: Int64?, platform: String, room: String, at: Date, in tx: StoreTransaction) throws -> [[ReplyButton]]? {
+    /// - Parameter people: platform user ids of the people paged, who may tap [Ack] whatever their role.
+    static func pageButtons(page: Int64?, platform: String, room: String, at: Date, in tx: StoreTransaction,
+                            allowing people: [String] = []) throws -> [[ReplyButton]]? {
         guard let page, let number = Int(exactly: page) else { return nil }
         let arguments = BoundArguments(["page": .integer(number)])
-        return [[try tx.storeButton("Ack", emoji: "👀", command: "ack", arguments: arguments, platform: platform, room: room, at: at),
+        return [[try tx.storeButton("Ack", emoji: "👀", command: "ack", arguments: arguments, platform: platform, room: room, at: at,
+                                    allowing: people),
                  try tx.storeButton("Escalate now", emoji: "⏩", command: "escalate", arguments: arguments, platform: platform, room: room, at: at)]]
     }
 

@@ -12,9 +12,17 @@ extension PagingConfig {
         if let people = node["people"] {
             for (name, p) in try people.entries() {
                 if p.isMapping {
-                    try p.checkKeys(["handle", "email", "opsgenie_id", "pagerduty_id"])
-                    config.people[name] = PagingPerson(name: name, handle: try p.string("handle"), email: try p.string("email"),
-                                                       opsgenieID: try p.string("opsgenie_id"), pagerdutyID: try p.string("pagerduty_id"))
+                    try p.checkKeys(["handle", "email", "opsgenie_id", "pagerduty_id", "chat_ids"])
+                    var person = PagingPerson(name: name, handle: try p.string("handle"), email: try p.string("email"),
+                                              opsgenieID: try p.string("opsgenie_id"), pagerdutyID: try p.string("pagerduty_id"))
+                    if let ids = p["chat_ids"] {
+                        let list = try ids.strings()
+                        for id in list where !id.contains(":") {
+                            throw ids.error("chat_ids are PLATFORM:USER_ID (telegram:123456, matrix:@alice:example.org), not '\(id.prefix(60))'")
+                        }
+                        person.chatIDs = list.isEmpty ? nil : list
+                    }
+                    config.people[name] = person
                 } else {
                     config.people[name] = PagingPerson(name: name, handle: try p.string())
                 }

@@ -168,6 +168,9 @@ public struct Pager: Sendable {
                 try timeline(page, .escalation, actor: Self.actor, text: text, at: date, in: tx)
                 try mention(Reply(blocks: [.note(text + " Page someone with /page POLICY|@person.", .critical)], summary: text),
                             platform: page.platform, room: page.room, key: "page:\(page.id!):exhausted", at: date, in: tx)
+                try updateStatus(page, to: Reply(title: "Page #\(page.id!): nobody acknowledged", blocks: [.note(text, .critical)],
+                                                 mark: .critical, summary: text),
+                                 suffix: "exhausted-status", keepButtons: true, at: date, in: tx)
             case .acknowledge:
                 try followUp(.acknowledge, page: page, at: date, in: tx, report: &report, skipping: skipped)
                 var text = "Page #\(page.id!) acknowledged by \(actor)" + (skipped.map { " in \($0)" } ?? "") + " at level \(page.level + 1)/\(policy.levels.count)"
@@ -175,12 +178,22 @@ public struct Pager: Sendable {
                 if !report.followUps.isEmpty { text += "; acknowledge sent to " + report.followUps.joined(separator: ", ") }
                 if report.cancelled > 0 { text += "; \(report.cancelled) undelivered page(s) cancelled" }
                 try timeline(page, .acknowledged, actor: actor, text: text + ".", at: date, in: tx)
+                try updateStatus(page, to: Reply(title: "Page #\(page.id!) acknowledged by \(actor)",
+                                                 blocks: [.keyValues([KeyValue("at", UTCTime.format(date)),
+                                                                      KeyValue("stopped at", "level \(page.level + 1) of \(policy.levels.count)"),
+                                                                      KeyValue("page", page.summary)])],
+                                                 mark: .ok, summary: text),
+                                 suffix: "acknowledged-status", at: date, in: tx)
             case .resolve:
                 try followUp(.resolve, page: page, at: date, in: tx, report: &report)
                 var text = "Page #\(page.id!) " + (reason ?? "resolved")
                 if !report.followUps.isEmpty { text += "; resolve sent to " + report.followUps.joined(separator: ", ") }
                 if report.cancelled > 0 { text += "; \(report.cancelled) undelivered page(s) cancelled" }
                 try timeline(page, .page, actor: actor, text: text + ".", at: date, in: tx)
+                try updateStatus(page, to: Reply(title: "Page #\(page.id!) " + (reason ?? "resolved"),
+                                                 blocks: [.keyValues([KeyValue("at", UTCTime.format(date)), KeyValue("page", page.summary)])],
+                                                 mark: .ok, summary: text),
+                                 suffix: "resolved-status", at: date, in: tx)
             }
         }
         report.page = page
@@ -259,9 +272,8 @@ public struct Pager: Sendable {
                     targets.insert((page.platform, page.room), at: 0)
                 }
                 for (platform, room) in targets {
-                    var notice = reply
-                    notice.buttons = try PagingCommands.pageButtons(page: page.id, platform: platform, room: room, at: date, in: tx)
-                    try mention(notice, platform: platform, room: room, key: "page:\(page.id!):l\(level)r\(round):\(platform):\(room)", at: date, in: tx)
+                    try postStatus(reply, handles: handles, people: people, page: page, level: level, round: round,
+                                   platform: platform, room: room, at: date, in: tx)
                 }
                 used.append("chat")
             } else if config.providers[provider] != nil {
@@ -309,6 +321,56 @@ public struct Pager: Sendable {
                                                      dedupKey: Self.deliveryKey(page, "-" + action.rawValue),
                                                      level: page.level, round: page.round, recipients: d.recipients, createdAt: date))
             if queued && !report.followUps.contains(d.provider) { report.followUps.append(d.provider) }
+        }
+    }
+
+    /// The outbox key of a page's one status message in a room.
+    static func statusKey(page: Int64, platform: String, room: String) -> String {
+        "page:\(page):status:\(platform):\(room)"
+    }
+
+    /// Posts a page's status message in a room, or, when it has one there already, edits it
+    /// to `reply` (its buttons kept) and mentions the newly paged in a short reply of its own
+    /// (an edit notifies nobody). The people paged may tap its [Ack] whatever their role.
+    func postStatus(_ reply: Reply, handles: String, people: [PagingPerson], page: PageRecord, level: Int, round: Int,
+                    platform: String, room: String, at date: Date, in tx: StoreTransaction) throws {
+        guard let id = page.id else { return }
+        let ids = people.flatMap { $0.userIDs(on: platform) }
+        let statusKey = Self.statusKey(page: id, platform: platform, room: room)
+        guard let status = try tx.outboxMessage(platform: platform, key: statusKey) else {
+            var notice = reply
+            notice.buttons = try PagingCommands.pageButtons(page: id, platform: platform, room: room, at: date, in: tx, allowing: ids)
+            try mention(notice, platform: platform, room: room, key: statusKey, at: date, in: tx)
+            return
+        }
+        var notice = reply
+        notice.buttons = (try? status.decodedReply())?.buttons
+        if let ack = notice.buttons?.joined().first(where: { $0.data.hasPrefix(ChatButton.prefix) && $0.label == "Ack" }) {
+            try tx.allow(ids, onButton: ack.data)
+        }
+        let key = "page:\(id):l\(level)r\(round):\(platform):\(room)"
+        try tx.enqueue(OutboxMessage(platform: platform, room: room, replyTo: nil, key: key, reply: notice, createdAt: date,
+                                     replaces: statusKey))
+        guard !handles.isEmpty else { return }
+        let position = "level \(level + 1)" + (round > 0 ? ", round \(round + 1)" : "")
+        let text = "\(handles): you are paged (\(position)) for page #\(id): \(page.summary). Its status message above has [Ack]; or type /ack \(id)."
+        try tx.enqueue(OutboxMessage(platform: platform, room: room, replyTo: try tx.sentMessageIDs(platform: platform, key: statusKey).first,
+                                     key: key + ":mention", reply: Reply(blocks: [.note(text, .critical)], mark: .critical, summary: text),
+                                     createdAt: date))
+    }
+
+    /// Edits every status message of `page` to say how it ended (acknowledged, resolved,
+    /// exhausted): only an edit, since a reply of its own says so too. `keepButtons` keeps
+    /// [Ack] (an exhausted page can still be acknowledged).
+    func updateStatus(_ page: PageRecord, to reply: Reply, suffix: String, keepButtons: Bool = false, at date: Date,
+                      in tx: StoreTransaction) throws {
+        guard let id = page.id else { return }
+        for status in try tx.outboxMessages(keyPrefix: "page:\(id):status:") {
+            var edited = reply
+            edited.buttons = keepButtons ? (try? status.decodedReply())?.buttons : nil
+            try tx.enqueue(OutboxMessage(platform: status.platform, room: status.room, replyTo: nil,
+                                         key: "page:\(id):\(suffix):\(status.platform):\(status.room)", reply: edited,
+                                         createdAt: date, replaces: status.key, editOnly: true))
         }
     }
 

@@ -9,6 +9,17 @@ public struct PagingPerson: Codable, Sendable, Equatable, Hashable {
     public var opsgenieID: String?
     /// The PagerDuty user id, passed along in `custom_details`.
     public var pagerdutyID: String?
+    /// Who they are in chat, `PLATFORM:USER_ID` (`telegram:123456`, `matrix:@alice:example.org`):
+    /// the people paged may tap [Ack] on their page whatever their role.
+    public var chatIDs: [String]?
+
+    /// Their user ids on `platform` (from ``chatIDs``).
+    public func userIDs(on platform: String) -> [String] {
+        (chatIDs ?? []).compactMap { id in
+            guard id.hasPrefix(platform + ":") else { return nil }
+            return String(id.dropFirst(platform.count + 1))
+        }
+    }
 
     public init(name: String, handle: String? = nil, email: String? = nil, opsgenieID: String? = nil, pagerdutyID: String? = nil) {
         self.name = name

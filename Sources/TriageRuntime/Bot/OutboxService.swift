@@ -152,7 +152,10 @@ public final class OutboxService: Service, Sendable {
             let outgoing = OutgoingMessage(room: message.room, replyTo: message.replyTo, key: message.key,
                                            reply: reply, attempts: message.attempts)
             let count = max(1, platform.messageCount(for: reply))
-            let recorded = (try? await store.read { tx in try tx.outboxParts(outboxID: id) }) ?? []
+            let (recorded, target) = try await store.read { tx in
+                (try tx.outboxParts(outboxID: id),
+                 try message.replaces.flatMap { try tx.sentMessageIDs(platform: message.platform, key: $0).first })
+            }
             let unrecorded = state.withLock { $0.sentUnrecorded }
             for part in 0..<count {
                 let ref = PartRef(outboxID: id, part: part)
@@ -168,7 +171,8 @@ public final class OutboxService: Service, Sendable {
                 // Best effort: when the store cannot take it, the part is still sent (the sent
                 // mark below decides whether it is ever sent again).
                 _ = try? await store.write { tx in try tx.markPartSending(outboxID: id, part: part) }
-                let ids = try await platform.send(outgoing, part: part)
+                let ids = part == 0 ? try await sendOrEdit(outgoing, replacing: target, editOnly: message.editOnly)
+                                    : message.editOnly ? [] : try await platform.send(outgoing, part: part)
                 sentNow += 1
                 let complete = part == count - 1
                 state.withLock { _ = $0.attempted.remove(ref) }
@@ -208,6 +212,27 @@ public final class OutboxService: Service, Sendable {
                 try tx.markFailed(outboxID: id, error: "\(error)", giveUp: message.attempts >= 20)
             }
             return false
+        }
+    }
+
+    /// Sends the first part of `message`, or edits the message `target` into it when the
+    /// reply takes the place of an earlier one and the platform can: an edit is made again
+    /// harmlessly after a crash ("not modified" is a success). A message that is gone (or was
+    /// never sent) gets a reply of its own instead, unless `editOnly`.
+    /// - Returns: the platform message ids the part now is (the edited message's, for an edit).
+    func sendOrEdit(_ message: OutgoingMessage, replacing target: String?, editOnly: Bool) async throws -> [String] {
+        guard let target, platform.canEdit(into: message.reply) else {
+            if editOnly { return [] }
+            return try await platform.send(message, part: 0)
+        }
+        do {
+            try await platform.edit(room: message.room, messageID: target, reply: message.reply)
+            return [target]
+        } catch let error as DeliveryError where error.disposition == .drop {
+            logger.notice(editOnly ? "the message to edit is gone; nothing sent" : "the message to edit is gone; sending the reply instead",
+                          metadata: ["chat.room": "\(message.room)", "chat.target": "\(target)", "error": "\(error.message)"])
+            if editOnly { return [] }
+            return try await platform.send(message, part: 0)
         }
     }
 

@@ -73,13 +73,15 @@ struct ConfirmationStage: CommandHandler {
         let reply = Reply(title: "Preview (nothing has run yet): \(context.parsed.line)", blocks: blocks, mark: .warning, summary: summary,
                           buttons: ActionButton.keyboard(token: token))
         let m = context.message
-        let pending = PendingAction(token: token, platform: m.platform, room: m.room, command: name, line: context.parsed.line,
+        var pending = PendingAction(token: token, platform: m.platform, room: m.room, command: name, line: context.parsed.line,
                                     arguments: preview.arguments ?? context.arguments, target: preview.target,
                                     requestedBy: m.senderName, requestedByID: m.sender, captured: preview.captured,
                                     confirmationsNeeded: needed, createdAt: context.now, expiresAt: expires)
+        pending.previewKey = Self.replyKey(m)
         let line = context.parsed.line
+        let action = pending
         return CommandOutcome(reply: reply, recordsCommand: false) { tx, reply in
-            try tx.insert(pending)
+            try tx.insert(action)
             if let incident = try tx.activeIncident(platform: m.platform, room: m.room), let id = incident.id {
                 try tx.append(TimelineEvent(incidentID: id, at: context.now, actor: m.senderName, kind: .preview,
                                             command: line, text: summary,
@@ -110,6 +112,10 @@ struct ConfirmationStage: CommandHandler {
             // Marked inside the transaction: a racing claim of the same token, serialised
             // after this one, already sees it as running here.
             if case .run(let a) = claim { runningHere.insert(a.token) }
+            // The request for the next confirmation is this message's reply.
+            if case .needsAnother(let next) = claim {
+                try tx.setPreviewKey(Self.replyKey(m), token: next.token)
+            }
             switch claim {
             case .run(let a), .needsAnother(let a):
                 if let incident = try tx.activeIncident(platform: m.platform, room: m.room), let id = incident.id {
@@ -253,6 +259,16 @@ struct ConfirmationStage: CommandHandler {
     // MARK: Cancel
 
     func cancel(_ context: CommandContext) async throws -> CommandOutcome {
+        try await cancelling(context).outcome
+    }
+
+    /// The outbox key of the reply to `message` (as the dispatcher queues it).
+    static func replyKey(_ message: InboundMessage) -> String {
+        "\(message.platform):\(message.room):\(message.messageID)"
+    }
+
+    /// `/cancel`, and the token of the action it cancelled.
+    func cancelling(_ context: CommandContext) async throws -> (outcome: CommandOutcome, token: String) {
         let m = context.message
         let now = context.now
         let token = context.arguments.string("token")?.lowercased()
@@ -276,7 +292,8 @@ struct ConfirmationStage: CommandHandler {
             }
             return action
         }
-        return CommandOutcome(reply: Reply.text("Cancelled \(cancelled.line) (token \(cancelled.token)). Nothing was run.", mark: .ok))
+        return (CommandOutcome(reply: Reply.text("Cancelled \(cancelled.line) (token \(cancelled.token)). Nothing was run.", mark: .ok)),
+                cancelled.token)
     }
 
     static let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")

@@ -107,7 +107,8 @@ extension Dispatcher {
               let handler = handlers[declaration.name] else {
             return await decline(message, delivery, answer, TapAnswer("This button does not work any more.", alert: true))
         }
-        if let refusal = roleRefusal(message, declaration, doing: "use \(button.label)", logger: log) {
+        // The button may name people who may tap it whatever their role (the people paged, on [Ack]).
+        if !button.allows(message.sender), let refusal = roleRefusal(message, declaration, doing: "use \(button.label)", logger: log) {
             return await decline(message, delivery, answer, refusal)
         }
         let started = now()
@@ -146,7 +147,13 @@ extension Dispatcher {
             let why = StoreFault(error).map { " (\($0))" } ?? ""
             return (Reply.text("Triage could not record this tap in its store\(why); its result is not shown.", mark: .critical), false)
         }
-        if (try? await store.read({ tx in try tx.chatButton(data: data)?.usedBy })) ?? nil != nil {
+        // The message shows who tapped, unless the command itself queued an edit of it (a page's
+        // status message says who acknowledged): one edit, not two racing.
+        let platform = message.platform, tapped = tap.messageID ?? ""
+        let state = try? await store.read { tx in
+            (try tx.chatButton(data: data)?.usedBy, try tx.editQueued(platform: platform, of: tapped, since: started))
+        }
+        if let (usedBy, queued) = state, usedBy != nil, !queued {
             await answer.edit(Reply(title: "\(button.label): \(person)",
                                     blocks: [.keyValues([KeyValue("at", UTCTime.format(started)),
                                                          KeyValue("result", reply.summary ?? reply.title ?? "done")])],
@@ -216,6 +223,27 @@ final class TapResponder: Sendable {
 }
 
 extension Dispatcher {
+    /// Edits the bot's message that shows the action `token` (its preview, or the request for
+    /// its next confirmation) to the decision as the store has it, without buttons: what a
+    /// typed `/confirm` or `/cancel` does to it, as a tap would. Best effort, like a tap's
+    /// edit (a lost edit leaves the buttons, whose next tap says what happened and edits again).
+    func editPreview(token: String, in message: InboundMessage, sink: (any ChatSink)?, logger: Logger) async {
+        guard let sink else { return }
+        let platform = message.platform
+        let found = try? await store.read { tx -> (PendingAction, String)? in
+            guard let action = try tx.pendingAction(token: token), action.platform == platform, let key = action.previewKey,
+                  let id = try tx.sentMessageIDs(platform: platform, key: key).first else { return nil }
+            return (action, id)
+        }
+        guard let (action, messageID) = found ?? nil, action.room == message.room,
+              let decision = ActionButton.decision(action, at: now()) else { return }
+        do {
+            try await sink.edit(room: action.room, messageID: messageID, reply: decision)
+        } catch {
+            logger.warning("could not edit the preview", metadata: ["chat.target": "\(messageID)", "error": "\(error)"])
+        }
+    }
+
     /// At most this many suggestion buttons under one reply.
     static let maxSuggestionButtons = 6
 

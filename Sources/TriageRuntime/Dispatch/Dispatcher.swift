@@ -141,6 +141,9 @@ public final class Dispatcher: Sendable {
         let outcome: CommandOutcome
         var parsedLine = message.text
         var runbookKind: CommandKind?
+        var notice: RunningNotice?
+        /// The token of a previewed action a typed /confirm or /cancel decided.
+        var decided: String?
         do {
             let parsed = try parser.parse(message.text)
             parsedLine = parsed.line
@@ -166,8 +169,8 @@ public final class Dispatcher: Sendable {
                                          parsed: parsed, now: started, registry: registry, logger: log,
                                          incidentEvents: incidentEvents, notify: notify)
             log.info("command", metadata: ["command.name": "\(declaration.name)", "chat.sender": "\(message.sender)"])
-            let notice = RunningNotice(after: Self.runningNoticeAfter, line: parsed.line, by: message.senderName, notify: notify)
-            defer { notice.finish() }
+            notice = RunningNotice(after: Self.runningNoticeAfter, line: parsed.line, by: message.senderName,
+                                   post: runningNoticePoster(message, delivery))
             if declaration.kind == .action {
                 // Every action, whoever implements it, goes through a preview and confirmation.
                 guard let action = handler as? any ActionHandler else {
@@ -175,7 +178,21 @@ public final class Dispatcher: Sendable {
                 }
                 outcome = try await confirmations.preview(context, handler: action)
             } else if declaration.name == "confirm" {
-                outcome = try await confirmations.confirm(context, handlers: handlers, registry: registry)
+                let token = arguments.string("token")?.lowercased(), previewLog = log
+                decided = token
+                // Typed, like a tap: the preview shows the decision at once, its buttons gone.
+                outcome = try await confirmations.confirm(context, handlers: handlers, registry: registry) { claim, _ in
+                    switch claim {
+                    case .run, .needsAnother:
+                        if let token { await self.editPreview(token: token, in: message, sink: delivery.sink, logger: previewLog) }
+                    default:
+                        break
+                    }
+                }
+            } else if declaration.name == "cancel" {
+                let cancelled = try await confirmations.cancelling(context)
+                decided = cancelled.token
+                outcome = cancelled.outcome
             } else {
                 outcome = try await handler.handle(context)
             }
@@ -189,10 +206,15 @@ public final class Dispatcher: Sendable {
             // A runbook command that failed (timeout, database down) is part of the incident's story too.
             outcome = CommandOutcome(reply: Self.reply(for: error, logger: log), recordsCommand: runbookKind != nil && !(error is UsageError))
         }
+        // A "running …" notice posted while it ran is edited into the result (see ``RunningNotice``).
+        let replaces = await notice?.finish() == true ? Self.runningNoticeKey(message) : nil
         do {
             // The commit runs even when the task was cancelled (shutdown): what ran is recorded.
             let line = parsedLine
-            return (try await Task { try await self.commit(outcome, message: message, line: line, delivery: delivery) }.value, true)
+            let reply = try await Task { try await self.commit(outcome, message: message, line: line, delivery: delivery,
+                                                               replaces: replaces) }.value
+            if let decided { await editPreview(token: decided, in: message, sink: delivery.sink, logger: log) }
+            return (reply, true)
         } catch {
             log.error("could not record the handling", metadata: ["error": "\(String(reflecting: error))"])
             let why = StoreFault(error).map { " (\($0))" } ?? ""
@@ -207,7 +229,10 @@ public final class Dispatcher: Sendable {
         return try await store.read { tx in try tx.wasProcessed(platform: platform, messageID: id) }
     }
 
-    func commit(_ outcome: CommandOutcome, message: InboundMessage, line: String, delivery: Delivery) async throws -> Reply {
+    /// - Parameter replaces: the outbox key of an earlier message of the bot that the reply
+    ///   takes the place of (edited into it where the platform can).
+    func commit(_ outcome: CommandOutcome, message: InboundMessage, line: String, delivery: Delivery,
+                replaces: String? = nil) async throws -> Reply {
         let at = now()
         let logger = self.logger
         return try await store.write { tx in
@@ -243,7 +268,7 @@ public final class Dispatcher: Sendable {
             if delivery.enqueue {
                 try tx.enqueue(OutboxMessage(platform: message.platform, room: message.room, replyTo: message.replyTarget,
                                              key: "\(message.platform):\(message.room):\(message.messageID)",
-                                             reply: reply, createdAt: at))
+                                             reply: reply, createdAt: at, replaces: replaces))
             }
             return reply
         }
@@ -286,6 +311,31 @@ public final class Dispatcher: Sendable {
         }
     }
 
+    /// The outbox key of the "running …" notice of `message`.
+    static func runningNoticeKey(_ message: InboundMessage) -> String {
+        "\(message.platform):\(message.room):\(message.messageID):running"
+    }
+
+    /// Where the "running …" notice of one command goes: the outbox under a key of its own
+    /// (true: a message the result can replace), or the interim sink (the console prints it).
+    func runningNoticePoster(_ message: InboundMessage, _ delivery: Delivery) -> @Sendable (Reply) async -> Bool {
+        if let interim = delivery.interim { return { reply in await interim(reply); return false } }
+        guard delivery.enqueue else { return { _ in false } }
+        let store = self.store, logger = self.logger, key = Self.runningNoticeKey(message)
+        return { reply in
+            do {
+                try await store.write { tx in
+                    _ = try tx.enqueue(OutboxMessage(platform: message.platform, room: message.room, replyTo: message.replyTarget,
+                                                     key: key, reply: reply, createdAt: Date()))
+                }
+                return true
+            } catch {
+                logger.warning("could not queue the running notice", metadata: ["error": "\(error)"])
+                return false
+            }
+        }
+    }
+
     /// The reply for a failure: presentable errors as they are, anything else as a reference.
     static func reply(for error: Error, logger: Logger) -> Reply {
         switch error {
@@ -311,22 +361,45 @@ final class InterimCounter: Sendable {
 
 /// Posts "running … (started by X)" when a command is still running after a while; nothing
 /// when it finished in time. One timer source, cancelled (and gone) when the command ends.
+/// ``finish()`` waits for a notice being queued, so the result is always queued after it and
+/// can take its place.
 final class RunningNotice: Sendable {
     private let timer: OneShotTimer
+    private struct State {
+        var finished = false
+        var posting: Task<Bool, Never>?
+    }
+    /// Shared with the timer's body.
+    private final class Box: Sendable {
+        let state = Mutex(State())
+    }
+    private let box: Box
 
-    init(after seconds: Double, line: String, by person: String, notify: @escaping @Sendable (Reply) async -> Void) {
+    /// - Parameter post: queues the notice; true when it became a message the result may replace.
+    init(after seconds: Double, line: String, by person: String, post: @escaping @Sendable (Reply) async -> Bool) {
         let started = Date()
+        let box = Box()
+        self.box = box
         timer = OneShotTimer(after: seconds) {
             let waited = DurationFormatter.format(seconds: Date().timeIntervalSince(started))
             let reply = Reply(blocks: [.note("Running \(line.prefix(200)) (started by \(person) \(waited) ago); the result follows.", .none)],
                               summary: "running \(line.prefix(200))")
-            Task { await notify(reply) }
+            box.state.withLock { s in
+                guard !s.finished else { return }
+                s.posting = Task { await post(reply) }
+            }
         }
     }
 
     /// The command ended: no notice (or no second one).
-    func finish() {
+    /// - Returns: whether a notice was posted that the result may replace.
+    func finish() async -> Bool {
         timer.cancel()
+        let posting = box.state.withLock { s -> Task<Bool, Never>? in
+            s.finished = true
+            return s.posting
+        }
+        return await posting?.value ?? false
     }
 }
 
