@@ -256,6 +256,81 @@ def test_two_people_racing_on_one_button_run_it_exactly_once(tmp_path, s, table)
         bot.stop()
 
 
+def test_a_typed_confirm_edits_the_preview_and_its_running_notice_becomes_the_result(tmp_path, s, table):
+    bot = start(tmp_path, s)
+    holder = None
+    try:
+        p = preview(s, PRIVATE, "/pg reindex btn_t_pkey")
+        token = p["text"].split("/confirm ")[1][:8]
+        holder = hold_snapshot()
+        c = s.message(PRIVATE, OPERATOR, "/confirm " + token)
+        # Typed, like a tap: the preview shows the decision at once and loses its keyboard.
+        running = edited_to(s, PRIVATE, p["message_id"], "Running (confirmed)")
+        assert "reply_markup" not in running, running
+        notice = reply(s, PRIVATE, c["message_id"], "Running /confirm")
+        assert "started by @user%d" % OPERATOR in notice["text"]
+        release(holder)
+        holder = None
+        # The notice becomes the result (edited in place), not a second message.
+        done = edited_to(s, PRIVATE, notice["message_id"], "Done: /pg reindex btn_t_pkey")
+        assert "confirmed by" in done["text"], done
+        final = edited_to(s, PRIVATE, p["message_id"], "Done")
+        assert "confirmed by: @user%d" % OPERATOR in final["text"] and "reply_markup" not in final, final
+        time.sleep(1)
+        fresh = [m for m in s.sent(PRIVATE) if m.get("reply_to") == c["message_id"] and not m.get("edited")]
+        assert [m["message_id"] for m in fresh] == [notice["message_id"]], fresh
+        # A restart sends nothing again: the result's outbox row is done.
+        bot.stop()
+        bot.start()
+        s.message(PRIVATE, OPERATOR, "/ping")
+        wait_for("the ping's reply", lambda: any(m["text"].startswith("pong") or "pong" in m["text"].lower() for m in s.sent(PRIVATE)))
+        dones = [m for m in s.sent(PRIVATE) if m["text"].startswith("Done: /pg reindex")]
+        assert [m["message_id"] for m in dones if m["message_id"] != p["message_id"]] == [notice["message_id"]], dones
+        assert all(m.get("edited") for m in dones), dones
+        assert [r[1] for r in action_rows(bot)] == ["done"]
+    finally:
+        if holder:
+            release(holder)
+        bot.stop()
+
+
+def test_a_running_notice_whose_edit_fails_gets_the_result_as_a_reply(tmp_path, s, table):
+    bot = start(tmp_path, s)
+    holder = None
+    try:
+        p = preview(s, PRIVATE, "/pg reindex btn_t_pkey")
+        token = p["text"].split("/confirm ")[1][:8]
+        holder = hold_snapshot()
+        c = s.message(PRIVATE, OPERATOR, "/confirm " + token)
+        notice = reply(s, PRIVATE, c["message_id"], "Running /confirm")
+        edited_to(s, PRIVATE, p["message_id"], "Running (confirmed)")
+        # The notice was deleted meanwhile: the edit fails, the result is sent as a reply.
+        s.call("fail", {"method": "editMessageText", "error_code": 400, "description": "Bad Request: message to edit not found"})
+        release(holder)
+        holder = None
+        done = reply(s, PRIVATE, c["message_id"], "Done: /pg reindex btn_t_pkey")
+        assert done["message_id"] != notice["message_id"]
+        assert "Done" not in state(s, PRIVATE, notice["message_id"])["text"]
+    finally:
+        if holder:
+            release(holder)
+        bot.stop()
+
+
+def test_a_typed_cancel_edits_the_preview_and_removes_its_keyboard(tmp_path, s, table):
+    bot = start(tmp_path, s)
+    try:
+        p = preview(s, GROUP, "/pg reindex btn_t_pkey")
+        assert buttons(p)
+        c = s.message(GROUP, OPERATOR2, "/cancel")
+        reply(s, GROUP, c["message_id"], "Cancelled")
+        edited = edited_to(s, GROUP, p["message_id"], "Cancelled")
+        assert "cancelled by @user%d" % OPERATOR2 in edited["text"] and "reply_markup" not in edited, edited
+        assert [r[1] for r in action_rows(bot)] == ["cancelled"]
+    finally:
+        bot.stop()
+
+
 def test_sigkill_between_the_tap_and_the_action_runs_it_at_most_once(tmp_path, s, table):
     bot = start(tmp_path, s)
     holder = None
@@ -319,7 +394,7 @@ def test_a_two_person_action_cannot_be_confirmed_twice_by_the_same_person(tmp_pa
 PAGING = """paging:
   people:
     alice: "@alice"
-    bob: "@bob"
+    bob: {handle: "@bob", chat_ids: ["telegram:66"]}
   policies:
     database:
       levels:
@@ -329,44 +404,54 @@ PAGING = """paging:
           wait: 10m
 """
 RESPONDER = 55
+BOB = 66   # paged at level 2, a viewer: may tap [Ack] on his page, nothing else
 
 
-def test_page_notices_carry_ack_and_escalate_now_buttons(tmp_path, s):
+def test_a_page_has_one_status_message_edited_as_it_escalates_and_when_acknowledged(tmp_path, s):
     users = dict(USERS)
     users[RESPONDER] = "responder"
+    users[BOB] = "viewer"
     bot = Bot(tmp_path, s.url, users=users, extra=FAST + PAGING).start()
     try:
         asked = s.message(GROUP, RESPONDER, "/page database replica lag")
         started = reply(s, GROUP, asked["message_id"], "Page #1 started")
-        assert [b["text"] for b in buttons(started)] == ["Ack", "Escalate now"], started
-        for b in buttons(started):
+        status = wait_for("the page's status message", lambda: next((m for m in s.sent(GROUP) if "you are paged" in m["text"]
+                                                                   and "level 1" in m["text"]), None))
+        assert [b["text"] for b in buttons(status)] == ["Ack", "Escalate now"]
+        for b in buttons(status):
             assert b["callback_data"].startswith("b:") and len(b["callback_data"]) <= 64 and "ack" not in b["callback_data"]
-        notice = wait_for("the level-1 notice", lambda: next((m for m in s.sent(GROUP) if "you are paged" in m["text"]
-                                                            and "level 1" in m["text"]), None))
-        assert [b["text"] for b in buttons(notice)] == ["Ack", "Escalate now"]
-        # A viewer may not escalate; nothing moves.
-        refused = tap(s, GROUP, notice["message_id"], VIEWER, button="Escalate now")
+        assert not buttons(started)                     # the status message carries them
+        # A viewer may not escalate; bob is not paged yet, so his [Ack] is refused too.
+        refused = tap(s, GROUP, status["message_id"], VIEWER, button="Escalate now")
         a = answer(s, refused)
         assert a["show_alert"] and "responder" in a["text"], a
-        # [Escalate now] pages the next level at once; the notice says who did it.
-        esc = tap(s, GROUP, notice["message_id"], RESPONDER, button="Escalate now")
+        early = tap(s, GROUP, status["message_id"], BOB, button="Ack")
+        assert answer(s, early)["show_alert"]
+        # [Escalate now] pages the next level at once: the status message is edited, and bob
+        # is mentioned in a short reply of its own (an edit notifies nobody).
+        esc = tap(s, GROUP, status["message_id"], RESPONDER, button="Escalate now")
         assert "Escalate now" in answer(s, esc)["text"]
-        reply(s, GROUP, notice["message_id"], "escalated")
-        edited_to(s, GROUP, notice["message_id"], "Escalate now: @user%d" % RESPONDER)
-        level2 = wait_for("the level-2 notice", lambda: next((m for m in s.sent(GROUP) if "you are paged" in m["text"]
-                                                             and "level 2" in m["text"] and not m.get("edited")), None))
-        # [Ack] on the new notice acknowledges the page; a second tap says who did it.
-        ack = tap(s, GROUP, level2["message_id"], OPERATOR, button="Ack")
-        assert answer(s, ack)["text"].startswith("Ack")
-        acked = reply(s, GROUP, level2["message_id"], "Acknowledged")
+        reply(s, GROUP, status["message_id"], "escalated")
+        level2 = edited_to(s, GROUP, status["message_id"], "Page #1")
+        level2 = wait_for("the status at level 2", lambda: (lambda m: m if "level 2" in m["text"] else None)(state(s, GROUP, status["message_id"])))
+        assert "@bob" in level2["text"] and [b["text"] for b in buttons(level2)] == ["Ack", "Escalate now"], level2
+        mention = reply(s, GROUP, status["message_id"], "@bob: you are paged (level 2)")
+        assert not buttons(mention)
+        assert not [m for m in s.sent(GROUP) if "you are paged" in m["text"] and "level 2" in m["text"] and buttons(m)
+                    and not m.get("edited")]
+        # bob, paged and only a viewer, acknowledges with [Ack]; the status says so, keyboard gone.
+        ack = tap(s, GROUP, status["message_id"], BOB, button="Ack")
+        assert answer(s, ack)["text"].startswith("Ack"), answers(s, ack)
+        acked = reply(s, GROUP, status["message_id"], "Acknowledged")
         assert "page #1" in acked["text"] and "stopped at level 2" in acked["text"], acked
-        final = edited_to(s, GROUP, level2["message_id"], "Ack: @user%d" % OPERATOR)
+        final = edited_to(s, GROUP, status["message_id"], "Page #1 acknowledged by @user%d" % BOB)
         assert "reply_markup" not in final
-        again = s.call("callback", dict(chat_id=GROUP, message_id=level2["message_id"], from_id=RESPONDER,
-                                        data=buttons(level2)[0]["callback_data"]))["callback_query_id"]
-        assert "Already done by @user%d" % OPERATOR in answer(s, again)["text"]
+        again = s.call("callback", dict(chat_id=GROUP, message_id=status["message_id"], from_id=RESPONDER,
+                                        data=buttons(status)[0]["callback_data"]))["callback_query_id"]
+        assert "Already done by @user%d" % BOB in answer(s, again)["text"]
         time.sleep(1)
         assert len([m for m in s.sent(GROUP) if m["text"].startswith("Acknowledged")]) == 1
+        assert state(s, GROUP, status["message_id"])["text"].startswith("Page #1 acknowledged")
     finally:
         bot.stop()
 
