@@ -52,6 +52,7 @@ The control API (/control/...) injects user messages and failures and reads what
   POST /control/fail         {"method", "error_code", "description"?, "retry_after"?,
                               "migrate_to_chat_id"?, "count"?, "body"?, "status"?}
   POST /control/migrate      {"chat_id", "new_chat_id"}
+  POST /control/delete       {"chat_id", "message_id"}   the message is deleted (edits: not found)
   POST /control/block        {"chat_id"}        POST /control/unblock {"chat_id"}
   POST /control/webhook      {"active": bool}
   POST /control/max_text     {"units"}  lower the length limit (a server that counts differently)
@@ -810,6 +811,11 @@ class Handler(BaseHTTPRequestHandler):
                 f = dict(p)
                 f["count"] = int(p.get("count", 1))
                 st.faults.append(f)
+            return self.send_json(200, {"ok": True})
+        if name == "delete":
+            # Someone deleted the message (as an admin can): editing it is "message to edit not found".
+            with st.lock:
+                st.messages.pop((int(p["chat_id"]), int(p["message_id"])), None)
             return self.send_json(200, {"ok": True})
         if name == "migrate":
             with st.lock:

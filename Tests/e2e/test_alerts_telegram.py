@@ -99,6 +99,12 @@ def test_run_announces_in_telegram_silences_from_telegram_and_restarts_quietly(t
         assert resolved["reply_to"] == announcement["message_id"], resolved
         ref = [w for w in announcement["text"].split() if w.startswith("#")]
         assert ref and ref[0] in resolved["text"], (ref, resolved)
+        # The announcement itself is edited to say it is over.
+        edit = standin.wait_sent(6, chat=GROUP, timeout=20)[5]
+        assert edit.get("edited") and edit["message_id"] == announcement["message_id"], edit
+        assert "Resolved: TooManyConnections" in edit["text"].split("\n")[0], edit
+        assert "More than 80 connections" in edit["text"] and "reply_markup" not in standin.call(
+            "message_state?chat_id=%d&message_id=%d" % (GROUP, announcement["message_id"]))["message"]
         count = len(standin.sent(GROUP))
 
         # Restart: no second announcement, nothing repeated.

@@ -342,9 +342,18 @@ public actor AlertFollowService: Service {
                     let announced = try alert.messageKey.flatMap { key in
                         try Self.announcementID(tx, key: key, platform: r.platform, room: r.room)
                     }
+                    let base = alert.messageKey ?? "alert:\(alert.fingerprint)"
                     _ = try tx.enqueue(OutboxMessage(platform: r.platform, room: r.room, replyTo: announced,
-                                                     key: "\(alert.messageKey ?? "alert:\(alert.fingerprint)"):resolved:\(r.platform):\(r.room)",
+                                                     key: "\(base):resolved:\(r.platform):\(r.room)",
                                                      reply: reply, createdAt: now))
+                    // The announcement itself says it is over (edited in place; only an edit).
+                    let announcementKey = "\(base):\(r.platform):\(r.room)"
+                    if let original = try tx.outboxMessage(platform: r.platform, key: announcementKey), let shown = try? original.decodedReply() {
+                        _ = try tx.enqueue(OutboxMessage(platform: r.platform, room: r.room, replyTo: nil,
+                                                         key: "\(base):resolved-edit:\(r.platform):\(r.room)",
+                                                         reply: AlertMessages.resolvedAnnouncement(shown, alert: alert, at: now),
+                                                         createdAt: now, replaces: announcementKey, editOnly: true))
+                    }
                 }
                 try tx.save(alert.record)
             }

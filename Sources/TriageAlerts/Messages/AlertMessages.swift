@@ -76,6 +76,20 @@ public enum AlertMessages {
         return Reply(blocks: blocks, mark: .ok, summary: "Alert \(alert.alertname) resolved after \(after)")
     }
 
+    /// The announcement `original` as it reads once its alert resolved (it is edited to this;
+    /// the short ``resolved(_:at:incident:incidentResolved:)`` reply still notifies): what it
+    /// said, under a title that says it is over, without buttons.
+    public static func resolvedAnnouncement(_ original: Reply, alert: FollowedAlert, at now: Date) -> Reply {
+        let after = DurationFormatter.format(seconds: max(0, now.timeIntervalSince(alert.startsAt)))
+        var edited = original
+        edited.title = "Resolved: \(alert.alertname) (after \(after))"
+        edited.blocks.insert(.note("Resolved at \(UTCTime.format(now)), after \(after). #\(alert.ref)", .ok), at: 0)
+        edited.mark = .ok
+        edited.buttons = nil
+        edited.summary = "Alert \(alert.alertname) resolved after \(after)"
+        return edited
+    }
+
     /// One message for the alerts beyond the per-poll limit (no flood after an outage).
     public static func digest(_ alerts: [FollowedAlert], now: Date) -> Reply {
         let rows = alerts.prefix(50).map { a -> [ReplyCell] in
