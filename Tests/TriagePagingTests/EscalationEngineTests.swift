@@ -73,9 +73,14 @@ import TriageStore
         #expect(timeline.filter { $0.kind == .escalation && $0.text.contains("escalated to level") }.count == 5)
         #expect(timeline.contains { $0.kind == .escalation && $0.text.contains("exhausted") })
         #expect(timeline.filter { $0.text.contains("delivered") }.count == 18)
-        // Chat mentions: one per level, plus the room target and the exhaustion notice.
+        // Chat: one status message in the room, edited by every later level (each with a short
+        // mention of its own), and the exhaustion notice.
         let outbox = try await store.read { tx in try tx.pendingOutbox(platform: "telegram") }
-        #expect(outbox.filter { $0.key.hasPrefix("page:\(id):l") }.count == 6)
+        let status = outbox.filter { $0.key.hasPrefix("page:\(id):status:") }
+        #expect(status.count == 1)
+        let edits = outbox.filter { $0.key.hasPrefix("page:\(id):l") && $0.replaces != nil }
+        #expect(edits.count == 5 && edits.allSatisfy { $0.replaces == status.first?.key })
+        #expect(outbox.contains { $0.key.hasPrefix("page:\(id):exhausted-status:") && $0.editOnly })
         #expect(outbox.contains { $0.key == "page:\(id):exhausted" })
     }
 

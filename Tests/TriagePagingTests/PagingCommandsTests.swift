@@ -89,7 +89,9 @@ import TriageIncidents
         #expect(kinds.contains(.page) && kinds.contains(.escalation) && kinds.contains(.acknowledged))
         // The chat mention went to the incident room through the outbox.
         let outbox = try await h.app.store.read { tx in try tx.pendingOutbox(platform: "telegram") }
-        #expect(outbox.contains { $0.key.hasPrefix("page:1:l0r0:telegram:ops") })
+        #expect(outbox.contains { $0.key == "page:1:status:telegram:ops" })
+        // Acknowledged: the status message is edited to say so (only an edit).
+        #expect(outbox.contains { $0.key.hasPrefix("page:1:acknowledged-status:") && $0.replaces == "page:1:status:telegram:ops" && $0.editOnly })
     }
 
     @Test func sev3DoesNotPageButPagePersonDoes() async throws {
