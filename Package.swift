@@ -122,8 +122,10 @@ let package = Package(
             "TriageCore", "TriageStore", "TriageHTTP", "TriageHandlers", "TriageRuntime", "TriagePaging", "TriageTesting", "TriageRunbook", "TriageIncidents",
         ]),
         .testTarget(name: "TriageRuntimeTests", dependencies: [
-            "TriageCore", "TriageChat", "TriageHandlers", "TriageRuntime", "TriageStore", "TriageTesting",
+            "TriageCore", "TriageChat", "TriageHandlers", "TriageRuntime", "TriageStore", "TriageTesting", "TriageHTTP",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            // Triggers on the store's own file, to watch what a command wrote and when.
+            .product(name: "GRDB", package: "GRDB.swift"),
         ], exclude: ["Golden"]),
         .testTarget(name: "TriageAlertsTests", dependencies: [
             "TriageCore", "TriageChat", "TriageStore", "TriageHTTP", "TriageHandlers", "TriageRuntime", "TriageAlerts", "TriageTesting",

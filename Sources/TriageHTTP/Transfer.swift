@@ -93,17 +93,19 @@ private let transferWriteBody: triage_write_callback = { ptr, size, count, userd
 }
 
 /// libcurl's header callback: one header line per call; a new status line resets them.
+/// Parsed at the byte level (the name lowercased in ASCII, the value trimmed of blanks and
+/// CR LF): only the two strings kept are made.
 private let transferWriteHeader: triage_write_callback = { ptr, size, count, userdata in
     guard let ptr, let userdata else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
     let n = size * count
-    let line = ptr.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
-    if line.hasPrefix("HTTP/") {
-        transfer.responseHeaders = [:]
-    } else if let colon = line.firstIndex(of: ":") {
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-        transfer.responseHeaders[name] = value
+    ptr.withMemoryRebound(to: UInt8.self, capacity: n) { base in
+        let line = UnsafeBufferPointer(start: base, count: n)
+        if let header = HeaderLine(line) {
+            transfer.responseHeaders[header.name] = header.value
+        } else if line.starts(with: HeaderLine.statusPrefix) {
+            transfer.responseHeaders = [:]
+        }
     }
     return n
 }

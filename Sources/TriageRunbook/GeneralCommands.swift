@@ -15,6 +15,7 @@ public struct GeneralCommands: CommandHandler {
         self.startedAt = startedAt
     }
 
+    /// All three are answered from declarations and the runbook alone (instant).
     public var declarations: [CommandDeclaration] {
         [
             CommandDeclaration(words: ["help"], summary: "List commands, or show one command's usage.",
@@ -22,7 +23,11 @@ public struct GeneralCommands: CommandHandler {
             CommandDeclaration(words: ["ping"], summary: "Check that Triage is alive: version and uptime."),
             CommandDeclaration(words: ["runbook"], summary: "Map a symptom to the commands that diagnose and fix it.",
                                arguments: [ArgumentDeclaration(name: "symptom", type: .text, help: "e.g. too many connections")]),
-        ]
+        ].map { d in
+            var d = d
+            d.instant = true
+            return d
+        }
     }
 
     public func handle(_ context: CommandContext) async throws -> CommandOutcome {

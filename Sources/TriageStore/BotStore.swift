@@ -11,8 +11,9 @@ public final class BotStore: Sendable {
     public let path: String
     let signals = CommitSignals()
 
-    /// Calls `body` after every commit that queued a reply for `platform` (the outbox's wake-up).
-    public func onEnqueue(platform: String, _ body: @escaping @Sendable () -> Void) {
+    /// Calls `body` with each reply for `platform` right after the commit that queued it (the
+    /// outbox's wake-up, and its copy of the reply), in commit order.
+    public func onEnqueue(platform: String, _ body: @escaping @Sendable (OutboxMessage) -> Void) {
         signals.onEnqueue(platform: platform, body)
     }
 
@@ -55,8 +56,15 @@ public final class BotStore: Sendable {
     }
 
     /// Runs `body` in one write transaction, off Swift's cooperative pool (GRDB's writer queue).
+    ///
+    /// The replies it queued are handed to their outbox once `pool.write` has returned, that
+    /// is once the commit succeeded (SQLite's commit hook runs before a COMMIT that may still
+    /// fail, on a full disk for one: a reply handed over from there could be a phantom).
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await pool.write { db in try body(StoreTransaction(db: db, signals: signals)) }
+        let queued = QueuedReplies()
+        let value = try await pool.write { db in try body(StoreTransaction(db: db, signals: signals, queued: queued)) }
+        signals.enqueued(queued.messages)
+        return value
     }
 
     /// Reads a consistent snapshot.
@@ -66,7 +74,10 @@ public final class BotStore: Sendable {
 
     /// Synchronous variants for the command-line tools (not for async code).
     public func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try pool.write { db in try body(StoreTransaction(db: db, signals: signals)) }
+        let queued = QueuedReplies()
+        let value = try pool.write { db in try body(StoreTransaction(db: db, signals: signals, queued: queued)) }
+        signals.enqueued(queued.messages)
+        return value
     }
 
     public func readNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {

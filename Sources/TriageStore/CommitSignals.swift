@@ -1,19 +1,20 @@
 import Synchronization
 
-/// Tells the outbox of a platform that a committed transaction queued a reply for it: the
-/// store wakes the sender, so no caller has to remember to.
+/// Hands the outbox of a platform each reply a committed transaction queued for it: the
+/// store wakes the sender, with the reply in memory, so no caller has to remember to and the
+/// sender need not read it back.
 final class CommitSignals: Sendable {
-    private let listeners = Mutex<[String: @Sendable () -> Void]>([:])
+    private let listeners = Mutex<[String: @Sendable (OutboxMessage) -> Void]>([:])
     private let pagingListener = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// Calls `body` after every commit that queued a reply for `platform` (replaces an earlier listener).
-    func onEnqueue(platform: String, _ body: @escaping @Sendable () -> Void) {
+    func onEnqueue(platform: String, _ body: @escaping @Sendable (OutboxMessage) -> Void) {
         listeners.withLock { $0[platform] = body }
     }
 
-    func enqueued(platform: String) {
-        let body = listeners.withLock { $0[platform] }
-        body?()
+    func enqueued(_ messages: [OutboxMessage]) {
+        let bodies = listeners.withLock { $0 }
+        for message in messages { bodies[message.platform]?(message) }
     }
 
     /// Calls `body` after every commit that changed pages, deliveries or on-call overrides

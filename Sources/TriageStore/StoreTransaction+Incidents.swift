@@ -217,10 +217,18 @@ extension StoreTransaction {
     /// while the surrounding transaction goes on (a refusal still records the handling).
     public func attempt<T>(_ body: () throws -> T) throws -> T {
         var result: T?
-        try db.inSavepoint {
-            result = try body()
-            return .commit
+        let queuedBefore = queued?.count ?? 0
+        do {
+            try db.inSavepoint {
+                result = try body()
+                return .commit
+            }
+        } catch {
+            // Rolled back: the replies queued inside are gone, the outbox must not get them.
+            queued?.truncate(to: queuedBefore)
+            throw error
         }
-        return result!
+        guard let result else { throw DatabaseError(resultCode: .SQLITE_ABORT, message: "savepoint returned no result") }
+        return result
     }
 }

@@ -6,10 +6,13 @@ import TriageCore
 public struct StoreTransaction {
     let db: Database
     let signals: CommitSignals?
+    /// The replies this transaction queued, handed to the outbox when it commits.
+    let queued: QueuedReplies?
 
-    init(db: Database, signals: CommitSignals? = nil) {
+    init(db: Database, signals: CommitSignals? = nil, queued: QueuedReplies? = nil) {
         self.db = db
         self.signals = signals
+        self.queued = queued
     }
 
     // MARK: Incidents
@@ -114,10 +117,7 @@ public struct StoreTransaction {
     public func enqueue(_ message: OutboxMessage) throws -> OutboxMessage {
         var copy = message
         try copy.insert(db, onConflict: .ignore)
-        if let signals, db.changesCount > 0 {
-            let platform = message.platform
-            db.afterNextTransaction { _ in signals.enqueued(platform: platform) }
-        }
+        if let queued, db.changesCount > 0 { queued.add(copy) }
         return copy
     }
 

@@ -4,7 +4,9 @@ import TriageHandlers
 
 /// A command that stops the process, for the quarantine test only: registered when
 /// `TRIAGE_TEST_CRASH_COMMAND=1` is set, never otherwise. It proves that an input which kills
-/// Triage is retried once after a restart and then quarantined, so it cannot keep the bot down.
+/// Triage is retried once after a restart and then quarantined, so it cannot keep the bot down;
+/// `/crash-test-instant` is declared instant (it skips the arrival journal, like `/ping`), to
+/// prove the same of those.
 struct CrashTestPlugin: FeaturePlugin {
     var name: String { "crash-test" }
     var sections: [String] { [] }
@@ -17,7 +19,9 @@ struct CrashTestPlugin: FeaturePlugin {
 
     struct Handler: CommandHandler {
         var declarations: [CommandDeclaration] {
-            [CommandDeclaration(words: ["crash-test"], summary: "Stops Triage at once (tests only).")]
+            var instant = CommandDeclaration(words: ["crash-test-instant"], summary: "Stops Triage at once, declared instant (tests only).")
+            instant.instant = true
+            return [CommandDeclaration(words: ["crash-test"], summary: "Stops Triage at once (tests only)."), instant]
         }
         func handle(_ context: CommandContext) async throws -> CommandOutcome {
             // A hard stop, as a trap reached from data would be (no unwinding, no cleanup).

@@ -210,11 +210,14 @@ def test_fifty_sigkills_during_bursts_lose_nothing_and_run_nothing_twice(tmp_pat
     assert "opened" in reply_to(s, PRIVATE, opened["message_id"], timeout=30)["text"]
     rng = random.Random(4242)
     notes = []
+    pings = []   # instant commands (not journaled: the cursor watermark keeps them)
     n = 0
     for kill in range(50):
         for _ in range(rng.randint(2, 6)):
             n += 1
             notes.append((s.message(PRIVATE, OPERATOR, "/note storm-%d" % n), "storm-%d" % n))
+            if rng.random() < 0.5:
+                pings.append(s.message(PRIVATE, OPERATOR, "/ping"))
         time.sleep(rng.uniform(0.0, 0.15))
         bot.proc.kill()
         bot.proc.wait()
@@ -242,11 +245,15 @@ def test_fifty_sigkills_during_bursts_lose_nothing_and_run_nothing_twice(tmp_pat
     # key): each such resend is a double when the killed process's call had arrived.
     resent = bot.output().count("was being sent when Triage stopped")
     missing = sum(1 for m, _ in notes if not [x for x in sent if x["reply_to"] == m["message_id"]])
-    print("storm: %d notes, %d kills, lost %d, run twice %d, quarantined %d, replies doubled %d, "
-          "parts resent after a kill %d, replies missing %d"
-          % (len(notes), 50, len(lost), len(twice), quarantined, doubles, resent, missing))
+    pings_missing = sum(1 for m in pings if not [x for x in sent if x["reply_to"] == m["message_id"]])
+    pings_doubled = sum(1 for m in pings if len([x for x in sent if x["reply_to"] == m["message_id"]]) > 1)
+    print("storm: %d notes, %d pings, %d kills, lost %d, run twice %d, quarantined %d, replies doubled %d, "
+          "parts resent after a kill %d, replies missing %d, pings unanswered %d, pings answered twice %d"
+          % (len(notes), len(pings), 50, len(lost), len(twice), quarantined, doubles, resent, missing,
+             pings_missing, pings_doubled))
     assert lost == [] and twice == [], (lost, twice)
     assert missing == 0, "a reply was dropped"
+    assert pings_missing == 0, "an instant command was lost"
 
 
 def test_a_command_that_kills_triage_is_retried_once_then_quarantined(tmp_path, fast_standin):
@@ -339,7 +346,8 @@ def test_a_full_disk_under_the_store_loses_no_command_silently(tmp_path, fast_st
             m = s.message(PRIVATE, OPERATOR, "/ping")
             during.append(m)
             r = reply_to(s, PRIVATE, m["message_id"], timeout=10)
-            refused = "cannot record" in r["text"]
+            # /ping is instant (not journaled): its own commit is what fails.
+            refused = "cannot record" in r["text"] or "could not record this in its store (disk full)" in r["text"]
         assert refused, "the store never reported the full disk"
         outage = [s.message(PRIVATE, OPERATOR, "/note during the outage %d" % i) for i in range(3)]
         for m in outage:
@@ -362,3 +370,30 @@ def test_a_full_disk_under_the_store_loses_no_command_silently(tmp_path, fast_st
         print("full disk: %d commands before the store refused, %d refused, %d replies in all" % (len(during), len(outage) + 1, len(sent)))
     finally:
         bot.stop()
+
+
+def test_an_instant_command_that_kills_triage_is_quarantined_too(tmp_path, fast_standin):
+    """Instant commands (/ping, /help) skip the arrival journal, but the first batch after a
+    start is journaled whole: one that kills Triage is quarantined after at most three runs."""
+    s = fast_standin
+    bot = Bot(tmp_path, s.url, extra=FAST, env={"TRIAGE_TEST_CRASH_COMMAND": "1"})
+    bot.start()
+    warm = s.message(PRIVATE, OPERATOR, "/ping")   # the first batch: journaled whole
+    assert reply_to(s, PRIVATE, warm["message_id"], timeout=20)["text"].startswith("pong")
+    m = s.message(PRIVATE, OPERATOR, "/crash-test-instant")
+    deaths = 0
+    for _ in range(4):
+        try:
+            bot.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            break
+        deaths += 1
+        bot.logfile.close()
+        bot.start()
+    assert 1 <= deaths <= 3, deaths
+    skipped = reply_to(s, PRIVATE, m["message_id"], timeout=20)["text"]
+    assert "stopped Triage twice and was skipped (ref " in skipped, skipped
+    ping = s.message(PRIVATE, OPERATOR, "/ping")
+    assert reply_to(s, PRIVATE, ping["message_id"], timeout=10)["text"].startswith("pong")
+    assert bot.proc.poll() is None
+    assert bot.stop() == 0

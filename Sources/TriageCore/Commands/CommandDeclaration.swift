@@ -31,6 +31,10 @@ public struct CommandDeclaration: Sendable {
     public var runbook: RunbookSpec?
     /// Where the declaration came from (`commands/connections.yaml:12`), for error messages.
     public var origin: String?
+    /// Answered from Triage's own state alone: no database, network, store write or wait
+    /// before its commit. Such a command skips the arrival journal (see `CursorWatermark`): a
+    /// crash before its commit has done nothing, and the platform delivers it again.
+    public var instant: Bool = false
 
     public init(words: [String], summary: String, section: String = "", symptoms: [String] = [],
                 arguments: [ArgumentDeclaration] = [], kind: CommandKind = .builtin, role: Role = .viewer,

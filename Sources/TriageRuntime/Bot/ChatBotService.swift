@@ -9,11 +9,15 @@ import TriageStore
 /// Polls a platform and runs each command in a task of its own: a slow command never delays
 /// another (commands in one room keep their order unless one runs long, see ``RoomLanes``).
 ///
-/// Exactly once across crashes: every command of a batch is journaled, with the platform
-/// cursor past it, in one transaction before it runs; its handling commit (reply in the
-/// outbox, processed mark) closes the journal entry. At start-up, an entry that never closed
-/// is retried once; one that started twice is quarantined with a reply, so no input can keep
-/// the bot down.
+/// Exactly once across crashes: every command of a batch that may touch a database, the
+/// network or wait is journaled in one transaction before it runs; its handling commit (reply
+/// in the outbox, processed mark) closes the journal entry. At start-up, an entry that never
+/// closed is retried once; one that started twice is quarantined with a reply, so no input can
+/// keep the bot down. Instant commands (`/ping`, `/help`, usage errors) skip the journal: one
+/// transaction records each (processed mark, reply, cursor), and the cursor is a watermark
+/// that moves past a batch only once all of it is recorded (``CursorWatermark``). The first
+/// batch after a start is journaled whole, so an instant command that kills the process is
+/// quarantined like any other.
 ///
 /// Stops gracefully: polling stops, commands in flight get `shutdownGrace` seconds to finish,
 /// then are cut (and say so).
@@ -28,6 +32,11 @@ public final class ChatBotService: Service, Sendable {
     /// the outbox, which lives in the store).
     let sink: (any ChatSink)?
     private let inFlight = InFlight()
+    private let watermark = CursorWatermark()
+    /// Seconds the next poll waits at most for the instant commands of the last batch.
+    static let instantWait: Double = 2
+    /// Set once a batch has been journaled whole since the start (see the type's comment).
+    private let fastPathOpen = Atomic<Bool>(false)
     /// Commands answered "not run" while the store could not record (once each per process);
     /// when the store recovers they are marked handled, never run late.
     private let refused = Mutex<Set<String>>([])
@@ -58,7 +67,7 @@ public final class ChatBotService: Service, Sendable {
             do {
                 for message in try await recover() {
                     let ticket = lanes.reserve(room: message.room)
-                    group.addTask { await self.runCommand(message, ticket) }
+                    group.addTask { await self.runCommand(message, ticket, slot: nil) }
                 }
             } catch {
                 logger.error("could not read unfinished commands", metadata: ["error": "\(error)"])
@@ -88,14 +97,18 @@ public final class ChatBotService: Service, Sendable {
                     continue
                 }
                 do {
-                    let fresh = try await journal(batch)
+                    let (fresh, recorded) = try await journal(batch)
                     if let c = batch.items.compactMap(\.cursor).last { cursor = c }
                     if let c = batch.cursor { cursor = c }
-                    for message in fresh {
+                    for (message, slot) in fresh {
                         // The lane place is taken here, in arrival order: the tasks may start in any order.
                         let ticket = lanes.reserve(room: message.room)
-                        group.addTask { await self.runCommand(message, ticket) }
+                        group.addTask { await self.runCommand(message, ticket, slot: slot) }
                     }
+                    // The next poll acknowledges this batch (Telegram forgets updates before its
+                    // offset): not before its instant commands are recorded. They take a
+                    // millisecond, or a lane's head start behind a long command in their room.
+                    if let recorded { await recorded.wait(atMost: Self.instantWait) }
                 } catch {
                     // Nothing was journaled and the cursor did not move: the batch comes again.
                     logger.error("could not journal received commands; polling them again", metadata: ["chat.platform": "\(name)", "error": "\(error)"])
@@ -114,15 +127,31 @@ public final class ChatBotService: Service, Sendable {
         if let failure { throw failure }
     }
 
-    func runCommand(_ message: InboundMessage, _ ticket: RoomLanes.Ticket) async {
+    /// Runs one command in its room's lane: journaled (`slot` nil), or instant with its place
+    /// under the cursor watermark.
+    func runCommand(_ message: InboundMessage, _ ticket: RoomLanes.Ticket, slot: CursorWatermark.Slot?) async {
         inFlight.enter()
         defer { inFlight.leave() }
         await lanes.run(ticket) {
-            let handled = await dispatcher.handleRecorded(message, delivery: Dispatcher.Delivery(enqueue: true, journaled: true, sink: sink))
+            var delivery = Dispatcher.Delivery(enqueue: true, journaled: slot == nil, sink: sink)
+            delivery.watermark = slot
+            let handled = await dispatcher.handleRecorded(message, delivery: delivery)
             if !handled.recorded, let reply = handled.reply {
                 // The outbox could not take it: tell the room directly, once.
                 await sendDirect(reply, to: message, part: "unrecorded")
             }
+        }
+        // A path that committed nothing (another bot's command, a duplicate, a store fault)
+        // still gives up its place; the cursor is stored if that moved the watermark.
+        if let cursor = slot?.settle() { await storeCursor(cursor) }
+    }
+
+    func storeCursor(_ cursor: String) async {
+        let name = platform.name
+        do {
+            try await store.write { tx in try tx.setCursor(cursor, platform: name) }
+        } catch {
+            logger.error("could not store cursor", metadata: ["chat.platform": "\(name)", "error": "\(error)"])
         }
     }
 
@@ -152,37 +181,62 @@ public final class ChatBotService: Service, Sendable {
         }
     }
 
-    /// Journals the batch's commands and moves the cursor past them, in one transaction.
-    /// - Returns: the commands not handled before, to run now.
-    func journal(_ batch: PollBatch) async throws -> [InboundMessage] {
+    /// Journals the batch's commands that need it and moves the cursor past the batch when
+    /// nothing of it (or before it) is left to record, in one transaction.
+    /// - Returns: the commands not handled before, to run now, each instant one with its place
+    ///   under the watermark.
+    func journal(_ batch: PollBatch) async throws -> ([(InboundMessage, CursorWatermark.Slot?)], Gate?) {
         let name = platform.name
         let cursor = batch.cursor ?? batch.items.compactMap(\.cursor).last
+        let refusedIDs = refused.withLock { $0 }
+        let whole = !fastPathOpen.load(ordering: .acquiring)
         var encoded: [(InboundMessage, String)] = []
+        var instant: [InboundMessage] = []
         for item in batch.items {
             guard let m = item.message else { continue }
-            encoded.append((m, String(decoding: try JSONEncoder().encode(m), as: UTF8.self)))
+            if refusedIDs.contains(m.messageID) || whole || !dispatcher.isInstant(m) {
+                encoded.append((m, String(decoding: try JSONEncoder().encode(m), as: UTF8.self)))
+            } else if parserSeesCommand(m) {
+                instant.append(m)
+            }
+            // Anything else is chatter: nothing to run or record, the cursor passes it.
         }
         let pending = encoded
-        let refusedIDs = refused.withLock { $0 }
-        let fresh = try await store.write { tx in
-            var fresh: [InboundMessage] = []
-            for (m, json) in pending {
-                if refusedIDs.contains(m.messageID) {
-                    // Answered "not run" during a store outage: handled, never run late.
-                    _ = try tx.markProcessed(platform: name, messageID: m.messageID)
-                    continue
-                }
-                if try tx.journal(platform: name, messageID: m.messageID, room: m.room, message: json, at: m.receivedAt) {
-                    fresh.append(m)
-                }
-            }
-            if let cursor { try tx.setCursor(cursor, platform: name) }
-            return fresh
+        let places = watermark.begin(cursor: cursor, instant: instant.count)
+        let run = zip(instant, places.instant).map { ($0, Optional($1)) }
+        let wait = instant.isEmpty ? nil : places.recorded
+        if pending.isEmpty {
+            // Nothing to journal; a cursor the store cannot take only lags (redeliveries are dropped).
+            if let c = places.journal.settle() { await storeCursor(c) }
+            return (run, wait)
         }
+        let fresh: [InboundMessage]
+        do {
+            fresh = try await store.write { tx in
+                var fresh: [InboundMessage] = []
+                for (m, json) in pending {
+                    if refusedIDs.contains(m.messageID) {
+                        // Answered "not run" during a store outage: handled, never run late.
+                        _ = try tx.markProcessed(platform: name, messageID: m.messageID)
+                        continue
+                    }
+                    if try tx.journal(platform: name, messageID: m.messageID, room: m.room, message: json, at: m.receivedAt) {
+                        fresh.append(m)
+                    }
+                }
+                if let c = places.journal.settle() { try tx.setCursor(c, platform: name) }
+                return fresh
+            }
+        } catch {
+            // The batch comes again: this registration is void.
+            watermark.abandon(places.journal)
+            throw error
+        }
+        if whole && !fresh.isEmpty { fastPathOpen.store(true, ordering: .releasing) }
         if !refusedIDs.isEmpty {
             refused.withLock { r in for (m, _) in pending { r.remove(m.messageID) } }
         }
-        return fresh
+        return (fresh.map { ($0, nil) } + run, wait)
     }
 
     /// Commands that started before a crash and never finished: retried once; a command that

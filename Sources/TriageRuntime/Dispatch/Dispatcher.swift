@@ -91,6 +91,10 @@ public final class Dispatcher: Sendable {
         public var interim: (@Sendable (Reply) async -> Void)?
         /// Where taps are answered and the messages with buttons edited (the platform's sink).
         public var sink: (any ChatSink)?
+        /// An instant command, not journaled: its commit takes the processed mark first (a
+        /// redelivery finds it taken and is dropped, its work undone) and settles its place
+        /// under the cursor watermark (storing the cursor when that moves it).
+        var watermark: CursorWatermark.Slot?
 
         public init(cursor: String? = nil, enqueue: Bool = false, journaled: Bool = false,
                     interim: (@Sendable (Reply) async -> Void)? = nil, sink: (any ChatSink)? = nil) {
@@ -151,7 +155,7 @@ public final class Dispatcher: Sendable {
                 await commitCursorOnly(message, delivery)
                 return (nil, true)
             }
-            if !delivery.journaled, try await alreadyHandled(message) {
+            if !delivery.journaled, delivery.watermark == nil, try await alreadyHandled(message) {
                 log.info("duplicate delivery ignored")
                 await commitCursorOnly(message, delivery)
                 return (nil, true)
@@ -169,8 +173,11 @@ public final class Dispatcher: Sendable {
                                          parsed: parsed, now: started, registry: registry, logger: log,
                                          incidentEvents: incidentEvents, notify: notify)
             log.info("command", metadata: ["command.name": "\(declaration.name)", "chat.sender": "\(message.sender)"])
-            notice = RunningNotice(after: Self.runningNoticeAfter, line: parsed.line, by: message.senderName,
-                                   post: runningNoticePoster(message, delivery))
+            // An instant command cannot run long: no timer to arm and disarm for it.
+            if !declaration.instant {
+                notice = RunningNotice(after: Self.runningNoticeAfter, line: parsed.line, by: message.senderName,
+                                       post: runningNoticePoster(message, delivery))
+            }
             if declaration.kind == .action {
                 // Every action, whoever implements it, goes through a preview and confirmation.
                 guard let action = handler as? any ActionHandler else {
@@ -215,12 +222,25 @@ public final class Dispatcher: Sendable {
                                                                replaces: replaces) }.value
             if let decided { await editPreview(token: decided, in: message, sink: delivery.sink, logger: log) }
             return (reply, true)
+        } catch is DuplicateDelivery {
+            log.info("duplicate delivery ignored")
+            return (nil, true)
         } catch {
             log.error("could not record the handling", metadata: ["error": "\(String(reflecting: error))"])
             let why = StoreFault(error).map { " (\($0))" } ?? ""
             return (Reply.text("Triage could not record this in its store\(why); nothing was recorded, so its result is not shown. "
                                + "Retry once Triage can record again.", mark: .critical), false)
         }
+    }
+
+    /// Whether `message` may skip the arrival journal: a message that is no command, a command
+    /// that fails to parse or resolve (its reply is a usage message), or one declared
+    /// ``CommandDeclaration/instant``. Never a tap.
+    public func isInstant(_ message: InboundMessage) -> Bool {
+        guard message.tap == nil else { return false }
+        guard parser.isCommand(message.text) else { return true }
+        guard let parsed = try? parser.parse(message.text), let (declaration, _) = try? registry.resolve(parsed) else { return true }
+        return declaration.instant
     }
 
     func alreadyHandled(_ message: InboundMessage) async throws -> Bool {
@@ -236,6 +256,10 @@ public final class Dispatcher: Sendable {
         let at = now()
         let logger = self.logger
         return try await store.write { tx in
+            let dedupeHere = delivery.watermark != nil && message.platform != "console"
+            if dedupeHere, !(try tx.markProcessed(platform: message.platform, messageID: message.messageID, at: at)) {
+                throw DuplicateDelivery()
+            }
             var reply = outcome.reply.redacted()
             if let commit = outcome.commit {
                 // The handler's writes are all or nothing; a refusal it throws (no open
@@ -256,13 +280,13 @@ public final class Dispatcher: Sendable {
                                             command: line, text: reply.summary ?? reply.title ?? line,
                                             output: TextRenderer(maxCellWidth: 4000).render(reply)))
             }
-            if message.platform != "console" {
+            if message.platform != "console" && !dedupeHere {
                 _ = try tx.markProcessed(platform: message.platform, messageID: message.messageID, at: at)
             }
             if delivery.journaled {
                 try tx.finishJournaled(platform: message.platform, messageID: message.messageID)
             }
-            if let cursor = delivery.cursor {
+            if let cursor = delivery.watermark?.settle() ?? delivery.cursor {
                 try tx.setCursor(cursor, platform: message.platform, at: at)
             }
             if delivery.enqueue {
@@ -408,3 +432,6 @@ extension Dispatcher.Handled {
         Dispatcher.Handled(reply: pair.0, recorded: pair.1)
     }
 }
+
+/// An instant command's processed mark was already taken: a redelivery, its work undone.
+struct DuplicateDelivery: Error {}
