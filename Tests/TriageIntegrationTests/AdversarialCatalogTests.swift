@@ -287,12 +287,12 @@ struct AdversarialCatalogTests {
         let splitter = MatrixReplySplitter()
         for part in splitter.split(reply) {
             let content = splitter.content(part, replyTo: "$event")
-            guard let data = try? JSONSerialization.data(withJSONObject: content) else {
+            guard let data = try? JSONEncoder().encode(content) else {
                 Issue.record("Matrix content not JSON for \(line.prefix(120))")
                 continue
             }
             #expect(data.count <= 65_536 - 1_000, "Matrix event of \(data.count) bytes for \(line.prefix(120))")
-            if let html = content["formatted_body"] as? String,
+            if let html = content.formattedBody,
                let problem = htmlProblem(html, allowed: ["p", "b", "i", "strong", "em", "code", "pre", "table", "thead", "tbody",
                                                          "tr", "th", "td", "br", "h4", "h3", "ul", "li", "blockquote", "span", "font"]) {
                 Issue.record("Matrix HTML for \(line.prefix(120)): \(problem)")

@@ -170,7 +170,7 @@ import TriageHTTP
         var messages = 0
         for round in 0..<3000 {
             let text = round % 10 == 0 ? fuzz.random(depth: 5).text : fuzz.mutate(Self.matrixSync(round)).text
-            if let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] {
+            if let json = try? MatrixSync.decode(Data(text.utf8)) {
                 if let result = try? reader.read(json, snapshot: false) {
                     messages += result.messages.count
                     for m in result.messages { _ = try? CommandLineParser(prefixes: ["/", "!"]).parse(m.text) }
