@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TriageTesting
 
 /// End to end through the built `triage` binary: a script piped into `triage console`, and
 /// `triage check-config` on good and bad files.

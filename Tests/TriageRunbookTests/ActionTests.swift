@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TriageTesting
 @testable import TriageRuntime
 @testable import TriageRunbook
 @testable import TriageIncidents

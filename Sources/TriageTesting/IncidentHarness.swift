@@ -4,36 +4,35 @@ import TriageChat
 import TriageHandlers
 import TriageRuntime
 import TriageCore
-import TriageTesting
 import TriageStore
 
 /// A clock the tests move by hand (shared by the incident and runbook tests).
-final class TestClock: @unchecked Sendable {
+package final class TestClock: @unchecked Sendable {
     private let lock = NSLock()
     private var current: Date
 
-    init(_ start: Date = Date()) { current = start }
+    package init(_ start: Date = Date()) { current = start }
 
-    var now: Date { lock.withLock { current } }
+    package var now: Date { lock.withLock { current } }
 
-    func advance(_ seconds: Double) {
+    package func advance(_ seconds: Double) {
         lock.withLock { current = current.addingTimeInterval(seconds) }
     }
 }
 
 /// A Triage application on a fresh timeline store with an injected clock, and people typing in rooms.
-final class IncidentHarness: @unchecked Sendable {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let t0 = Date(timeIntervalSince1970: 1_773_478_800)   // 2026-03-14 09:00:00 UTC
+package final class IncidentHarness: @unchecked Sendable {
+    package static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    package static let t0 = Date(timeIntervalSince1970: 1_773_478_800)   // 2026-03-14 09:00:00 UTC
 
-    let app: TriageApplication
-    let clock = TestClock(t0)
-    let directory: URL
+    package let app: TriageApplication
+    package let clock = TestClock(t0)
+    package let directory: URL
     private let lock = NSLock()
     private var counter = 0
 
     /// - Parameter databaseURL: PostgreSQL for snapshots (default: an address where nothing listens).
-    init(databaseURL: String = "postgresql://triage@127.0.0.1:1/none") throws {
+    package init(databaseURL: String = "postgresql://triage@127.0.0.1:1/none") throws {
         let base = ProcessInfo.processInfo.environment["TRIAGE_TEST_WORK"] ?? NSTemporaryDirectory()
         directory = URL(fileURLWithPath: base).appendingPathComponent("incidents-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -54,11 +53,11 @@ final class IncidentHarness: @unchecked Sendable {
         app = try TriageApplication(config: config, plugins: StandardPlugins.all, logger: logger, now: { clock.now })
     }
 
-    var store: BotStore { app.store }
+    package var store: BotStore { app.store }
 
     /// Sends `text` as `who` with `role` in `room` and returns the reply rendered as text.
     @discardableResult
-    func say(_ text: String, as who: String = "@alice", role: Role = .responder, room: String = "room-a") async -> String {
+    package func say(_ text: String, as who: String = "@alice", role: Role = .responder, room: String = "room-a") async -> String {
         let id: Int = lock.withLock { counter += 1; return counter }
         let message = InboundMessage(platform: "telegram", room: room, sender: who, senderName: who, text: text,
                                      messageID: "m\(id)", role: role, receivedAt: clock.now)
@@ -66,11 +65,11 @@ final class IncidentHarness: @unchecked Sendable {
         return TextRenderer(maxCellWidth: 200).render(reply)
     }
 
-    func incident(room: String = "room-a") async throws -> Incident? {
+    package func incident(room: String = "room-a") async throws -> Incident? {
         try await store.read { tx in try tx.latestIncident(platform: "telegram", room: room) }
     }
 
-    func events(_ id: Int64) async throws -> [TimelineEvent] {
+    package func events(_ id: Int64) async throws -> [TimelineEvent] {
         try await store.read { tx in try tx.events(incident: id) }
     }
 

@@ -10,21 +10,21 @@ import Glibc
 /// program, such as postgres from pg_ctl, would keep a pipe open forever), and waiting does
 /// not depend on a run loop. The waiting happens on a thread of its own, never on the
 /// cooperative pool (``runBlocking(_:_:input:environment:directory:)`` is for `defer` blocks).
-struct ProcessRunner {
-    struct Output: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+package struct ProcessRunner {
+    package struct Output: Sendable {
+        package var status: Int32
+        package var stdout: String
+        package var stderr: String
     }
 
-    static func run(_ executable: String, _ arguments: [String], input: String? = nil,
+    package static func run(_ executable: String, _ arguments: [String], input: String? = nil,
                     environment: [String: String]? = nil, directory: URL? = nil) async throws -> Output {
         try await ThreadExecutor.detached(name: "process-runner") {
             try runBlocking(executable, arguments, input: input, environment: environment, directory: directory)
         }
     }
 
-    static func runBlocking(_ executable: String, _ arguments: [String], input: String? = nil,
+    package static func runBlocking(_ executable: String, _ arguments: [String], input: String? = nil,
                             environment: [String: String]? = nil, directory: URL? = nil) throws -> Output {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("triage-run-\(UUID().uuidString)")
         let inFile = base.appendingPathExtension("in"), outFile = base.appendingPathExtension("out"), errFile = base.appendingPathExtension("err")
@@ -66,7 +66,7 @@ struct ProcessRunner {
     }
 
     /// `scripts/pg.sh ARGS` from the repository.
-    static func pg(_ arguments: [String]) async throws -> Output {
+    package static func pg(_ arguments: [String]) async throws -> Output {
         try await run("/bin/bash", [TestEnvironment.repositoryRoot.appendingPathComponent("scripts/pg.sh").path] + arguments)
     }
 }

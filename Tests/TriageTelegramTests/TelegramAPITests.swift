@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TriageTesting
 import TriageHTTP
 @testable import TriageTelegram
 
@@ -8,8 +9,8 @@ import TriageHTTP
 @Suite struct TelegramAPITests {
     static let token = "123456:TEST-token_abc"
 
-    func standIn() throws -> HTTPClientTests.EchoServer {
-        try HTTPClientTests.EchoServer(script: "e2e/telegram_standin.py",
+    func standIn() throws -> EchoServer {
+        try EchoServer(script: "e2e/telegram_standin.py",
                                        arguments: ["--port", "0", "--token", Self.token, "--exit-on-stdin-eof"])
     }
 

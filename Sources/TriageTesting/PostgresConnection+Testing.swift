@@ -1,16 +1,16 @@
 import CLibPQ
 import TriageCore
-@testable import TriagePostgres
+import TriagePostgres
 
 /// What the tests do with a plain session beyond ``PostgresConnection/execute(_:_:)``:
 /// several statements at once, and statements that block (sent without waiting).
 extension PostgresConnection {
     /// The server process id (`pg_stat_activity.pid`).
-    var pid: Int32 { backendPID }
+    package var pid: Int32 { backendPID }
 
     /// Runs `sql` (several statements allowed) and waits for it; returns the last result's rows.
     @discardableResult
-    func exec(_ sql: String) throws -> [[String?]] {
+    package func exec(_ sql: String) throws -> [[String?]] {
         guard let handle, let r = PQexec(handle, sql) else { throw TriageError(.database, "no connection") }
         defer { PQclear(r) }
         let status = PQresultStatus(r)
@@ -19,12 +19,12 @@ extension PostgresConnection {
     }
 
     /// Sends `sql` without waiting (for statements that block on a lock or sleep).
-    func send(_ sql: String) throws {
+    package func send(_ sql: String) throws {
         guard let handle, PQsendQuery(handle, sql) == 1 else { throw TriageError(.database, "send failed") }
     }
 
     /// Waits for the result of ``send(_:)``; returns the SQLSTATE of an error, or nil.
-    func finishSent() -> String? {
+    package func finishSent() -> String? {
         guard let handle else { return nil }
         var state: String?
         while let r = PQgetResult(handle) {

@@ -1,53 +1,14 @@
 import Foundation
 import Logging
 import Testing
+import TriageTesting
 import TriageCore
 @testable import TriageHTTP
 
 /// HTTPClient against a real loopback server (`Tests/Support/http_echo_server.py`).
 @Suite struct HTTPClientTests {
-    /// The echo server, started per test and stopped when the test ends.
-    final class EchoServer {
-        let process = Process()
-        /// Closing it (or this process dying) makes the server exit.
-        let stdin = Pipe()
-        let port: Int
-        var base: String { "http://127.0.0.1:\(port)" }
-
-        convenience init() throws {
-            try self.init(script: "Support/http_echo_server.py", arguments: [])
-        }
-
-        /// Starts a Python test server under `Tests/` that prints `PORT n` and exits when its stdin closes.
-        init(script relative: String, arguments: [String]) throws {
-            let python = ProcessInfo.processInfo.environment["TRIAGE_TEST_PYTHON"] ?? "/usr/bin/python3"
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent(relative).path
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = [script] + arguments
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardInput = stdin
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            var line = Data()
-            while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-                line.append(byte)
-            }
-            let text = String(decoding: line, as: UTF8.self)
-            guard text.hasPrefix("PORT "), let p = Int(text.dropFirst(5)) else {
-                throw HTTPError(.network, message: "echo server did not start: \(text)", host: "127.0.0.1")
-            }
-            port = p
-        }
-
-        func stop() {
-            try? stdin.fileHandleForWriting.close()
-            if process.isRunning { process.terminate() }
-        }
-
-        deinit { stop() }
-    }
+    /// The echo server, started per test and stopped when the test ends (shared with the Telegram tests).
+    typealias EchoServer = TriageTesting.EchoServer
 
     struct Echo: Decodable {
         var method: String

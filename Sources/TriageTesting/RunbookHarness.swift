@@ -1,24 +1,22 @@
 import Foundation
 import Logging
-import Testing
-@testable import TriageRuntime
-@testable import TriageRunbook
-@testable import TriageIncidents
+import TriageRuntime
+import TriageRunbook
+import TriageIncidents
 import TriageHandlers
 import TriageChat
 import TriageCore
-import TriageTesting
-@testable import TriagePostgres
+import TriagePostgres
 import TriageStore
 
 /// A fresh database (one per suite instance, so one per test), a Triage application pointed
 /// at it with an injected clock, and chat helpers.
-final class RunbookHarness: @unchecked Sendable {
-    let url: String
-    let database: String
-    let admin: PostgresConnection
-    let app: TriageApplication
-    let clock = TestClock()
+package final class RunbookHarness: @unchecked Sendable {
+    package let url: String
+    package let database: String
+    package let admin: PostgresConnection
+    package let app: TriageApplication
+    package let clock = TestClock()
     private let counter = NSLock()
     private var messageNumber = 0
     private var sessions: [PostgresConnection] = []
@@ -26,7 +24,7 @@ final class RunbookHarness: @unchecked Sendable {
     /// - Parameters:
     ///   - targets: the database targets for the fresh database's URL (default: one, the URL itself).
     ///   - extraTargets: more targets by name (for `--against`), after those.
-    init(suite: String, config: [String: String] = [:], targets: ((String) -> [PostgresTarget])? = nil,
+    package init(suite: String, config: [String: String] = [:], targets: ((String) -> [PostgresTarget])? = nil,
          extraTargets: [String: String] = [:]) throws {
         url = try TestEnvironment.freshDatabase("triage_rb_\(suite)")
         database = TestEnvironment.databaseName(in: url)
@@ -51,14 +49,14 @@ final class RunbookHarness: @unchecked Sendable {
     }
 
     /// Opens a session that stays open until ``shutdown()``.
-    func session(_ application: String, user: String? = nil) throws -> PostgresConnection {
+    package func session(_ application: String, user: String? = nil) throws -> PostgresConnection {
         let s = try TestEnvironment.session(url, app: application, user: user)
         counter.withLock { sessions.append(s) }
         return s
     }
 
     /// Sends one chat line and returns the reply.
-    func send(_ text: String, role: Role = .operator, sender: String = "alice", room: String = "ops") async -> Reply {
+    package func send(_ text: String, role: Role = .operator, sender: String = "alice", room: String = "ops") async -> Reply {
         let n = counter.withLock { messageNumber += 1; return messageNumber }
         let message = InboundMessage(platform: "test", room: room, sender: sender, senderName: "@" + sender, text: text,
                                      messageID: "m\(n)", role: role, receivedAt: clock.now)
@@ -66,10 +64,10 @@ final class RunbookHarness: @unchecked Sendable {
     }
 
     /// The token a preview issued (from the "token" key).
-    func token(_ reply: Reply) -> String? { reply.value("token") }
+    package func token(_ reply: Reply) -> String? { reply.value("token") }
 
     /// Polls until `condition` holds (statistics are flushed asynchronously), up to `seconds`.
-    func eventually(_ seconds: Double = 8, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    package func eventually(_ seconds: Double = 8, _ condition: () async throws -> Bool) async rethrows -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try await condition() { return true }
@@ -80,7 +78,7 @@ final class RunbookHarness: @unchecked Sendable {
 
     /// Closes every session and drops the database (synchronous, so it can run in a suite's
     /// deinit without waiting on the cooperative pool; FORCE ends Triage's own connection).
-    func shutdown() {
+    package func shutdown() {
         for s in counter.withLock({ sessions }) { s.close() }
         admin.close()
         TestEnvironment.dropDatabase(url)
@@ -89,7 +87,7 @@ final class RunbookHarness: @unchecked Sendable {
 
 extension Reply {
     /// The value of `key` in any key/value block.
-    func value(_ key: String) -> String? {
+    package func value(_ key: String) -> String? {
         for case .keyValues(let kvs) in blocks {
             if let kv = kvs.first(where: { $0.key == key }) { return kv.value }
         }
@@ -97,26 +95,26 @@ extension Reply {
     }
 
     /// The first table whose title starts with `title` (or the first table).
-    func table(_ title: String? = nil) -> ReplyTable? {
+    package func table(_ title: String? = nil) -> ReplyTable? {
         for case .table(let t) in blocks where title == nil || (t.title ?? "").hasPrefix(title!) { return t }
         return nil
     }
 
     /// Every text, note and code block, and the title, as one string.
-    var allText: String {
+    package var allText: String {
         TextRenderer(maxCellWidth: 4000).render(self)
     }
 }
 
 extension ReplyTable {
     /// The cells of column `name`.
-    func column(_ name: String) -> [String] {
+    package func column(_ name: String) -> [String] {
         guard let i = columns.firstIndex(of: name) else { return [] }
         return rows.map { $0[i].text }
     }
 
     /// The row whose `column` equals `value`, as column name → text.
-    func row(where column: String, is value: String) -> [String: String]? {
+    package func row(where column: String, is value: String) -> [String: String]? {
         guard let i = columns.firstIndex(of: column), let r = rows.first(where: { $0[i].text == value }) else { return nil }
         return Dictionary(uniqueKeysWithValues: zip(columns, r.map(\.text)))
     }

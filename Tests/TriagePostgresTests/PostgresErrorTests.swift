@@ -1,4 +1,5 @@
 import Testing
+import TriageTesting
 @testable import TriagePostgres
 
 /// Messages from libpq never carry passwords into replies or logs.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TriageTesting
 @testable import TriagePostgres
 import TriageCore
 

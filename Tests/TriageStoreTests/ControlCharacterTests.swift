@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TriageTesting
 import TriageCore
 import TriageStore
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TriageTesting
 import TriageChat
 import TriageHandlers
 import TriageRuntime
