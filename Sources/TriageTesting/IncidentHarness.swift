@@ -6,20 +6,6 @@ import TriageRuntime
 import TriageCore
 import TriageStore
 
-/// A clock the tests move by hand (shared by the incident and runbook tests).
-package final class TestClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: Date
-
-    package init(_ start: Date = Date()) { current = start }
-
-    package var now: Date { lock.withLock { current } }
-
-    package func advance(_ seconds: Double) {
-        lock.withLock { current = current.addingTimeInterval(seconds) }
-    }
-}
-
 /// A Triage application on a fresh timeline store with an injected clock, and people typing in rooms.
 package final class IncidentHarness: @unchecked Sendable {
     package static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -47,10 +33,9 @@ package final class IncidentHarness: @unchecked Sendable {
               directory: \(directory.appendingPathComponent("pm").path)
             """
         let config = try TriageConfig.parse(yaml, file: "test.yaml", environment: [:])
-        let clock = self.clock
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        app = try TriageApplication(config: config, plugins: StandardPlugins.all, logger: logger, now: { clock.now })
+        app = try TriageApplication(config: config, plugins: StandardPlugins.all, logger: logger, clock: clock)
     }
 
     package var store: BotStore { app.store }

@@ -42,10 +42,9 @@ package final class RunbookHarness: @unchecked Sendable {
         for (key, yaml) in config {
             c.sections[key] = try YAMLNode.parse(yaml, file: "test-config")
         }
-        let clock = self.clock
         var logger = Logger(label: "triage-test")
         logger.logLevel = .warning
-        app = try TriageApplication(config: c, plugins: StandardPlugins.all, logger: logger, now: { clock.now })
+        app = try TriageApplication(config: c, plugins: StandardPlugins.all, logger: logger, clock: clock)
     }
 
     /// Opens a session that stays open until ``shutdown()``.

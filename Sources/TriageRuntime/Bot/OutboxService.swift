@@ -39,13 +39,16 @@ public final class OutboxService: Service, Sendable {
         var complete: Bool
     }
     private let state = Mutex(State())
-    private let signal = WakeSignal()
+    private let signal: WakeSignal
+    let clock: any TriageClock
     /// Seconds to keep sending after shutdown begins, for rooms that must wait.
     let drainTimeout: Double
     /// Seconds of an empty outbox after a send before freed heap memory is given back.
     static let trimAfterIdle: Double = 2
 
-    public init(platform: any ChatSink, store: BotStore, logger: Logger, drainTimeout: Double = 10) {
+    public init(platform: any ChatSink, store: BotStore, logger: Logger, drainTimeout: Double = 10, clock: any TriageClock = SystemClock()) {
+        self.clock = clock
+        signal = WakeSignal(clock: clock)
         self.platform = platform
         self.store = store
         self.logger = logger
@@ -79,13 +82,13 @@ public final class OutboxService: Service, Sendable {
             for message in pending {
                 if let id = message.id, unrecordedDone.contains(id) { continue }
                 if blockedRooms.contains(message.room) { continue }
-                if let until = state.withLock({ $0.notBefore[message.room] }), until > Date() {
+                if let until = state.withLock({ $0.notBefore[message.room] }), until > clock.now {
                     blockedRooms.insert(message.room)
                     nextWake = min(nextWake, until.timeIntervalSinceNow)
                     continue
                 }
                 if let limit = platform.sendRateLimit(room: message.room) {
-                    let wait = state.withLock { $0.limiter.delay(room: message.room, limit: limit, now: Date()) }
+                    let wait = state.withLock { $0.limiter.delay(room: message.room, limit: limit, now: clock.now) }
                     if wait > 0 {
                         blockedRooms.insert(message.room)
                         nextWake = min(nextWake, wait)
@@ -106,9 +109,9 @@ public final class OutboxService: Service, Sendable {
             // After a burst, once the outbox has stayed empty for a moment, hand the memory
             // the burst freed back to the system (a bot idles far longer than it works).
             if pending.isEmpty && sentSinceTrim {
-                let since = idleSince ?? Date()
+                let since = idleSince ?? clock.now
                 idleSince = since
-                let left = Self.trimAfterIdle - Date().timeIntervalSince(since)
+                let left = Self.trimAfterIdle - clock.now.timeIntervalSince(since)
                 if left <= 0 {
                     MallocTuning.trim()
                     sentSinceTrim = false
@@ -119,7 +122,7 @@ public final class OutboxService: Service, Sendable {
             }
             if Task.isShuttingDownGracefully || Task.isCancelled {
                 if pending.isEmpty { break }
-                let deadline = drainDeadline ?? Date().addingTimeInterval(drainTimeout)
+                let deadline = drainDeadline ?? clock.now.addingTimeInterval(drainTimeout)
                 drainDeadline = deadline
                 if blockedRooms.isEmpty { continue }
                 let left = deadline.timeIntervalSinceNow
@@ -215,7 +218,7 @@ public final class OutboxService: Service, Sendable {
     /// waits too), recorded in one transaction with `also` (the failed attempt). A store fault
     /// only loses the wait across a restart.
     func hold(_ message: OutboxMessage, seconds: Double, also: @escaping @Sendable (StoreTransaction) throws -> Void) async {
-        let until = Date().addingTimeInterval(seconds)
+        let until = clock.now.addingTimeInterval(seconds)
         let room = message.room
         state.withLock { $0.notBefore[room] = until }
         let platformName = platform.name
@@ -228,7 +231,7 @@ public final class OutboxService: Service, Sendable {
     /// Counts `count` platform messages just sent to `room` for its pacing.
     func recordPacing(room: String, count: Int) {
         guard count > 0, let limit = platform.sendRateLimit(room: room) else { return }
-        state.withLock { $0.limiter.record(room: room, limit: limit, count: count, now: Date()) }
+        state.withLock { $0.limiter.record(room: room, limit: limit, count: count, now: clock.now) }
     }
 
     /// Loads what the previous process knew about waiting: rooms told to wait (429
@@ -236,7 +239,7 @@ public final class OutboxService: Service, Sendable {
     /// pending `retry_after` nor bursts past the platform's pace.
     func restorePacing() async {
         let name = platform.name
-        let now = Date()
+        let now = clock.now
         guard let (holds, recent) = try? await store.write({ tx in
             (try tx.holds(platform: name, at: now), try tx.recentSends(platform: name, since: now.addingTimeInterval(-60)))
         }) else { return }
