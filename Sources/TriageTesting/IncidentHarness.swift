@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TriageChat
 import TriageHandlers
 import TriageRuntime
@@ -7,15 +8,14 @@ import TriageCore
 import TriageStore
 
 /// A Triage application on a fresh timeline store with an injected clock, and people typing in rooms.
-package final class IncidentHarness: @unchecked Sendable {
+package final class IncidentHarness: Sendable {
     package static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     package static let t0 = Date(timeIntervalSince1970: 1_773_478_800)   // 2026-03-14 09:00:00 UTC
 
     package let app: TriageApplication
     package let clock = TestClock(t0)
     package let directory: URL
-    private let lock = NSLock()
-    private var counter = 0
+    private let counter = Mutex(0)
 
     /// - Parameter databaseURL: PostgreSQL for snapshots (default: an address where nothing listens).
     package init(databaseURL: String = "postgresql://triage@127.0.0.1:1/none") throws {
@@ -43,7 +43,7 @@ package final class IncidentHarness: @unchecked Sendable {
     /// Sends `text` as `who` with `role` in `room` and returns the reply rendered as text.
     @discardableResult
     package func say(_ text: String, as who: String = "@alice", role: Role = .responder, room: String = "room-a") async -> String {
-        let id: Int = lock.withLock { counter += 1; return counter }
+        let id: Int = counter.withLock { $0 += 1; return $0 }
         let message = InboundMessage(platform: "telegram", room: room, sender: who, senderName: who, text: text,
                                      messageID: "m\(id)", role: role, receivedAt: clock.now)
         guard let reply = await app.dispatcher.handle(message) else { return "" }

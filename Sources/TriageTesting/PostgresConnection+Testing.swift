@@ -37,4 +37,5 @@ extension PostgresConnection {
     }
 }
 
+// @unchecked: a test's plain session, used by one test at a time (libpq allows a connection on any one thread at a time).
 extension PostgresConnection: @unchecked Sendable {}

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TriageRuntime
 import TriageRunbook
 import TriageIncidents
@@ -11,15 +12,14 @@ import TriageStore
 
 /// A fresh database (one per suite instance, so one per test), a Triage application pointed
 /// at it with an injected clock, and chat helpers.
-package final class RunbookHarness: @unchecked Sendable {
+package final class RunbookHarness: Sendable {
     package let url: String
     package let database: String
     package let admin: PostgresConnection
     package let app: TriageApplication
     package let clock = TestClock()
-    private let counter = NSLock()
-    private var messageNumber = 0
-    private var sessions: [PostgresConnection] = []
+    /// Messages sent so far and the sessions to close, behind one lock.
+    private let state = Mutex<(messageNumber: Int, sessions: [PostgresConnection])>((0, []))
 
     /// - Parameters:
     ///   - targets: the database targets for the fresh database's URL (default: one, the URL itself).
@@ -50,13 +50,13 @@ package final class RunbookHarness: @unchecked Sendable {
     /// Opens a session that stays open until ``shutdown()``.
     package func session(_ application: String, user: String? = nil) throws -> PostgresConnection {
         let s = try TestEnvironment.session(url, app: application, user: user)
-        counter.withLock { sessions.append(s) }
+        state.withLock { $0.sessions.append(s) }
         return s
     }
 
     /// Sends one chat line and returns the reply.
     package func send(_ text: String, role: Role = .operator, sender: String = "alice", room: String = "ops") async -> Reply {
-        let n = counter.withLock { messageNumber += 1; return messageNumber }
+        let n = state.withLock { s in s.messageNumber += 1; return s.messageNumber }
         let message = InboundMessage(platform: "test", room: room, sender: sender, senderName: "@" + sender, text: text,
                                      messageID: "m\(n)", role: role, receivedAt: clock.now)
         return await app.dispatcher.handle(message) ?? Reply()
@@ -78,7 +78,7 @@ package final class RunbookHarness: @unchecked Sendable {
     /// Closes every session and drops the database (synchronous, so it can run in a suite's
     /// deinit without waiting on the cooperative pool; FORCE ends Triage's own connection).
     package func shutdown() {
-        for s in counter.withLock({ sessions }) { s.close() }
+        for s in state.withLock({ $0.sessions }) { s.close() }
         admin.close()
         TestEnvironment.dropDatabase(url)
     }
