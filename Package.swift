@@ -104,16 +104,31 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
-        // Test doubles and helpers: the standard plug-in list, an in-memory chat platform, stores on temp files.
+        // Test doubles and shared test support: the standard plug-in list, an in-memory chat
+        // platform, stores on temp files, a test clock, the test servers' environment,
+        // process running, and the runbook and incident harnesses.
         .target(name: "TriageTesting", dependencies: [
-            "TriageCore", "TriageChat", "TriageStore", "TriageRuntime",
+            "TriageCore", "TriageChat", "TriageHandlers", "TriageStore", "TriagePostgres", "CLibPQ", "TriageRuntime",
             "TriageRunbook", "TriageIncidents", "TriagePaging", "TriageAlerts", "TriageTelegram", "TriageMatrix",
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // One test target per module.
         .testTarget(name: "TriageCoreTests", dependencies: ["TriageCore"], exclude: ["Golden"]),
-        .testTarget(name: "TriageIntegrationTests", dependencies: [
-            "TriageCore", "TriagePostgres", "TriageStore", "TriageHTTP", "TriageChat", "TriageHandlers",
-            "TriageRunbook", "TriageIncidents", "TriageRuntime", "TriageTelegram", "TriageMatrix", "TriagePaging", "TriageTesting",
+        .testTarget(name: "TriagePostgresTests", dependencies: ["TriageCore", "TriagePostgres", "TriageTesting"]),
+        .testTarget(name: "TriageStoreTests", dependencies: [
+            "TriageCore", "TriageChat", "TriageHandlers", "TriageStore", "TriageRuntime", "TriageRunbook", "TriageIncidents", "TriageTesting",
+        ]),
+        .testTarget(name: "TriageHTTPTests", dependencies: [
+            "TriageCore", "TriageHTTP", "TriageTesting", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "TriageRunbookTests", dependencies: [
+            "TriageCore", "TriagePostgres", "CLibPQ", "TriageStore", "TriageChat", "TriageHandlers", "TriageRunbook", "TriageIncidents",
+            "TriageRuntime", "TriageTelegram", "TriageMatrix", "TriagePaging", "TriageTesting",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "TriageIncidentsTests", dependencies: [
+            "TriageCore", "TriageChat", "TriageHandlers", "TriageStore", "TriageRuntime", "TriageIncidents", "TriageTesting",
         ]),
         .testTarget(name: "TriageMatrixTests", dependencies: [
             "TriageCore", "TriageChat", "TriageHandlers", "TriageRuntime", "TriageStore", "TriageMatrix", "TriageHTTP", "TriageTesting",
@@ -122,7 +137,9 @@ let package = Package(
             "TriageCore", "TriageStore", "TriageHTTP", "TriageHandlers", "TriageRuntime", "TriagePaging", "TriageTesting", "TriageRunbook", "TriageIncidents",
         ]),
         .testTarget(name: "TriageRuntimeTests", dependencies: [
-            "TriageCore", "TriageChat", "TriageHandlers", "TriageRuntime", "TriageStore", "TriageTesting", "TriageHTTP",
+            "TriageCore", "TriageChat", "TriageHandlers", "TriageRuntime", "TriageStore", "TriageTesting",
+            "TriageHTTP", "TriageRunbook", "TriageIncidents", "TriageMatrix", "TriageTelegram",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             // Triggers on the store's own file, to watch what a command wrote and when.
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -130,7 +147,8 @@ let package = Package(
         .testTarget(name: "TriageAlertsTests", dependencies: [
             "TriageCore", "TriageChat", "TriageStore", "TriageHTTP", "TriageHandlers", "TriageRuntime", "TriageAlerts", "TriageTesting",
         ]),
-        .testTarget(name: "TriageTelegramTests", dependencies: ["TriageCore", "TriageChat", "TriageRuntime", "TriageTelegram", "TriageTesting"],
+        .testTarget(name: "TriageTelegramTests", dependencies: ["TriageCore", "TriageChat", "TriageRuntime", "TriageTelegram", "TriageTesting",
+                                                               "TriageHTTP", .product(name: "Logging", package: "swift-log")],
                     exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]

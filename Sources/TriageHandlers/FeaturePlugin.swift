@@ -33,13 +33,16 @@ public struct FeatureContext: Sendable {
     public var logger: Logger
     /// Triage's version, for `/ping` and user agents.
     public var version: String
-    public var now: @Sendable () -> Date
+    /// The process's one clock (tests inject one they move by hand).
+    public var clock: any TriageClock
+    /// `clock.now` as a closure, for code that takes one.
+    public var now: @Sendable () -> Date { { [clock] in clock.now } }
     /// Runs diagnostics as the bot and tells incident observers, for features that act without
     /// a chat message (alerts); bound by the composition root once the dispatcher exists.
     public var commands: CommandRunner
 
     public init(config: TriageConfig, environment: [String: String], store: BotStore, database: any SQLRunner,
-                http: any HTTPTransport, logger: Logger, version: String, now: @escaping @Sendable () -> Date,
+                http: any HTTPTransport, logger: Logger, version: String, clock: any TriageClock = SystemClock(),
                 commands: CommandRunner = CommandRunner()) {
         self.config = config
         self.environment = environment
@@ -48,7 +51,7 @@ public struct FeatureContext: Sendable {
         self.http = http
         self.logger = logger
         self.version = version
-        self.now = now
+        self.clock = clock
         self.commands = commands
     }
 }

@@ -57,20 +57,17 @@ public final class MatrixClient: Sendable {
         guard let password else {
             throw FatalPlatformError(platform: "matrix", message: "no password configured (password_env) to log in as \(userID)")
         }
-        var body: [String: Any] = ["type": "m.login.password",
-                                   "identifier": ["type": "m.id.user", "user": userID],
-                                   "password": password,
-                                   "initial_device_display_name": deviceName]
-        if let deviceID { body["device_id"] = deviceID }
-        let response = try await http.send(.json("POST", url("/login"), body: try JSONSerialization.data(withJSONObject: body)))
+        let body = MatrixAPI.LoginRequest(identifier: .init(user: userID), password: password,
+                                          initialDeviceDisplayName: deviceName, deviceID: deviceID)
+        let response = try await http.send(.json("POST", url("/login"), body: try MatrixJSON.encode(body)))
         guard response.status == 200 else {
             let error = MatrixError(response: response.status, headers: response.headers, body: response.body, operation: "login")
             if error.isRateLimited || error.isServerError { throw error }
             throw FatalPlatformError(platform: "matrix",
                                      message: "cannot log in as \(userID): \(error.status) \(error.errcode) \(error.message) (check user_id and the password in password_env)")
         }
-        let json = try Self.object(response.body, operation: "login")
-        guard let newToken = json["access_token"] as? String, let newDevice = json["device_id"] as? String else {
+        let json = try Self.decode(MatrixAPI.Session.self, response.body, operation: "login")
+        guard let newToken = json.accessToken, let newDevice = json.deviceID else {
             throw MatrixError(status: response.status, errcode: "M_BAD_JSON", message: "login answer without access_token or device_id", operation: "login")
         }
         session.withLock { s in
@@ -84,10 +81,10 @@ public final class MatrixClient: Sendable {
     /// Checks the token from the environment: `/account/whoami` → the device id, if the
     /// homeserver tells it.
     public func whoami() async throws -> (userID: String, deviceID: String?) {
-        let json = try await call("GET", "/account/whoami", operation: "whoami")
-        let device = json["device_id"] as? String
+        let json = try await call("GET", "/account/whoami", operation: "whoami", as: MatrixAPI.Session.self)
+        let device = json.deviceID
         session.withLock { s in s.device = device ?? s.device }
-        return (json["user_id"] as? String ?? "", device)
+        return (json.userID ?? "", device)
     }
 
     // MARK: Calls
@@ -97,13 +94,13 @@ public final class MatrixClient: Sendable {
     ///   - since: the stored `next_batch`; nil for the first (snapshot) sync.
     ///   - timeout: milliseconds the homeserver may wait for new events.
     ///   - filter: an inline JSON filter.
-    public func sync(since: String?, timeout: Int, filter: String) async throws -> [String: Any] {
+    public func sync(since: String?, timeout: Int, filter: String) async throws -> MatrixSync {
         var query = [("timeout", String(timeout)), ("filter", filter)]
         if let since { query.append(("since", since)) }
         // The homeserver answers at the long-poll timeout; a few seconds later the call is hung.
         // The first sync (timeout 0) may take a while to assemble, so it gets the usual 30 s.
         let deadline = timeout > 0 ? Double(timeout) / 1000 + Self.syncGrace : 30
-        return try await call("GET", "/sync", query: query, timeout: deadline, operation: "sync")
+        return try await call("GET", "/sync", query: query, timeout: deadline, operation: "sync", as: MatrixSync.self)
     }
 
     /// Seconds past the sync timeout after which a `/sync` that has not answered is taken as hung.
@@ -112,24 +109,26 @@ public final class MatrixClient: Sendable {
     /// One page of a room's history, newest first (`dir=b`): from `from` (a sync's
     /// `prev_batch`, or the previous page's `end`) back to `to` (the `since` of the sync that
     /// was limited), only `m.room.message` events.
-    public func messages(roomID: String, from: String, to: String?, limit: Int) async throws -> [String: Any] {
+    func messages(roomID: String, from: String, to: String?, limit: Int) async throws -> MatrixAPI.MessagesPage {
         var query = [("dir", "b"), ("from", from), ("limit", String(limit)), ("filter", #"{"types":["m.room.message"]}"#)]
         if let to { query.append(("to", to)) }
-        return try await call("GET", "/rooms/\(Self.pathEscaped(roomID))/messages", query: query, operation: "messages")
+        return try await call("GET", "/rooms/\(Self.pathEscaped(roomID))/messages", query: query, operation: "messages",
+                              as: MatrixAPI.MessagesPage.self)
     }
 
     /// Joins a room the bot was invited to.
     public func join(roomID: String) async throws {
-        _ = try await call("POST", "/rooms/\(Self.pathEscaped(roomID))/join", body: [:], operation: "join")
+        _ = try await call("POST", "/rooms/\(Self.pathEscaped(roomID))/join", body: MatrixAPI.Empty(), operation: "join",
+                           as: MatrixJSON.AnyObject.self)
     }
 
     /// Sends one event; the same `txnID` (on the same device) is delivered once.
     /// - Returns: the event id.
     @discardableResult
-    public func send(roomID: String, type: String = "m.room.message", txnID: String, content: [String: Any]) async throws -> String {
+    public func send(roomID: String, type: String = "m.room.message", txnID: String, content: MatrixEventContent) async throws -> String {
         let path = "/rooms/\(Self.pathEscaped(roomID))/send/\(Self.pathEscaped(type))/\(Self.pathEscaped(txnID))"
-        let json = try await call("PUT", path, body: content, operation: "send")
-        return json["event_id"] as? String ?? ""
+        let json = try await call("PUT", path, body: content, operation: "send", as: MatrixAPI.SendResponse.self)
+        return json.eventID ?? ""
     }
 
     /// Uploads a file to the media repository (`POST /_matrix/media/v3/upload`, raw body).
@@ -145,15 +144,17 @@ public final class MatrixClient: Sendable {
         guard (200..<300).contains(response.status) else {
             throw MatrixError(response: response.status, headers: response.headers, body: response.body, operation: "upload")
         }
-        guard let uri = try Self.object(response.body, operation: "upload")["content_uri"] as? String, uri.hasPrefix("mxc://") else {
+        guard let uri = try Self.decode(MatrixAPI.UploadResponse.self, response.body, operation: "upload").contentURI,
+              uri.hasPrefix("mxc://") else {
             throw MatrixError(status: response.status, errcode: "M_BAD_JSON", message: "upload answer without content_uri", operation: "upload")
         }
         return uri
     }
 
     /// An authorized call with one re-login on `M_UNKNOWN_TOKEN`.
-    func call(_ method: String, _ path: String, query: [(String, String)] = [], body: [String: Any]? = nil,
-              timeout: Double = 30, operation: String) async throws -> [String: Any] {
+    func call<Response: Decodable>(_ method: String, _ path: String, query: [(String, String)] = [],
+                                   body: (any Encodable)? = nil, timeout: Double = 30, operation: String,
+                                   as: Response.Type) async throws -> Response {
         var relogged = false
         while true {
             guard let used = session.withLock({ s in s.token }) else {
@@ -162,13 +163,13 @@ public final class MatrixClient: Sendable {
             var request = HTTPRequest(method: method, url: url(path, query: query),
                                       headers: [("Authorization", "Bearer \(used)")], timeout: timeout)
             if let body {
-                request.body = try JSONSerialization.data(withJSONObject: body)
+                request.body = try MatrixJSON.encode(body)
                 request.headers.append(("Content-Type", "application/json"))
             }
             let response = try await http.send(request)
             if (200..<300).contains(response.status) {
                 session.withLock { s in s.freshLogin = false }
-                return try Self.object(response.body, operation: operation)
+                return try Self.decode(Response.self, response.body, operation: operation)
             }
             let error = MatrixError(response: response.status, headers: response.headers, body: response.body, operation: operation)
             guard error.isUnknownToken else { throw error }
@@ -202,8 +203,9 @@ public final class MatrixClient: Sendable {
         return s
     }
 
-    static func object(_ data: Data, operation: String) throws -> [String: Any] {
-        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+    /// An answer body; every answer type checks that the body is a JSON object.
+    static func decode<T: Decodable>(_ type: T.Type, _ data: Data, operation: String) throws -> T {
+        guard let json = try? MatrixJSON.decode(type, from: data) else {
             throw MatrixError(status: 200, errcode: "M_BAD_JSON", message: "the homeserver's answer is not a JSON object", operation: operation)
         }
         return json

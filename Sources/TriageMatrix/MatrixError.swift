@@ -23,24 +23,38 @@ public struct MatrixError: PresentableError {
         self.operation = operation
     }
 
-    /// Reads an error response.
+    /// Reads an error response. Any body (HTML from a proxy, wrong types, huge numbers) gives
+    /// an error; only a usable `retry_after_ms` is taken.
     public init(response status: Int, headers: [String: String], body: Data, operation: String) {
-        let json = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+        let json = try? MatrixJSON.decode(Body.self, from: body)
         self.status = status
-        self.errcode = json?["errcode"] as? String ?? "M_UNKNOWN"
-        self.message = (json?["error"] as? String).map { String($0.prefix(300)) } ?? "HTTP \(status)"
+        self.errcode = json?.errcode ?? "M_UNKNOWN"
+        self.message = json?.error.map { String($0.prefix(300)) } ?? "HTTP \(status)"
         self.operation = operation
-        var retry: Double?
-        if let ms = json?["retry_after_ms"] as? NSNumber {
-            retry = ms.doubleValue / 1000
-        } else if let info = json?["data"] as? [String: Any], let ms = info["retry_after_ms"] as? NSNumber {
-            retry = ms.doubleValue / 1000
-        }
+        var retry = json?.retryAfterMs.map { $0 / 1000 }
         if retry == nil, let header = headers["retry-after"], let seconds = Double(header.trimmingCharacters(in: .whitespaces)) {
             retry = seconds
         }
         // From the network: NaN, negative or huge values become a sane wait (at most an hour).
         self.retryAfter = retry.map { $0.isFinite ? min(max($0, 0), 3600) : 1 } ?? (status == 429 ? 1 : nil)
+    }
+
+    /// `{"errcode", "error", "retry_after_ms"}`, the wait also under `data` (older homeservers).
+    struct Body: Decodable {
+        var errcode: String?
+        var error: String?
+        var retryAfterMs: Double?
+
+        enum CodingKeys: String, CodingKey { case errcode, error, retryAfterMs = "retry_after_ms", data }
+        enum DataKeys: String, CodingKey { case retryAfterMs = "retry_after_ms" }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            errcode = c.string(.errcode)
+            error = c.string(.error)
+            let data = try? c.nestedContainer(keyedBy: DataKeys.self, forKey: .data)
+            retryAfterMs = c.lenient(Double.self, forKey: .retryAfterMs) ?? data?.lenient(Double.self, forKey: .retryAfterMs)
+        }
     }
 
     /// 401 `M_UNKNOWN_TOKEN`: the access token is no longer valid.

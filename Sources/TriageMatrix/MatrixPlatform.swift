@@ -88,7 +88,7 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
 
     public func poll(cursor: String?) async throws -> PollBatch {
         let snapshot = cursor == nil
-        var json: [String: Any]
+        var json: MatrixSync
         while true {
             do {
                 json = try await client.sync(since: cursor, timeout: snapshot ? 0 : config.syncTimeout * 1000, filter: filter)
@@ -100,7 +100,7 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
                 try await Task.sleep(nanoseconds: TotalNumber.nanoseconds(wait))
             }
         }
-        var backfill: [String: [[String: Any]]] = [:]
+        var backfill: [String: [MatrixEvent]] = [:]
         var tooOld: [String: [InboundMessage]] = [:]
         let now = Date()
         if !snapshot, let since = cursor {
@@ -166,22 +166,22 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
     /// them too old to run: paged back from its `prev_batch` to the `since` of the sync (the
     /// last handled position), so each missed command runs once, in order (the dispatcher
     /// drops any it already handled by event id). Reading stops at `missed_max_age`.
-    func fillGap(_ gap: MatrixSyncReader.Gap, since: String, now: Date) async throws -> (recent: [[String: Any]], tooOld: [InboundMessage]) {
-        let cutoff = Int64((now.timeIntervalSince1970 - Double(config.missedMaxAge)) * 1000)
-        var newestFirst: [[String: Any]] = []
+    func fillGap(_ gap: MatrixSyncReader.Gap, since: String, now: Date) async throws -> (recent: [MatrixEvent], tooOld: [InboundMessage]) {
+        let cutoff = TotalNumber.clampedInt64((now.timeIntervalSince1970 - Double(config.missedMaxAge)) * 1000)
+        var newestFirst: [MatrixEvent] = []
         var from = gap.prevBatch
         var complete = false
         for _ in 0..<Self.gapPages {
             let page = try await client.messages(roomID: gap.room, from: from, to: since, limit: 100)
-            let chunk = page["chunk"] as? [[String: Any]] ?? []
+            let chunk = page.chunk
             newestFirst += chunk
-            if chunk.contains(where: { MatrixSyncReader.timestamp($0) < cutoff }) { complete = true; break }
-            guard !chunk.isEmpty, let end = page["end"] as? String, end != from else { complete = true; break }
+            if chunk.contains(where: { $0.originServerTS < cutoff }) { complete = true; break }
+            guard !chunk.isEmpty, let end = page.end, end != from else { complete = true; break }
             from = end
         }
         let history = Array(newestFirst.reversed())
-        let recent = history.filter { MatrixSyncReader.timestamp($0) >= cutoff }
-        let skipped = reader.messages(in: history.filter { MatrixSyncReader.timestamp($0) < cutoff }, room: gap.room, now: now)
+        let recent = history.filter { $0.originServerTS >= cutoff }
+        let skipped = reader.messages(in: history.filter { $0.originServerTS < cutoff }, room: gap.room, now: now)
         logger.notice("matrix sync was limited; missed messages read from the room's history",
                       metadata: ["chat.room": "\(gap.room)", "matrix.events": "\(history.count)",
                                  "matrix.commands": "\(reader.messages(in: recent, room: gap.room, now: now).count)",
@@ -208,7 +208,7 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
             if let host = state.withLock({ $0.host }) {
                 try await host.queue(Reply(blocks: [.text(text)]), room: room, key: key)
             } else {
-                let content: [String: Any] = ["msgtype": "m.notice", "body": text]
+                let content = MatrixEventContent(msgtype: "m.notice", body: text)
                 try await client.send(roomID: room, txnID: MatrixTransactionID.make(key: key, part: 0), content: content)
             }
             logger.notice("matrix missed commands too old to run; the room was told",
@@ -272,7 +272,7 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
             guard let emoji = button.emoji else { continue }
             do {
                 try await host.setState(Self.buttonKey(event: event, key: emoji), button.data)
-                let content: [String: Any] = ["m.relates_to": ["rel_type": "m.annotation", "event_id": event, "key": emoji]]
+                let content = MatrixEventContent(relatesTo: MatrixRelation(relType: "m.annotation", eventID: event, key: emoji))
                 let id = try await sendPaced(room: room, type: "m.reaction", txnID: MatrixTransactionID.make(key: txnKey + "#react:" + emoji, part: 0),
                                              content: content)
                 if !id.isEmpty, !seeded.contains(id) {
@@ -326,11 +326,11 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
         let part = splitter.split(reply).first ?? reply
         let new = splitter.content(part)
         var content = new
-        content["body"] = "* " + (new["body"] as? String ?? "")
-        content["formatted_body"] = "* " + (new["formatted_body"] as? String ?? "")
-        content["m.new_content"] = new
-        content["m.relates_to"] = ["rel_type": "m.replace", "event_id": messageID]
-        let txn = MatrixTransactionID.make(key: "edit:\(messageID):" + (new["body"] as? String ?? ""), part: 0)
+        content.body = "* " + (new.body ?? "")
+        content.formattedBody = "* " + (new.formattedBody ?? "")
+        content.newContent = MatrixNewContent(new)
+        content.relatesTo = MatrixRelation(relType: "m.replace", eventID: messageID)
+        let txn = MatrixTransactionID.make(key: "edit:\(messageID):" + (new.body ?? ""), part: 0)
         do {
             try await sendPaced(room: room, txnID: txn, content: content)
         } catch {
@@ -349,7 +349,7 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
     /// (`retry_after_ms`) a few times; the same txnId makes every retry post it once.
     /// - Returns: the event id.
     @discardableResult
-    func sendPaced(room: String, type: String = "m.room.message", txnID: String, content: [String: Any]) async throws -> String {
+    func sendPaced(room: String, type: String = "m.room.message", txnID: String, content: MatrixEventContent) async throws -> String {
         var attempt = 0
         while true {
             do {
@@ -402,16 +402,16 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
     func sendFile(_ part: Int, of files: [ReplyAttachment], message: OutgoingMessage) async throws -> [String] {
         do {
             if part == 0 {
-                var notice: [String: Any] = ["msgtype": "m.notice", "body": message.reply.caption()]
-                if let replyTo = message.replyTo { notice["m.relates_to"] = ["m.in_reply_to": ["event_id": replyTo]] }
+                let notice = MatrixEventContent(msgtype: "m.notice", body: message.reply.caption(),
+                                                relatesTo: message.replyTo.map { MatrixRelation.reply(to: $0) })
                 return [try await client.send(roomID: message.room, txnID: MatrixTransactionID.make(key: message.key, part: 0), content: notice)]
             }
             guard files.indices.contains(part - 1) else { return [] }
             let file = files[part - 1]
             let data = Data(file.content.utf8)
             let uri = try await client.upload(data, fileName: file.fileName, contentType: file.mimeType)
-            let content: [String: Any] = ["msgtype": "m.file", "body": file.fileName, "filename": file.fileName, "url": uri,
-                                          "info": ["mimetype": file.mimeType, "size": data.count]]
+            let content = MatrixEventContent(msgtype: "m.file", body: file.fileName, filename: file.fileName, url: uri,
+                                             info: MatrixFileInfo(mimetype: file.mimeType, size: data.count))
             return [try await client.send(roomID: message.room, txnID: MatrixTransactionID.make(key: message.key + "#file", part: part - 1),
                                           content: content)]
         } catch {

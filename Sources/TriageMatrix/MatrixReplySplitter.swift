@@ -15,19 +15,15 @@ public struct MatrixReplySplitter: Sendable {
     }
 
     /// The event content for `reply`: `m.notice` with a plain body and HTML.
-    public func content(_ reply: Reply, replyTo: String? = nil) -> [String: Any] {
-        var content: [String: Any] = ["msgtype": "m.notice", "body": text.render(reply),
-                                      "format": "org.matrix.custom.html", "formatted_body": html.render(reply)]
-        if let replyTo {
-            content["m.relates_to"] = ["m.in_reply_to": ["event_id": replyTo]]
-        }
-        return content
+    public func content(_ reply: Reply, replyTo: String? = nil) -> MatrixEventContent {
+        MatrixEventContent(msgtype: "m.notice", body: text.render(reply), format: "org.matrix.custom.html",
+                           formattedBody: html.render(reply), relatesTo: replyTo.map { MatrixRelation.reply(to: $0) })
     }
 
     /// The size of `reply` as event content, in bytes of JSON.
     public func size(_ reply: Reply) -> Int {
         // The reply relation adds about 100 bytes; counted in `margin`.
-        (try? JSONSerialization.data(withJSONObject: content(reply))).map(\.count) ?? Int.max
+        (try? MatrixJSON.encode(content(reply))).map(\.count) ?? Int.max
     }
 
     /// Room for the relation and the "(part i of n)" label.

@@ -16,7 +16,8 @@ public struct PagingPlugin: FeaturePlugin {
             // `/page` and friends still answer: "paging is not configured", not "did you mean /pg?".
             return FeatureParts(handlers: [PagingNotConfigured()])
         }
-        let engine = EscalationEngine(pager: setup.pager, store: context.store, http: context.http, logger: context.logger)
+        let engine = EscalationEngine(pager: setup.pager, store: context.store, http: context.http, logger: context.logger,
+                                      clock: context.clock)
         return FeatureParts(handlers: [setup.handler], observers: [setup.observer],
                             services: [EscalationService(engine: engine, logger: context.logger)])
     }

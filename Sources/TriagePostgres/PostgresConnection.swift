@@ -3,15 +3,15 @@ import Foundation
 import TriageCore
 
 /// One libpq connection. Not thread-safe: used only from its session's thread.
-final class PostgresConnection {
-    private(set) var handle: OpaquePointer?
+package final class PostgresConnection {
+    package private(set) var handle: OpaquePointer?
     /// libpq's cancel object, made on the session's thread when connecting; `PQcancel` with it
     /// is thread-safe.
     private var cancelHandle: OpaquePointer?
-    let target: PostgresTarget
+    package let target: PostgresTarget
 
     /// Connects (blocking, bounded by `connect_timeout`).
-    init(target: PostgresTarget) throws {
+    package init(target: PostgresTarget) throws {
         self.target = target
         // libpq's parse errors quote the string, password included: check it first.
         if let problem = ConnectionString.problem(in: target.connectionString) {
@@ -46,28 +46,28 @@ final class PostgresConnection {
     }
 
     /// Closes the connection (on the thread that owns it).
-    func close() {
+    package func close() {
         if let cancelHandle { PQfreeCancel(cancelHandle) }
         if let handle { PQfinish(handle) }
         cancelHandle = nil
         handle = nil
     }
 
-    var isHealthy: Bool {
+    package var isHealthy: Bool {
         guard let handle else { return false }
         return PQstatus(handle) == CONNECTION_OK
     }
 
     /// The server process id of this connection (Triage never terminates it).
-    var backendPID: Int32 { handle.map(PQbackendPID) ?? 0 }
+    package var backendPID: Int32 { handle.map(PQbackendPID) ?? 0 }
 
     /// Quotes an identifier with libpq's escaping.
-    func quoteIdentifier(_ name: String) throws -> String {
+    package func quoteIdentifier(_ name: String) throws -> String {
         try escape(name, what: "identifier", with: PQescapeIdentifier)
     }
 
     /// Quotes a string literal with libpq's escaping (it knows the server's settings).
-    func quoteLiteral(_ value: String) throws -> String {
+    package func quoteLiteral(_ value: String) throws -> String {
         try escape(value, what: "literal", with: PQescapeLiteral)
     }
 
@@ -82,7 +82,7 @@ final class PostgresConnection {
     }
 
     /// Runs one statement with text parameters (`PQexecParams`, never string-built SQL).
-    func execute(_ sql: String, _ parameters: [String?] = []) throws -> QueryResult {
+    package func execute(_ sql: String, _ parameters: [String?] = []) throws -> QueryResult {
         guard let handle else { throw PostgresError(.connection, target: target.name, message: "not connected") }
         let result: OpaquePointer? = Self.withOptionalCStrings(parameters) { values in
             PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
@@ -100,7 +100,7 @@ final class PostgresConnection {
         }
     }
 
-    func error(from result: OpaquePointer) -> PostgresError {
+    package func error(from result: OpaquePointer) -> PostgresError {
         func field(_ code: Int32) -> String? {
             guard let p = PQresultErrorField(result, code) else { return nil }
             return String(cString: p)
@@ -117,13 +117,13 @@ final class PostgresConnection {
 
     /// Asks the server to cancel the running statement; safe to call from another thread, but
     /// blocking (it opens a connection to the server): never call it on the cooperative pool.
-    func cancel() {
+    package func cancel() {
         guard let cancelHandle else { return }
         var buffer = [CChar](repeating: 0, count: 256)
         _ = PQcancel(cancelHandle, &buffer, 256)
     }
 
-    static func read(_ result: OpaquePointer) -> QueryResult {
+    package static func read(_ result: OpaquePointer) -> QueryResult {
         let nfields = PQnfields(result)
         let ntuples = PQntuples(result)
         var columns: [String] = []

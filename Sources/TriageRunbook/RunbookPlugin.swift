@@ -18,7 +18,7 @@ public struct RunbookPlugin: FeaturePlugin {
         let loaded = RunbookLoader().load(directory: config.commandsDirectory)
         let database = context.database
         let handlers: [any CommandHandler] = [
-            GeneralCommands(sections: loaded.sections, version: context.version, startedAt: context.now()),
+            GeneralCommands(sections: loaded.sections, version: context.version, startedAt: context.clock.now),
             RunbookCommands(declarations: loaded.declarations, database: database),
             HealthCommand(database: database, checks: try HealthCommand.checks(config: config.sections["health"])),
             ExplainCommand(database: database),

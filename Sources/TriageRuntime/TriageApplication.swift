@@ -44,6 +44,8 @@ public final class TriageApplication: Sendable {
     /// start-up, never fatal.
     public let problems: [ConfigError]
     public let logger: Logger
+    /// The one clock: the outbox, escalation and confirmation expiry all read and wait on it.
+    public let clock: any TriageClock
 
     /// - Parameters:
     ///   - store: the store to use instead of the config's file (check-config uses one in memory).
@@ -51,8 +53,9 @@ public final class TriageApplication: Sendable {
     public init(config: TriageConfig, plugins: PluginList, logger: Logger,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 store: BotStore? = nil, extraHandlers: [any CommandHandler] = [],
-                now: @escaping @Sendable () -> Date = { Date() }) throws {
+                clock: any TriageClock = SystemClock()) throws {
         self.config = config
+        self.clock = clock
         self.logger = logger
         let http = HTTPClient(logger: logger, userAgent: "Triage/\(Self.version)")
         self.http = http
@@ -70,7 +73,7 @@ public final class TriageApplication: Sendable {
 
         let commands = CommandRunner()
         let featureContext = FeatureContext(config: config, environment: environment, store: store, database: database,
-                                            http: http, logger: logger, version: Self.version, now: now, commands: commands)
+                                            http: http, logger: logger, version: Self.version, clock: clock, commands: commands)
         var handlers: [any CommandHandler] = []
         var observers: [any IncidentObserver] = []
         var services: [any Service] = []
@@ -91,7 +94,7 @@ public final class TriageApplication: Sendable {
         let dispatcher = Dispatcher(handlers: handlers, store: store, logger: logger,
                                     parser: CommandLineParser(prefixes: prefixes),
                                     botName: platforms.compactMap(\.botName).first, observers: observers,
-                                    confirmation: ConfirmationSettings(breakGlass: config.breakGlass), now: now)
+                                    confirmation: ConfirmationSettings(breakGlass: config.breakGlass), clock: clock)
         self.dispatcher = dispatcher
         commands.bind(run: { line in await dispatcher.runDiagnostic(line) }, incidentEvents: IncidentEvents(observers: observers))
         self.problems = problems + dispatcher.registryProblems
@@ -103,7 +106,7 @@ public final class TriageApplication: Sendable {
     public func botServices() -> [any Service] {
         var services: [any Service] = []
         for parts in platforms {
-            services.append(OutboxService(platform: parts.platform, store: store, logger: logger))
+            services.append(OutboxService(platform: parts.platform, store: store, logger: logger, clock: clock))
             services.append(ChatBotService(platform: parts.platform, sink: parts.platform, dispatcher: dispatcher, store: store, logger: logger))
         }
         return services + featureServices
@@ -112,7 +115,7 @@ public final class TriageApplication: Sendable {
     /// The services of `triage console`: the terminal's outbox (for what escalation timers
     /// queue for the console room) and the features'.
     public func consoleServices() -> [any Service] {
-        featureServices.isEmpty ? [] : [OutboxService(platform: ConsoleSink(), store: store, logger: logger)] + featureServices
+        featureServices.isEmpty ? [] : [OutboxService(platform: ConsoleSink(), store: store, logger: logger, clock: clock)] + featureServices
     }
 
     /// Closes database sessions and the HTTP client.

@@ -1,8 +1,5 @@
 import Foundation
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import TriageChat
 import TriageCore
@@ -13,25 +10,19 @@ import TriageStore
 import TriageTesting
 @testable import TriageAlerts
 
-/// Where the test servers are (set by scripts/test.sh).
+/// Where the test servers are (set by scripts/test.sh): the shared ``TestEnvironment``, plus
+/// Alertmanager's binary and port.
 enum AlertsTestEnvironment {
-    static let env = ProcessInfo.processInfo.environment
-    static var postgresURL: String? { env["TRIAGE_TEST_PG_URL"] }
+    static var env: [String: String] { TestEnvironment.env }
+    static var postgresURL: String? { TestEnvironment.postgresURL }
     static var alertmanagerBinary: String { env["ALERTMANAGER_BIN"] ?? "/usr/bin/prometheus-alertmanager" }
     static var hasAlertmanager: Bool { FileManager.default.isExecutableFile(atPath: alertmanagerBinary) }
     /// Base port for test Alertmanagers (the next one is an HA peer).
     static var alertmanagerPort: Int { env["TRIAGE_TEST_AM_PORT"].flatMap { Int($0) } ?? 59093 }
     static var ready: Bool { postgresURL != nil && hasAlertmanager }
-    static var root: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
+    static var root: URL { TestEnvironment.repositoryRoot }
 
-    static func scratch(_ name: String) -> URL {
-        let base = env["TRIAGE_TEST_WORK"].map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory
-        let dir = base.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func scratch(_ name: String) -> URL { TestEnvironment.scratch(name) }
 
     static let logger: Logger = {
         var l = Logger(label: "triage-alerts-tests")
@@ -39,31 +30,12 @@ enum AlertsTestEnvironment {
         return l
     }()
 
-    /// Runs a program to completion on a thread of its own. posix_spawn + waitpid, output
-    /// through a file: Foundation's Process can miss the exit of a script that leaves a
-    /// daemon behind, and a daemon must not hold a pipe open.
+    /// Runs a program to completion on a thread of its own (``ProcessRunner``); `out` is its
+    /// standard output followed by its standard error.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, out: String) {
-        try await ThreadExecutor.detached(name: "alerts-test-process") {
-            let out = FileManager.default.temporaryDirectory.appendingPathComponent("alerts-run-\(UUID().uuidString)").path
-            defer { unlink(out) }
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
-            let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-            let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-            defer { (argv + envp).forEach { free($0) } }
-            var pid: pid_t = 0
-            let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-            guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-            return (code, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
-        }
+        let r = try await ProcessRunner.run(executable, arguments)
+        return (r.status, r.stdout + r.stderr)
     }
 
     static func psql(_ url: String, _ sql: String) async throws -> String {

@@ -23,31 +23,31 @@ import TriageCore
         return ["next_batch": "s2", "rooms": ["join": join]]
     }
 
-    @Test func gapsAreTheServedLimitedRooms() {
+    @Test func gapsAreTheServedLimitedRooms() throws {
         let reader = MatrixSyncReader(config: config)
-        let gaps = reader.gaps(sync(limited: ["!ops:hs": true, "!b:hs": false]))
+        let gaps = reader.gaps(try SyncJSON.sync(sync(limited: ["!ops:hs": true, "!b:hs": false])))
         #expect(gaps == [MatrixSyncReader.Gap(room: "!ops:hs", prevBatch: "p-!ops:hs")])
-        #expect(reader.gaps(["next_batch": "s"]).isEmpty)
+        #expect(reader.gaps(try SyncJSON.sync(["next_batch": "s"])).isEmpty)
     }
 
     @Test func backfillComesFirstInOrder() throws {
         let reader = MatrixSyncReader(config: config)
         let missed = (1...5).map { event("$m\($0)", ts: 1_700_000_000_000 + Int64($0)) }
-        let r = try reader.read(sync(limited: ["!ops:hs": true]), snapshot: false, backfill: ["!ops:hs": missed])
+        let r = try reader.read(SyncJSON.sync(sync(limited: ["!ops:hs": true])), snapshot: false, backfill: SyncJSON.backfill(["!ops:hs": missed]))
         #expect(r.messages.map(\.messageID) == ["$m1", "$m2", "$m3", "$m4", "$m5", "$t-!ops:hs"])
         // A snapshot still runs nothing, backfill or not.
-        #expect(try reader.read(sync(limited: ["!ops:hs": true]), snapshot: true, backfill: ["!ops:hs": missed]).messages.isEmpty)
+        #expect(try reader.read(SyncJSON.sync(sync(limited: ["!ops:hs": true])), snapshot: true, backfill: SyncJSON.backfill(["!ops:hs": missed])).messages.isEmpty)
     }
 
-    @Test func historyIsFilteredLikeASync() {
+    @Test func historyIsFilteredLikeASync() throws {
         let reader = MatrixSyncReader(config: config)
         var own = event("$own")
         own["sender"] = "@bot:hs"
         var notice = event("$n")
         notice["content"] = ["msgtype": "m.notice", "body": "!ping"]
-        let found = reader.messages(in: [event("$a"), own, notice, event("$b", body: "hello")], room: "!ops:hs")
+        let found = reader.messages(in: try SyncJSON.events([event("$a"), own, notice, event("$b", body: "hello")]), room: "!ops:hs")
         #expect(found.map(\.messageID) == ["$a", "$b"])
-        #expect(reader.messages(in: [event("$a")], room: "!elsewhere:hs").isEmpty)
+        #expect(reader.messages(in: try SyncJSON.events([event("$a")]), room: "!elsewhere:hs").isEmpty)
     }
 
     @Test func missedMaxAgeIsConfigurable() throws {

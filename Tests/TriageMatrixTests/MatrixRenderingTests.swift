@@ -18,13 +18,17 @@ import TriageCore
         #expect(html.contains("<pre><code>&lt;script&gt;"))
     }
 
-    @Test func contentIsANoticeWithHTMLAndReplyRelation() {
+    @Test func contentIsANoticeWithHTMLAndReplyRelation() throws {
         let c = MatrixReplySplitter().content(Reply.text("pong\nline 2"), replyTo: "$cmd")
-        #expect(c["msgtype"] as? String == "m.notice")
-        #expect(c["body"] as? String == "pong\nline 2")
-        #expect(c["format"] as? String == "org.matrix.custom.html")
-        #expect(c["formatted_body"] as? String == "<p>pong<br>line 2</p>")
-        let rel = c["m.relates_to"] as? [String: [String: String]]
+        #expect(c.msgtype == "m.notice")
+        #expect(c.body == "pong\nline 2")
+        #expect(c.format == "org.matrix.custom.html")
+        #expect(c.formattedBody == "<p>pong<br>line 2</p>")
+        #expect(c.relatesTo?.inReplyTo?.eventID == "$cmd")
+        // On the wire: the spec's keys, and nothing absent written as null.
+        let wire = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as? [String: Any])
+        #expect(Set(wire.keys) == ["msgtype", "body", "format", "formatted_body", "m.relates_to"])
+        let rel = wire["m.relates_to"] as? [String: [String: String]]
         #expect(rel?["m.in_reply_to"]?["event_id"] == "$cmd")
     }
 
@@ -39,7 +43,7 @@ import TriageCore
         let parts = splitter.split(reply)
         #expect(parts.count > 3)
         for (i, part) in parts.enumerated() {
-            let data = try JSONSerialization.data(withJSONObject: splitter.content(part, replyTo: "$some-event-id-of-typical-length-xxxxxxxxxxxx"))
+            let data = try JSONEncoder().encode(splitter.content(part, replyTo: "$some-event-id-of-typical-length-xxxxxxxxxxxx"))
             #expect(data.count < 60_000)
             #expect(part.title == "Big (part \(i + 1) of \(parts.count))")
             #expect(MatrixHTMLRenderer().render(part).contains("<thead><tr><th>n</th><th>query</th></tr></thead>"))

@@ -27,13 +27,13 @@ import TriageCore
     }
 
     @Test func emptySyncHasNoRoomsKey() throws {
-        let r = try MatrixSyncReader(config: config).read(["next_batch": "s9"], snapshot: false)
+        let r = try MatrixSyncReader(config: config).read(SyncJSON.sync(["next_batch": "s9"]), snapshot: false)
         #expect(r.nextBatch == "s9")
         #expect(r.messages.isEmpty && r.invites.isEmpty)
     }
 
     @Test func snapshotRunsNothingButReportsInvites() throws {
-        let r = try MatrixSyncReader(config: config).read(sync(["!ops:hs": [event("$1")]], invites: ["!new:hs"]), snapshot: true)
+        let r = try MatrixSyncReader(config: config).read(try SyncJSON.sync(sync(["!ops:hs": [event("$1")]], invites: ["!new:hs"])), snapshot: true)
         #expect(r.messages.isEmpty)
         #expect(r.invites == ["!new:hs"])
     }
@@ -48,7 +48,7 @@ import TriageCore
             event("$old", unsigned: ["membership": "invite"]),
             event("$viewer", sender: "@bob:hs", body: "/help"),
         ]
-        let r = try MatrixSyncReader(config: config).read(sync(["!ops:hs": events, "!side:hs": [event("$side")]]), snapshot: false)
+        let r = try MatrixSyncReader(config: config).read(try SyncJSON.sync(sync(["!ops:hs": events, "!side:hs": [event("$side")]])), snapshot: false)
         #expect(r.messages.map(\.messageID) == ["$ok", "$viewer"])
         #expect(r.messages[1].role == .viewer)
         #expect(r.messages[0].platform == "matrix" && r.messages[0].room == "!ops:hs" && r.messages[0].sender == "@alice:hs")
@@ -64,7 +64,7 @@ import TriageCore
     @Test func defaultRoleServesEveryone() throws {
         var c = config
         c.defaultRole = .viewer
-        let r = try MatrixSyncReader(config: c).read(sync(["!ops:hs": [event("$1", sender: "@zed:hs")]]), snapshot: false)
+        let r = try MatrixSyncReader(config: c).read(try SyncJSON.sync(sync(["!ops:hs": [event("$1", sender: "@zed:hs")]])), snapshot: false)
         #expect(r.messages.first?.role == .viewer)
     }
 
@@ -77,12 +77,12 @@ import TriageCore
 
     @Test func messageBodyIsStrippedBeforeParsing() throws {
         let e = event("$r", body: "> <@bot:hs> pong\n\n!ping", extra: ["m.relates_to": ["m.in_reply_to": ["event_id": "$p"]]])
-        let r = try MatrixSyncReader(config: config).read(sync(["!ops:hs": [e]]), snapshot: false)
+        let r = try MatrixSyncReader(config: config).read(try SyncJSON.sync(sync(["!ops:hs": [e]])), snapshot: false)
         #expect(r.messages.first?.text == "!ping")
     }
 
     @Test func missingNextBatchIsAnError() {
-        #expect(throws: MatrixError.self) { try MatrixSyncReader(config: config).read(["rooms": [:]], snapshot: false) }
+        #expect(throws: MatrixError.self) { try MatrixSyncReader(config: config).read(SyncJSON.sync(["rooms": [String: Any]()]), snapshot: false) }
     }
 
     @Test func filterKeepsOnlyMessagesFromOthers() throws {
@@ -104,7 +104,7 @@ import TriageCore
                       reaction("$own", sender: "@bot:hs"), reaction("$nobody", sender: "@carol:hs"),
                       reaction("$odd", sender: "@alice:hs", rel: "m.reference"),
                       ["event_id": "$broken", "type": "m.reaction", "sender": "@alice:hs", "content": ["m.relates_to": "x"]]]
-        let r = try MatrixSyncReader(config: config).read(sync(["!ops:hs": events, "!other:hs": [reaction("$r3", sender: "@alice:hs")]]),
+        let r = try MatrixSyncReader(config: config).read(try SyncJSON.sync(sync(["!ops:hs": events, "!other:hs": [reaction("$r3", sender: "@alice:hs")]])),
                                                           snapshot: false)
         #expect(r.messages.map(\.messageID) == ["$r1", "$r2"])
         #expect(r.messages.map(\.role) == [.operator, .viewer])

@@ -38,8 +38,8 @@ import TriageIncidents
                 }
             }
             let plugins = PluginList(features: [RunbookPlugin(), IncidentsPlugin(), TestPaging(setup: setup)], platforms: [])
-            app = try TriageApplication(config: config, plugins: plugins, logger: logger, now: { clock.now })
-            engine = EscalationEngine(pager: setup.pager, store: app.store, http: f.receivers.http, logger: logger, now: { clock.now })
+            app = try TriageApplication(config: config, plugins: plugins, logger: logger, clock: clock)
+            engine = EscalationEngine(pager: setup.pager, store: app.store, http: f.receivers.http, logger: logger, clock: clock)
         }
 
         mutating func say(_ text: String, as who: String = "@zoe", role: Role = .responder) async -> String {

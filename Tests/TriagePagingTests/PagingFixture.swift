@@ -7,6 +7,7 @@ import TriageCore
 import TriageHTTP
 import TriagePaging
 import TriageStore
+import TriageTesting
 
 /// A scratch SQLite file, a paging config pointed at the receivers, and engines on them.
 struct PagingFixture {
@@ -100,9 +101,8 @@ struct PagingFixture {
     /// A fresh store connection and engine (a "process") on the same SQLite file.
     func engine() throws -> (BotStore, EscalationEngine) {
         let store = try BotStore(path: storePath)
-        let clock = self.clock
         let engine = EscalationEngine(pager: Pager(config: config), store: store, http: receivers.http,
-                                      logger: { var l = Logger(label: "test"); l.logLevel = .critical; return l }(), now: { clock.now })
+                                      logger: { var l = Logger(label: "test"); l.logLevel = .critical; return l }(), clock: clock)
         return (store, engine)
     }
 

@@ -114,17 +114,3 @@ final class PagingReceivers: @unchecked Sendable {
         _ = try await http.send(.json("POST", baseURL + "/_control/clear", body: Data("{}".utf8)))
     }
 }
-
-/// A clock the test moves by hand.
-final class TestClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: Date
-
-    init(_ start: Date) { current = start }
-
-    var now: Date { lock.withLock { current } }
-
-    func advance(_ seconds: Double) { lock.withLock { current = current.addingTimeInterval(seconds) } }
-
-    func set(_ date: Date) { lock.withLock { current = date } }
-}

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 
 /// Runs a body once after a delay, unless cancelled first; cancelling removes the timer. A
@@ -44,17 +45,21 @@ public final class OneShotTimer: Sendable {
 public final class WakeSignal: Sendable {
     struct State {
         var waiter: CheckedContinuation<Void, Never>?
-        var timer: OneShotTimer?
+        var timer: (any ClockTimer)?
         /// A ring that came while nobody waited: the next wait returns at once.
         var pending = false
     }
     private let state = Mutex(State())
+    let clock: any TriageClock
 
-    public init() {}
+    /// - Parameter clock: whose time `wait` counts in (tests pass one they move by hand).
+    public init(clock: any TriageClock = SystemClock()) {
+        self.clock = clock
+    }
 
     /// Wakes the waiter now (or makes the next wait return at once).
     public func ring() {
-        let (waiter, timer): (CheckedContinuation<Void, Never>?, OneShotTimer?) = state.withLock { s in
+        let (waiter, timer): (CheckedContinuation<Void, Never>?, (any ClockTimer)?) = state.withLock { s in
             guard let w = s.waiter else {
                 s.pending = true
                 return (nil, nil)
@@ -70,6 +75,11 @@ public final class WakeSignal: Sendable {
     /// Returns after `seconds`, or earlier on ``ring()``, task cancellation or graceful shutdown
     /// of the calling service (pass `withGracefulShutdownHandler` the ring). One waiter at a time.
     public func wait(atMost seconds: Double) async {
+        await wait(until: clock.now.addingTimeInterval(seconds.isFinite ? seconds : 366 * 86_400))
+    }
+
+    /// Returns when the clock reaches `deadline`, or earlier on ``ring()`` or task cancellation.
+    public func wait(until deadline: Date) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let now: Bool = state.withLock { s in
@@ -78,7 +88,7 @@ public final class WakeSignal: Sendable {
                         return true
                     }
                     s.waiter = c
-                    s.timer = OneShotTimer(after: seconds) { [weak self] in self?.ring() }
+                    s.timer = clock.timer(at: deadline) { [weak self] in self?.ring() }
                     return false
                 }
                 if now { c.resume() }

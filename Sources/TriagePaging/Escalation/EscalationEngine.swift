@@ -12,14 +12,15 @@ public final class EscalationEngine: Sendable {
     let store: BotStore
     let http: any HTTPTransport
     let logger: Logger
-    let now: @Sendable () -> Date
+    /// Whose time escalation timers and retries follow.
+    public let clock: any TriageClock
 
-    public init(pager: Pager, store: BotStore, http: any HTTPTransport, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(pager: Pager, store: BotStore, http: any HTTPTransport, logger: Logger, clock: any TriageClock = SystemClock()) {
         self.pager = pager
         self.store = store
         self.http = http
         self.logger = logger
-        self.now = now
+        self.clock = clock
     }
 
     /// What one pass did.
@@ -43,7 +44,7 @@ public final class EscalationEngine: Sendable {
     /// Fires due escalation timers, then makes the provider calls that are due.
     @discardableResult
     public func runDue() async throws -> Pass {
-        let at = now()
+        let at = clock.now
         let pager = self.pager
         var pass = Pass()
         let reports = try await store.write { tx in try pager.fireDuePages(at: at, in: tx) }
@@ -172,7 +173,7 @@ public final class EscalationEngine: Sendable {
             .filter { $0.value.pollsAcknowledgements }.keys.sorted()
         if interval > 0, !names.isEmpty,
            try await !store.read({ tx in try tx.pagesAwaitingAcknowledgement(providers: names, limit: 1) }).isEmpty {
-            times.append(now().addingTimeInterval(interval))
+            times.append(clock.now.addingTimeInterval(interval))
         }
         return times.min()
     }
@@ -202,7 +203,7 @@ public final class EscalationEngine: Sendable {
         }
         let recipients = (try? JSONDecoder().decode([PagingPerson].self, from: Data(delivery.recipients.utf8))) ?? []
         let actor = delivery.action == PageAction.acknowledge.rawValue ? page.acknowledgedBy : nil
-        let context = PageDeliveryContext(page: page, delivery: delivery, recipients: recipients, actor: actor, at: now())
+        let context = PageDeliveryContext(page: page, delivery: delivery, recipients: recipients, actor: actor, at: clock.now)
         let verdict: DeliveryVerdict
         do {
             let request = try provider.request(for: context)
@@ -220,7 +221,7 @@ public final class EscalationEngine: Sendable {
     }
 
     func record(_ delivery: PageDelivery, _ verdict: DeliveryVerdict) async {
-        let at = now()
+        let at = clock.now
         let retry = pager.config.retry
         var log = logger
         log[metadataKey: "page.id"] = "\(delivery.pageID)"

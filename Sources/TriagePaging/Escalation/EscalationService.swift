@@ -17,12 +17,13 @@ public final class EscalationService: Service, Sendable {
         var afterPass: (@Sendable () -> Void)?
     }
     private let state = Mutex(State())
-    private let wake = WakeSignal()
+    private let wake: WakeSignal
 
     public init(engine: EscalationEngine, logger: Logger, idleInterval: Double = 300) {
         self.engine = engine
         self.logger = logger
         self.idleInterval = idleInterval
+        wake = WakeSignal(clock: engine.clock)
     }
 
     /// Called after every pass, e.g. to wake an outbox that sends the chat mentions a pass queued.
@@ -54,7 +55,7 @@ public final class EscalationService: Service, Sendable {
             state.withLock { $0.afterPass }?()
             var seconds = idleInterval
             if let next = try? await engine.nextWake() {
-                seconds = max(0.05, min(seconds, next.timeIntervalSince(engine.now())))
+                seconds = max(0.05, min(seconds, next.timeIntervalSince(engine.clock.now)))
             }
             guard !isStopping else { break }
             await withGracefulShutdownHandler {

@@ -60,7 +60,8 @@ public final class OutboxService: Service, Sendable {
         var at: Date
     }
     private let state = Mutex(State())
-    private let signal = WakeSignal()
+    private let signal: WakeSignal
+    let clock: any TriageClock
     /// Seconds to keep sending after shutdown begins, for rooms that must wait.
     let drainTimeout: Double
     /// Seconds of an empty outbox after a send before freed heap memory is given back.
@@ -70,7 +71,9 @@ public final class OutboxService: Service, Sendable {
     /// Seconds of idle after which the store is read again.
     static let idleReload: Double = 30
 
-    public init(platform: any ChatSink, store: BotStore, logger: Logger, drainTimeout: Double = 10) {
+    public init(platform: any ChatSink, store: BotStore, logger: Logger, drainTimeout: Double = 10, clock: any TriageClock = SystemClock()) {
+        self.clock = clock
+        signal = WakeSignal(clock: clock)
         self.platform = platform
         self.store = store
         self.logger = logger
@@ -111,13 +114,13 @@ public final class OutboxService: Service, Sendable {
             for queued in pending {
                 let message = queued.message
                 if blockedRooms.contains(message.room) { continue }
-                if let until = state.withLock({ $0.notBefore[message.room] }), until > Date() {
+                if let until = state.withLock({ $0.notBefore[message.room] }), until > clock.now {
                     blockedRooms.insert(message.room)
-                    nextWake = min(nextWake, until.timeIntervalSinceNow)
+                    nextWake = min(nextWake, until.timeIntervalSince(clock.now))
                     continue
                 }
                 if let limit = platform.sendRateLimit(room: message.room) {
-                    let wait = state.withLock { $0.limiter.delay(room: message.room, limit: limit, now: Date()) }
+                    let wait = state.withLock { $0.limiter.delay(room: message.room, limit: limit, now: clock.now) }
                     if wait > 0 {
                         blockedRooms.insert(message.room)
                         nextWake = min(nextWake, wait)
@@ -129,7 +132,7 @@ public final class OutboxService: Service, Sendable {
                 if await deliver(queued) == false {
                     blockedRooms.insert(message.room)
                     if let until = state.withLock({ $0.notBefore[message.room] }) {
-                        nextWake = min(nextWake, max(0.01, until.timeIntervalSinceNow))
+                        nextWake = min(nextWake, max(0.01, until.timeIntervalSince(clock.now)))
                     } else {
                         nextWake = 0.01
                     }
@@ -142,9 +145,9 @@ public final class OutboxService: Service, Sendable {
             // After a burst, once the outbox has stayed empty for a moment, hand the memory
             // the burst freed back to the system (a bot idles far longer than it works).
             if empty && sentSinceTrim {
-                let since = idleSince ?? Date()
+                let since = idleSince ?? clock.now
                 idleSince = since
-                let left = Self.trimAfterIdle - Date().timeIntervalSince(since)
+                let left = Self.trimAfterIdle - clock.now.timeIntervalSince(since)
                 if left <= 0 {
                     MallocTuning.trim()
                     sentSinceTrim = false
@@ -155,10 +158,10 @@ public final class OutboxService: Service, Sendable {
             }
             if Task.isShuttingDownGracefully || Task.isCancelled {
                 if empty && state.withLock({ $0.marks.isEmpty }) { break }
-                let deadline = drainDeadline ?? Date().addingTimeInterval(drainTimeout)
+                let deadline = drainDeadline ?? clock.now.addingTimeInterval(drainTimeout)
                 drainDeadline = deadline
                 if blockedRooms.isEmpty && !empty { continue }
-                let left = deadline.timeIntervalSinceNow
+                let left = deadline.timeIntervalSince(clock.now)
                 if left <= 0 {
                     logger.warning("replies left in the outbox at shutdown; they are sent after the next start",
                                    metadata: ["chat.platform": "\(name)", "outbox.pending": "\(pending.count)"])
@@ -239,7 +242,7 @@ public final class OutboxService: Service, Sendable {
                 let complete = part == count - 1
                 state.withLock { s in
                     _ = s.attempted.remove(ref)
-                    s.marks[ref] = SentMark(messageIDs: ids, complete: complete, at: Date())
+                    s.marks[ref] = SentMark(messageIDs: ids, complete: complete, at: clock.now)
                     if complete { finish(id, in: &s) }
                 }
                 if count > 1 { _ = await recordMarks() }
@@ -345,7 +348,7 @@ public final class OutboxService: Service, Sendable {
     /// waits too), recorded in one transaction with `also` (the failed attempt). A store fault
     /// only loses the wait across a restart.
     func hold(_ message: OutboxMessage, seconds: Double, also: @escaping @Sendable (StoreTransaction) throws -> Void) async {
-        let until = Date().addingTimeInterval(seconds)
+        let until = clock.now.addingTimeInterval(seconds)
         let room = message.room
         state.withLock { $0.notBefore[room] = until }
         let platformName = platform.name
@@ -358,7 +361,7 @@ public final class OutboxService: Service, Sendable {
     /// Counts `count` platform messages just sent to `room` for its pacing.
     func recordPacing(room: String, count: Int) {
         guard count > 0, let limit = platform.sendRateLimit(room: room) else { return }
-        state.withLock { $0.limiter.record(room: room, limit: limit, count: count, now: Date()) }
+        state.withLock { $0.limiter.record(room: room, limit: limit, count: count, now: clock.now) }
     }
 
     /// Loads what the previous process knew about waiting: rooms told to wait (429
@@ -366,7 +369,7 @@ public final class OutboxService: Service, Sendable {
     /// pending `retry_after` nor bursts past the platform's pace.
     func restorePacing() async {
         let name = platform.name
-        let now = Date()
+        let now = clock.now
         guard let (holds, recent) = try? await store.write({ tx in
             (try tx.holds(platform: name, at: now), try tx.recentSends(platform: name, since: now.addingTimeInterval(-60)))
         }) else { return }

@@ -32,7 +32,7 @@ extension Dispatcher {
         }
         log.info("tap", metadata: ["command.name": "\(button.command)", "chat.sender": "\(message.sender)"])
         let parsed = ParsedCommand(name: button.command, tokens: [CommandToken(button.token)], line: "/\(button.command) \(button.token)")
-        let started = now()
+        let started = clock.now
         var outcome: CommandOutcome?
         do {
             let (resolved, arguments) = try registry.resolve(parsed)
@@ -88,7 +88,7 @@ extension Dispatcher {
         // whose edit was lost in a crash: editing to the same text is a success).
         let token = button.token
         if let action = try? await store.read({ tx in try tx.pendingAction(token: token) }), action.room == message.room {
-            await answer.edit(ActionButton.decision(action, at: now()))
+            await answer.edit(ActionButton.decision(action, at: clock.now))
         }
         return result
     }
@@ -111,7 +111,7 @@ extension Dispatcher {
         if !button.allows(message.sender), let refusal = roleRefusal(message, declaration, doing: "use \(button.label)", logger: log) {
             return await decline(message, delivery, answer, refusal)
         }
-        let started = now()
+        let started = clock.now
         if let by = button.usedBy {
             return await decline(message, delivery, answer,
                                  TapAnswer("Already done by \(by)" + (button.usedAt.map { " at \(UTCTime.format($0))" } ?? "") + "."))
@@ -236,7 +236,7 @@ extension Dispatcher {
             return (action, id)
         }
         guard let (action, messageID) = found ?? nil, action.room == message.room,
-              let decision = ActionButton.decision(action, at: now()) else { return }
+              let decision = ActionButton.decision(action, at: clock.now) else { return }
         do {
             try await sink.edit(room: action.room, messageID: messageID, reply: decision)
         } catch {

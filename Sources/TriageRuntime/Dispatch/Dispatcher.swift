@@ -20,7 +20,8 @@ public final class Dispatcher: Sendable {
     let store: BotStore
     public let parser: CommandLineParser
     let logger: Logger
-    let now: @Sendable () -> Date
+    /// Time for the commands' contexts (confirmation expiry among them).
+    let clock: any TriageClock
     let incidentEvents: IncidentEvents
     /// The bot's own username, for `/cmd@BotName` (nil accepts any mention).
     let botName: String?
@@ -32,7 +33,7 @@ public final class Dispatcher: Sendable {
     public init(handlers: [any CommandHandler], store: BotStore, logger: Logger,
                 parser: CommandLineParser = CommandLineParser(), botName: String? = nil,
                 observers: [any IncidentObserver] = [], confirmation: ConfirmationSettings = ConfirmationSettings(),
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                clock: any TriageClock = SystemClock()) {
         let stage = ConfirmationStage(settings: confirmation, store: store, logger: logger)
         var registry = CommandRegistry()
         var byName: [String: any CommandHandler] = [:]
@@ -55,7 +56,7 @@ public final class Dispatcher: Sendable {
         self.logger = logger
         self.parser = parser
         self.botName = botName
-        self.now = now
+        self.clock = clock
         self.incidentEvents = IncidentEvents(observers: observers)
         for p in problems {
             logger.error("command not registered", metadata: ["config.error": "\(p.description)"])
@@ -132,7 +133,7 @@ public final class Dispatcher: Sendable {
         if let tap = message.tap {
             return await handleTap(message, tap: tap, delivery: delivery)
         }
-        let started = now()
+        let started = clock.now
         guard parser.isCommand(message.text) else {
             await commitCursorOnly(message, delivery)
             return (nil, true)
@@ -253,7 +254,7 @@ public final class Dispatcher: Sendable {
     ///   takes the place of (edited into it where the platform can).
     func commit(_ outcome: CommandOutcome, message: InboundMessage, line: String, delivery: Delivery,
                 replaces: String? = nil) async throws -> Reply {
-        let at = now()
+        let at = clock.now
         let logger = self.logger
         return try await store.write { tx in
             let dedupeHere = delivery.watermark != nil && message.platform != "console"
