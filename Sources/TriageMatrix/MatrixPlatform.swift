@@ -308,8 +308,11 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
         var left: [String] = []
         for id in ids {
             do {
-                try await client.redact(roomID: room, eventID: id, txnID: MatrixTransactionID.make(key: "redact:" + id, part: 0),
-                                        reason: "decided")
+                // Synapse rate-limits redactions like messages: wait as told (the txnId redacts once).
+                try await paced {
+                    try await client.redact(roomID: room, eventID: id, txnID: MatrixTransactionID.make(key: "redact:" + id, part: 0),
+                                            reason: "decided")
+                }
             } catch {
                 left.append(id)
                 logger.info("could not redact a seeded reaction", metadata: ["chat.room": "\(room)", "chat.message": "\(id)", "error": "\(error)"])
@@ -350,10 +353,15 @@ public final class MatrixPlatform: ChatPlatform, Sendable {
     /// - Returns: the event id.
     @discardableResult
     func sendPaced(room: String, type: String = "m.room.message", txnID: String, content: MatrixEventContent) async throws -> String {
+        try await paced { try await client.send(roomID: room, type: type, txnID: txnID, content: content) }
+    }
+
+    /// Runs `call`, waiting out a 429's `retry_after_ms` (at most 5 times).
+    func paced<T>(_ call: () async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             do {
-                return try await client.send(roomID: room, type: type, txnID: txnID, content: content)
+                return try await call()
             } catch let e as MatrixError where e.isRateLimited && attempt < 5 {
                 attempt += 1
                 try await Task.sleep(nanoseconds: TotalNumber.nanoseconds(max(0.5, e.retryAfter ?? 1)))

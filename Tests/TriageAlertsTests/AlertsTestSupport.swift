@@ -117,7 +117,9 @@ final class AlertsHarness: Sendable {
     func takeMessages() async throws -> [String] {
         let pending = try await app.store.read { tx in try tx.pendingOutbox(platform: "console") }
         try await app.store.write { tx in for m in pending { try tx.markSent(outboxID: m.id!) } }
-        return try pending.map { TextRenderer(maxCellWidth: 400).render(try $0.decodedReply()) }
+        // What the console shows: it cannot edit, so an edit-only row (an announcement that
+        // resolved or was silenced) shows nothing there.
+        return try pending.filter { !$0.editOnly }.map { TextRenderer(maxCellWidth: 400).render(try $0.decodedReply()) }
     }
 
     func send(_ text: String, sender: String = "alice", role: Role = .responder) async -> String {

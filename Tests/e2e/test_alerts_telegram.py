@@ -2,8 +2,8 @@
 section, against a real Alertmanager. The group chat gets the announcement; /silence from
 Telegram reaches Alertmanager with the Telegram user as creator (typed with matchers, and as a
 reply to the alert's message); /alerts shows it silenced; the resolved notice is a reply to the
-announcement (the outbox recorded which Telegram message it became); a restart of the bot does
-not announce again."""
+announcement (the outbox recorded which Telegram message it became); the announcement is edited
+when the alert is silenced and when it resolves; a restart of the bot does not announce again."""
 import json
 import os
 import signal
@@ -17,6 +17,7 @@ import pytest
 from ports import loopback_port  # same directory
 
 from test_telegram import BINARY, GROUP, OPERATOR, PG_URL, Bot, StandIn  # same directory
+from test_telegram_buttons import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = str(ROOT / "scripts" / "alertmanager.sh")
@@ -32,6 +33,19 @@ def am_call(url, path, body=None):
     with urllib.request.urlopen(req, timeout=10) as r:
         data = r.read()
         return json.loads(data) if data else None
+
+
+def reply_to(standin, message_id):
+    """The bot's (unedited) reply to `message_id` in the group."""
+    return wait_for("a reply to %s" % message_id, lambda: next(
+        (m for m in standin.sent(GROUP) if m.get("reply_to") == message_id and not m.get("edited")), None))
+
+
+def edit_of(standin, message_id, title):
+    """The edit of `message_id` that put `title` in its first line."""
+    return wait_for("an edit to " + title, lambda: next(
+        (m for m in standin.sent(GROUP) if m.get("edited") and m["message_id"] == message_id
+         and title in m["text"].split("\n")[0]), None))
 
 
 @pytest.fixture
@@ -60,9 +74,12 @@ def test_run_announces_in_telegram_silences_from_telegram_and_restarts_quietly(t
         assert "/pg connections" in sent[0]["text"]          # the diagnostics ran
         assert "More than 80 connections" in sent[0]["text"]
 
-        standin.message(GROUP, OPERATOR, '/silence alertname=TooManyConnections 1h "pool resized"')
-        replies = standin.wait_sent(2, chat=GROUP, timeout=20)
-        assert "created" in replies[1]["text"], replies[1]
+        asked = standin.message(GROUP, OPERATOR, '/silence alertname=TooManyConnections 1h "pool resized"')
+        created = reply_to(standin, asked["message_id"])
+        assert "created" in created["text"], created
+        # The announcement is edited to say who silenced it until when (keyboard gone).
+        silenced = edit_of(standin, sent[0]["message_id"], "Silenced: TooManyConnections")
+        assert "by @user%d" % OPERATOR in silenced["text"].split("\n")[0] and not silenced.get("reply_markup"), silenced
         silences = [s for s in am_call(alertmanager, "/api/v2/silences") if s["status"]["state"] == "active"]
         assert len(silences) == 1
         assert silences[0]["createdBy"] == "@user%d" % OPERATOR
@@ -70,8 +87,7 @@ def test_run_announces_in_telegram_silences_from_telegram_and_restarts_quietly(t
         assert silences[0]["matchers"] == [{"name": "alertname", "value": "TooManyConnections", "isRegex": False, "isEqual": True}]
 
         time.sleep(2.5)  # a poll sees the silence applied
-        standin.message(GROUP, OPERATOR, "/alerts")
-        listing = standin.wait_sent(3, chat=GROUP, timeout=20)[2]["text"]
+        listing = reply_to(standin, standin.message(GROUP, OPERATOR, "/alerts")["message_id"])["text"]
         assert "silenced by " + silences[0]["id"][:8] in listing, listing
 
         # /silence typed as a reply to the alert's message silences that alert's labels.
@@ -81,8 +97,8 @@ def test_run_announces_in_telegram_silences_from_telegram_and_restarts_quietly(t
             "from": {"id": OPERATOR, "is_bot": False, "first_name": "op", "username": "user%d" % OPERATOR},
             "text": '/silence 30m "looking"', "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
             "reply_to_message": {"message_id": announcement["message_id"], "text": announcement["text"]}}}})
-        replies = standin.wait_sent(4, chat=GROUP, timeout=20)
-        assert "created" in replies[3]["text"], replies[3]
+        by_reply_text = reply_to(standin, 9001)["text"]
+        assert "created" in by_reply_text, by_reply_text
         silences = [s for s in am_call(alertmanager, "/api/v2/silences") if s["status"]["state"] == "active"]
         by_reply = [s for s in silences if s["comment"] == "looking"]
         assert len(by_reply) == 1, silences
@@ -93,16 +109,15 @@ def test_run_announces_in_telegram_silences_from_telegram_and_restarts_quietly(t
         am_call(alertmanager, "/api/v2/alerts", [{
             "labels": {"alertname": "TooManyConnections", "severity": "warning", "instance": "db-main:9187"},
             "annotations": {"summary": "More than 80 connections"}, "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}])
-        resolved = standin.wait_sent(5, chat=GROUP, timeout=20)[4]
+        resolved = wait_for("the resolved notice", lambda: next((m for m in standin.sent(GROUP) if not m.get("edited")
+                                                                  and "Resolved after" in m["text"]), None))
         assert "Resolved after" in resolved["text"], resolved
         assert "TooManyConnections" in resolved["text"], resolved
         assert resolved["reply_to"] == announcement["message_id"], resolved
         ref = [w for w in announcement["text"].split() if w.startswith("#")]
         assert ref and ref[0] in resolved["text"], (ref, resolved)
         # The announcement itself is edited to say it is over.
-        edit = standin.wait_sent(6, chat=GROUP, timeout=20)[5]
-        assert edit.get("edited") and edit["message_id"] == announcement["message_id"], edit
-        assert "Resolved: TooManyConnections" in edit["text"].split("\n")[0], edit
+        edit = edit_of(standin, announcement["message_id"], "Resolved: TooManyConnections")
         assert "More than 80 connections" in edit["text"] and "reply_markup" not in standin.call(
             "message_state?chat_id=%d&message_id=%d" % (GROUP, announcement["message_id"]))["message"]
         count = len(standin.sent(GROUP))

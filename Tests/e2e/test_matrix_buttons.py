@@ -149,25 +149,52 @@ PAGING = """paging:
 """
 
 
-def test_an_eyes_reaction_acknowledges_a_page(tmp_path):
+def bot_reactions(person, room, event_id):
+    """The keys of the bot's reactions on `event_id` still standing (a redacted one is gone)."""
+    return sorted(e["content"]["m.relates_to"]["key"] for e in relations(person, room, event_id, "m.annotation") if e["sender"] == BOT)
+
+
+def first_message(person, room, check):
+    """The first bot message in `room` (not an edit) whose body passes `check`."""
+    def seen():
+        person.poll(500)
+        return next((e for r, e in person.events if r == room and check(e["content"].get("body", ""))
+                     and e["content"].get("m.relates_to", {}).get("rel_type") != "m.replace"), None)
+    return wait("a bot message", seen)
+
+
+def test_an_eyes_reaction_acknowledges_a_page_and_its_status_message_is_edited(tmp_path):
     ops = env("MATRIX_ROOM_OPS")
     b = Bot(tmp_path, [ops])
     b.config.write_text(b.config.read_text() + PAGING)
     try:
         b.start(wait_for="matrix first sync")
         alice, bob = Person("ALICE"), Person("BOB")
-        started = alice.wait_reply(alice.send(ops, "!page database disk filling"))
-        pid = started["event_id"]
-        assert "Page #1 started" in started["content"]["body"] and "👀 Ack" in started["content"]["body"]
-        wait("the seeded 👀", lambda: [e for e in relations(alice, ops, pid, "m.annotation")
-                                      if e["sender"] == BOT and e["content"]["m.relates_to"]["key"] == "👀"])
-        react(bob, ops, pid, "👀")                                     # a viewer: nothing happens
+        # The room is shared with earlier tests (and their page #1): this page's summary is its own.
+        summary = "disk filling " + uuid.uuid4().hex[:8]
+        started = alice.wait_reply(alice.send(ops, "!page database " + summary))
+        assert "Page #1 started" in started["content"]["body"], started
+        # One status message per page and room carries the buttons (the /page reply does not).
+        status = first_message(alice, ops, lambda body: "you are paged" in body and summary in body)
+        sid = status["event_id"]
+        assert "👀 Ack" in status["content"]["body"], status["content"]["body"]
+        wait("the seeded reactions", lambda: bot_reactions(alice, ops, sid) == sorted(["👀", "⏩"]))
+        react(bob, ops, sid, "👀")                                     # a viewer (not paged): nothing happens
         alice.settle(3)
-        assert alice.replies_to(pid) == [] and latest_edit(alice, ops, pid) is None
-        react(alice, ops, pid, "👀")
-        acked = alice.wait_reply(pid)
-        assert acked["content"]["body"].startswith("Acknowledged") or "Acknowledged" in acked["content"]["body"], acked
-        shown = wait("the edit", lambda: (lambda c: c if c and "Ack: @alice:localhost" in c["body"] else None)(latest_edit(alice, ops, pid)))
-        assert "acknowledged by @alice:localhost" in shown["body"], shown
+        assert alice.replies_to(sid) == [] and latest_edit(alice, ops, sid) is None
+        tapped = react(alice, ops, sid, "👀")
+        acked = alice.wait_reply(sid)                                  # the short reply notifies
+        assert "Acknowledged" in acked["content"]["body"], acked
+        # The status message is edited (an m.replace, what a client shows) to say who acknowledged.
+        shown = wait("the edit", lambda: (lambda c: c if c and "Page #1 acknowledged by @alice:localhost" in c["body"] else None)(
+            latest_edit(alice, ops, sid)))
+        assert shown["msgtype"] == "m.notice" and "formatted_body" in shown, shown
+        # No buttons left: the bot's seeded reactions are redacted.
+        wait("the seeded reactions redacted", lambda: bot_reactions(alice, ops, sid) == [])
+        # A second 👀 (taken back and given again: another reaction event) acknowledges nothing again.
+        api("PUT", f"/_matrix/client/v3/rooms/{q(ops)}/redact/{q(tapped)}/{uuid.uuid4().hex}", alice.token, {})
+        react(alice, ops, sid, "👀")
+        alice.settle(3)
+        assert len([e for e in alice.replies_to(sid) if "Acknowledged" in e["content"]["body"]]) == 1
     finally:
         b.stop()

@@ -139,7 +139,8 @@ public struct AlertCommands: CommandHandler {
             throw TriageError(.http, "Silence not created: \(e.description)")
         }
         let view = await board.current()
-        let matching = view.snapshot.alerts.values.filter { a in matchers.allSatisfy { $0.matches(a.labels) } }.count
+        let covered = Set(view.snapshot.alerts.values.filter { a in matchers.allSatisfy { $0.matches(a.labels) } }.map(\.fingerprint))
+        let matching = covered.count
         let matcherText = matchers.map(\.description).joined(separator: ", ")
         let record = AlertSilenceRecord(id: id, matchers: matcherText, createdBy: m.senderName, comment: comment,
                                         platform: m.platform, room: m.room, startsAt: start, endsAt: end)
@@ -159,6 +160,9 @@ public struct AlertCommands: CommandHandler {
             let incident = try tx.activeIncident(platform: m.platform, room: m.room)
             record.incidentID = incident?.id
             try tx.insert(record)
+            // The announcements of what it silences say so (edited in place, buttons gone).
+            try SilencedAnnouncements.edit(fingerprints: covered, silenceID: id, by: m.senderName, until: end, at: start,
+                                           madeIn: m.platform, room: m.room, in: tx)
             if let incidentID = incident?.id {
                 try tx.append(TimelineEvent(incidentID: incidentID, at: start, actor: m.senderName, kind: .silence,
                                             command: context.parsed.line,

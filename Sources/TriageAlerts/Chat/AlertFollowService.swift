@@ -197,14 +197,14 @@ public actor AlertFollowService: Service {
         let events = commands.incidentEvents
         let key = "alert:\(fp):\(Int64(alert.firstSeen.timeIntervalSince1970 * 1000))"
         let capturedSnapshot = snapshot
+        let config = self.config
         do {
             let (incidentID, opened) = try await store.write { tx -> (Int64?, Bool) in
                 var incident: (id: Int64, opened: Bool)?
                 if let active = try tx.activeIncident(platform: primary.platform, room: primary.room), let id = active.id {
                     incident = (id, false)
                 } else if routed.route.openIncident {
-                    let title = "\(alert.alertname): \(alert.annotations["summary"] ?? AlertMessages.labelText(alert.labels))"
-                    let inserted = try tx.insert(Incident(platform: primary.platform, room: primary.room, title: String(title.prefix(200)),
+                    let inserted = try tx.insert(Incident(platform: primary.platform, room: primary.room, title: AlertButtons.incidentTitle(alert),
                                                           severity: routed.severity, openedBy: Self.actor, openedAt: now))
                     if let id = inserted.id {
                         try tx.append(TimelineEvent(incidentID: id, at: now, actor: Self.actor, kind: .opened,
@@ -221,8 +221,12 @@ public actor AlertFollowService: Service {
                 let reply = AlertMessages.announcement(alert, severity: routed.severity, database: routed.database,
                                                        diagnostics: results, remedy: remedy, incident: incident, now: now)
                 for r in rooms {
+                    // Each room its own buttons (a button belongs to one room).
+                    var shown = reply
+                    shown.buttons = try AlertButtons.keyboard(for: alert, severity: routed.severity, incident: incident?.id, config: config,
+                                                              platform: r.platform, room: r.room, at: now, in: tx)
                     _ = try tx.enqueue(OutboxMessage(platform: r.platform, room: r.room, replyTo: nil,
-                                                     key: "\(key):\(r.platform):\(r.room)", reply: reply, createdAt: now))
+                                                     key: "\(key):\(r.platform):\(r.room)", reply: shown, createdAt: now))
                 }
                 if let incident {
                     try tx.append(TimelineEvent(incidentID: incident.id, at: now, actor: Self.actor, kind: .alert,
@@ -348,7 +352,8 @@ public actor AlertFollowService: Service {
                                                      reply: reply, createdAt: now))
                     // The announcement itself says it is over (edited in place; only an edit).
                     let announcementKey = "\(base):\(r.platform):\(r.room)"
-                    if let original = try tx.outboxMessage(platform: r.platform, key: announcementKey), let shown = try? original.decodedReply() {
+                    if let original = try tx.outboxMessage(platform: r.platform, key: announcementKey),
+                       let shown = try AlertAnnouncements.current(original, in: tx) {
                         _ = try tx.enqueue(OutboxMessage(platform: r.platform, room: r.room, replyTo: nil,
                                                          key: "\(base):resolved-edit:\(r.platform):\(r.room)",
                                                          reply: AlertMessages.resolvedAnnouncement(shown, alert: alert, at: now),

@@ -90,6 +90,28 @@ public enum AlertMessages {
         return edited
     }
 
+    /// The announcement `original` as it reads once a silence covers its alert (edited to this;
+    /// the silence's own reply, or ``silencedNotice(_:silenceID:by:until:)`` in another room,
+    /// notifies): who silenced it until when, what it said, without buttons.
+    public static func silencedAnnouncement(_ original: Reply, alert: FollowedAlert, silenceID: String, by person: String,
+                                            until end: Date) -> Reply {
+        var edited = original
+        edited.title = "Silenced: \(alert.alertname) until \(UTCTime.format(end)) by \(person)"
+        edited.blocks.insert(.note("Silenced by \(person) until \(UTCTime.format(end)) (silence \(silenceID.prefix(8)); "
+                                   + "/unsilence \(silenceID.prefix(8)) ends it early). #\(alert.ref)", .none), at: 0)
+        edited.mark = .none
+        edited.buttons = nil
+        edited.summary = "Alert \(alert.alertname) silenced by \(person) until \(UTCTime.format(end))"
+        return edited
+    }
+
+    /// The short reply to an announcement in a room other than the one the silence was made in.
+    public static func silencedNotice(_ alert: FollowedAlert, silenceID: String, by person: String, until end: Date) -> Reply {
+        Reply(blocks: [.note("Silenced by \(person) until \(UTCTime.format(end)): \(alert.alertname) #\(alert.ref) "
+                             + "(silence \(silenceID.prefix(8)))", .none)],
+              summary: "Alert \(alert.alertname) silenced by \(person) until \(UTCTime.format(end))")
+    }
+
     /// One message for the alerts beyond the per-poll limit (no flood after an outage).
     public static func digest(_ alerts: [FollowedAlert], now: Date) -> Reply {
         let rows = alerts.prefix(50).map { a -> [ReplyCell] in

@@ -25,7 +25,7 @@ public struct AlertsPlugin: FeaturePlugin {
                                          diagnostics: DiagnosticsRunner(commands: context.commands), database: context.database,
                                          commands: context.commands, servedPlatforms: served, logger: context.logger,
                                          clock: context.now)
-        return FeatureParts(handlers: [setup.handler], services: [service])
+        return FeatureParts(handlers: [setup.handler], observers: [IncidentOpenedAnnouncements()], services: [service])
     }
 
     public func check(_ config: TriageConfig, environment: [String: String]) -> [String] {

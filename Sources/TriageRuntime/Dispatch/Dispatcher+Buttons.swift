@@ -119,6 +119,10 @@ extension Dispatcher {
         if let expires = button.expiresAt, expires <= started {
             return await decline(message, delivery, answer, TapAnswer("Expired at \(UTCTime.format(expires)); nothing was done."))
         }
+        if let holder = buttonsInFlight.claim(button.id, by: message.senderName) {
+            return await decline(message, delivery, answer, TapAnswer("Already running: tapped by \(holder)."))
+        }
+        defer { buttonsInFlight.release(button.id) }
         await answer.send(TapAnswer("\(button.label): on it."))
         let arguments = button.boundArguments
         let words = arguments.values.sorted { $0.key < $1.key }.map { "\($0.value)" }
@@ -130,14 +134,17 @@ extension Dispatcher {
         var outcome: CommandOutcome
         do {
             outcome = try await handler.handle(context)
+            // Used once the command's effect commits; a refusal it throws there rolls this back
+            // too, and a command that failed (Alertmanager unreachable) leaves the button usable.
+            let inner = outcome.commit, id = button.id, person = message.senderName
+            outcome.commit = { tx, reply in
+                _ = try tx.useButton(id: id, by: person, at: started)
+                return try inner?(tx, reply) ?? reply
+            }
         } catch {
             outcome = CommandOutcome(reply: Self.reply(for: error, logger: log))
         }
-        let inner = outcome.commit, id = button.id, person = message.senderName
-        outcome.commit = { tx, reply in
-            _ = try tx.useButton(id: id, by: person, at: started)
-            return try inner?(tx, reply) ?? reply
-        }
+        let person = message.senderName
         let reply: Reply
         do {
             let o = outcome

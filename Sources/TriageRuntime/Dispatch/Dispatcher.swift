@@ -25,6 +25,8 @@ public final class Dispatcher: Sendable {
     let incidentEvents: IncidentEvents
     /// The bot's own username, for `/cmd@BotName` (nil accepts any mention).
     let botName: String?
+    /// Command buttons whose tap is being handled now (one tap at a time per button).
+    let buttonsInFlight = ButtonClaims()
 
     /// - Parameters:
     ///   - handlers: every handler; the first to declare a name keeps it.
