@@ -21,16 +21,17 @@ public struct StoreTimelineSource: TimelineEventSource {
 
     /// Below this many event ids, one thread reads the whole timeline.
     static let splitAbove: Int64 = 1000
+    /// About how many parts a long timeline splits into: small enough that the cores finish
+    /// together however the load falls, large enough that a part's read costs little to start.
+    static let partCount: Int64 = 64
 
-    /// The id range in two parts (the first holds the incident's first event): the first 40%,
-    /// for the thread that also makes the summary, and the rest, for the other thread, which
-    /// also fills the outputs and follow-ups (measured with `perf`: the two threads then do
-    /// about as much work each).
-    public func halves() -> (first: any TimelineEventSource, second: any TimelineEventSource)? {
+    /// The id range in consecutive parts of at least ``splitAbove`` ids.
+    public func parts() -> [any TimelineEventSource]? {
         guard from > 0, upTo - from >= Self.splitAbove else { return nil }
-        let mid = from + (upTo - from) * 2 / 5
-        return (StoreTimelineSource(store: store, incident: incident, from: from, upTo: mid),
-                StoreTimelineSource(store: store, incident: incident, from: mid + 1, upTo: upTo))
+        let size = max(Self.splitAbove, (upTo - from + Self.partCount) / Self.partCount)
+        return stride(from: from, through: upTo, by: Int(truncatingIfNeeded: size)).map {
+            StoreTimelineSource(store: store, incident: incident, from: $0, upTo: min(upTo, $0 + size - 1))
+        }
     }
 }
 

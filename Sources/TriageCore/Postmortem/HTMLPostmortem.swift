@@ -20,17 +20,12 @@ public struct HTMLPostmortem: PostmortemDocument {
 
     // Sections filled event by event: the timeline table, the outputs, the follow-ups.
     public var sectionCount: Int { 3 }
-    public var firstSectionEvents: TimelineEventFilter { .withoutOutputs }
-    public var laterSectionEvents: TimelineEventFilter { .withOutputOrKind(.followUp) }
 
-    public mutating func event(_ e: TimelineEvent, deliveries: [String: [String]], into sections: inout [TextBuffer],
-                               filling: Range<Int>) {
-        if filling.contains(0) {
-            if let d = PageLine.delivery(e), deliveries[d.key] != nil { return }   // folded into its page line
-            Self.tableRow(e, deliveries: deliveries, into: &sections[0])
-        }
-        if filling.contains(1), let output = e.output { Self.details(e, output, into: &sections[1]) }
-        if filling.contains(2), e.kind == .followUp {
+    public mutating func event(_ e: TimelineEvent, deliveries: [String: [String]], into sections: inout [TextBuffer]) {
+        let folded = PageLine.delivery(e).map { deliveries[$0.key] != nil } ?? false   // into its page line
+        if !folded { Self.tableRow(e, deliveries: deliveries, into: &sections[0]) }
+        if let output = e.output { Self.details(e, output, into: &sections[1]) }
+        if e.kind == .followUp {
             sections[2].write("<li><input type=\"checkbox\" disabled> ")
             sections[2].write(xml: e.text)
             sections[2].write(" (")

@@ -15,17 +15,12 @@ public struct JSONPostmortem: PostmortemDocument {
 
     // Sections filled event by event: the events (the big one, first, so it can stream), the follow-ups.
     public var sectionCount: Int { 2 }
-    public var firstSectionEvents: TimelineEventFilter { .all }
-    public var laterSectionEvents: TimelineEventFilter { .kind(.followUp) }
 
-    public mutating func event(_ e: TimelineEvent, deliveries: [String: [String]], into sections: inout [TextBuffer],
-                               filling: Range<Int>) {
-        if filling.contains(0) {
-            sections[0].write(events == 0 ? "\n    " : ",\n    ")
-            events += 1
-            Self.event(e, into: &sections[0])
-        }
-        if filling.contains(1), e.kind == .followUp {
+    public mutating func event(_ e: TimelineEvent, deliveries: [String: [String]], into sections: inout [TextBuffer]) {
+        sections[0].write(events == 0 ? "\n    " : ",\n    ")
+        events += 1
+        Self.event(e, into: &sections[0])
+        if e.kind == .followUp {
             sections[1].write(followUps == 0 ? "\n    " : ",\n    ")
             followUps += 1
             sections[1].write("{\"event\": ")
@@ -40,10 +35,8 @@ public struct JSONPostmortem: PostmortemDocument {
         }
     }
 
-    /// The second half of the events goes on after the first (a comma before its first event).
-    public mutating func resumeFirstSection() {
-        events = max(events, 1)
-    }
+    /// Both sections are arrays: a comma between the parts of one.
+    public func separator(joining section: Int) -> String { "," }
 
     static func event(_ e: TimelineEvent, into out: inout TextBuffer) {
         out.write("{\"id\": ")

@@ -32,13 +32,13 @@ public enum TimelineEventFilter: Sendable, Equatable {
 public protocol TimelineEventSource: Sendable {
     /// Calls `body` with each event matching `filter`, in timeline order.
     func forEachEvent(_ filter: TimelineEventFilter, _ body: (TimelineEvent) throws -> Void) throws
-    /// The timeline in two consecutive parts, the first with at least one event, to be read on two
-    /// threads; nil when it does not split (too short to be worth it).
-    func halves() -> (first: any TimelineEventSource, second: any TimelineEventSource)?
+    /// The timeline in consecutive parts (the first holds the first event), to be read on
+    /// several threads; nil when it does not split (too short to be worth it).
+    func parts() -> [any TimelineEventSource]?
 }
 
 extension TimelineEventSource {
-    public func halves() -> (first: any TimelineEventSource, second: any TimelineEventSource)? { nil }
+    public func parts() -> [any TimelineEventSource]? { nil }
 }
 
 /// Events held in memory.
@@ -53,11 +53,13 @@ public struct TimelineEventArray: TimelineEventSource {
         for e in events where filter.matches(e) { try body(e) }
     }
 
-    /// Any two events or more split (so that tests go through the two-thread path).
-    public func halves() -> (first: any TimelineEventSource, second: any TimelineEventSource)? {
+    /// Any two events or more split, in up to four parts (so that tests go through the
+    /// several-part path, with parts of different sizes).
+    public func parts() -> [any TimelineEventSource]? {
         guard events.count >= 2 else { return nil }
-        let mid = events.count / 2
-        return (TimelineEventArray(Array(events[..<mid])), TimelineEventArray(Array(events[mid...])))
+        let count = min(4, events.count)
+        let size = (events.count + count - 1) / count
+        return stride(from: 0, to: events.count, by: size).map { TimelineEventArray(Array(events[$0..<min(events.count, $0 + size)])) }
     }
 }
 

@@ -8,30 +8,27 @@ import Synchronization
 public protocol PostmortemDocument: Sendable {
     /// How many sections are filled event by event.
     var sectionCount: Int { get }
-    /// The events section 0 needs (``TimelineEventFilter/summary`` when it needs no outputs).
-    var firstSectionEvents: TimelineEventFilter { get }
-    /// The events the other sections need.
-    var laterSectionEvents: TimelineEventFilter { get }
-    /// Writes what `e` contributes to the sections in `filling`. `deliveries` are the provider
-    /// outcomes to fold into page lines (by ``PageLine/key(_:)``), known before the pass.
-    mutating func event(_ e: TimelineEvent, deliveries: [String: [String]], into sections: inout [TextBuffer], filling: Range<Int>)
+    /// Writes what `e` contributes to each section (`sections` has ``sectionCount`` buffers).
+    /// `deliveries` are the provider outcomes to fold into page lines (by ``PageLine/key(_:)``),
+    /// known before the pass.
+    mutating func event(_ e: TimelineEvent, deliveries: [String: [String]], into sections: inout [TextBuffer])
     /// Everything before section 0.
     func head(_ pm: Postmortem, into out: inout TextBuffer)
     /// The text after section `section` (after the last one: the end of the document).
     func text(after section: Int, _ pm: Postmortem, into out: inout TextBuffer)
-    /// Makes this copy go on with section 0 after events another copy wrote (section 0 can
-    /// be filled in two halves, on two threads).
-    mutating func resumeFirstSection()
+    /// What goes between two non-empty parts of `section` written by separate copies of the
+    /// document, each starting as if it were the first (a part of the timeline each): JSON's
+    /// comma between array elements; nothing for the others.
+    func separator(joining section: Int) -> String
 }
 
 extension PostmortemDocument {
-    public mutating func resumeFirstSection() {}
+    public func separator(joining section: Int) -> String { "" }
 }
 
 /// Runs a ``PostmortemDocument`` over a timeline: a small first read of the paging lines (to
-/// know which delivery lines fold into which page line), then the summary, then the sections.
-/// Sections are spooled to temporary files in 1 MiB pieces (or kept in memory for small
-/// documents and tests), then the head, the sections and the text between them are handed
+/// know which delivery lines fold into which page line), then the summary and, meanwhile, the
+/// sections, part by part; then the head, the sections and the text between them are handed
 /// to `emit` in order.
 public enum PostmortemStream {
     /// The provider delivery outcomes to fold into page lines, from the paging lines alone.
@@ -50,50 +47,71 @@ public enum PostmortemStream {
 
     /// Renders `document` for `incident`; returns the postmortem summary it was built with.
     ///
-    /// The two cores share the work: a thread of its own fills the later sections (outputs,
-    /// follow-ups) and, when the source splits in halves, the second half of section 0 (the
-    /// big one: the timeline table, or the JSON events), reading the second half once for
-    /// all of them; none of it needs the summary, and all of it is spooled. Meanwhile this
-    /// thread derives the summary (reading the events without their outputs), writes the
-    /// head, streams the first half of section 0 straight out, then the spools in order.
+    /// The two cores share the work. The timeline splits into consecutive parts
+    /// (``TimelineEventSource/parts()``), each read once, with every column, for every section;
+    /// a thread of its own takes parts in order from the start, and so does this thread once it
+    /// has derived the summary (reading the events without their outputs) and written the
+    /// head — so whichever core is free takes the next part, however the machine's load falls.
+    /// Each thread spools what it writes (one file per section, 1 MiB at a time); the parts are
+    /// then copied into the document in order.
     /// - Parameters:
     ///   - spoolDirectory: where section spools go (nil: in memory).
     ///   - emit: receives the document in pieces, in order.
-    ///   - output: the file `emit` writes to, if it is one: spooled sections are then copied
+    ///   - output: the file `emit` writes to, if it is one: spooled parts are then copied
     ///     into it by the kernel (`sendfile`), not read back and written again.
     @discardableResult
     public static func render<D: PostmortemDocument>(_ document: D, incident: Incident, source: any TimelineEventSource,
                                                       generatedAt: Date, spoolDirectory: String? = nil, output: FileHandle? = nil,
                                                       emit: ([UInt8]) throws -> Void) throws -> Postmortem {
-        var doc = document
         let deliveries = try deliveries(source)
-        let halves = source.halves()
-        let helper = SectionThread(document: document, source: source, halves: halves,
-                                   deliveries: deliveries, spoolDirectory: spoolDirectory)
-        defer { helper.finish()?.discard() }
+        let parts = source.parts() ?? [source]
+        let queue = PartQueue(count: parts.count)
+        let job = PartJob(document: document, parts: parts, queue: queue, deliveries: deliveries, spoolDirectory: spoolDirectory)
+        let helper = parts.count > 1 ? PartThread(job) : nil
+        defer { helper?.finish()?.discard() }
 
         // Everything that came from people or the database is redacted (Redaction).
-        let pm = try PostmortemBuilder.build(incident: incident, source: source, generatedAt: generatedAt).redacted()
-        var out = TextBuffer(capacity: 65536)
-        doc.head(pm, into: &out)
-        try out.drain(emit)
-        var sections = [TextBuffer](repeating: TextBuffer(), count: doc.sectionCount)
-        try (halves?.first ?? source).forEachEvent(doc.firstSectionEvents) { e in
-            doc.event(e.redacted(), deliveries: deliveries, into: &sections, filling: 0..<1)
-            if sections[0].count > TextBuffer.flushSize { try sections[0].drain(emit) }
-        }
-        try sections[0].drain(emit)
-        let spools = try helper.waitForSections()
-        defer { spools.discard() }
-        try spools.firstSecondHalf?.replay(emit, into: output)
-        doc.text(after: 0, pm, into: &out)
-        for i in spools.later.indices {
+        let pm: Postmortem
+        let mine: PartSet
+        do {
+            pm = try PostmortemBuilder.build(incident: incident, source: source, generatedAt: generatedAt).redacted()
+            var out = TextBuffer(capacity: 65536)
+            document.head(pm, into: &out)
             try out.drain(emit)
-            try spools.later[i].replay(emit, into: output)
-            doc.text(after: i + 1, pm, into: &out)
+            mine = try job.run()
+        } catch {
+            queue.stop()
+            throw error
         }
-        try out.drain(emit)
+        defer { mine.discard() }
+        let theirs = try helper?.waitForParts()
+        defer { theirs?.discard() }
+
+        var out = TextBuffer(capacity: 65536)
+        for section in 0..<document.sectionCount {
+            let separator = document.separator(joining: section)
+            var written = false
+            for part in parts.indices {
+                let (set, range) = try Self.find(part, section: section, in: mine, theirs)
+                guard !range.isEmpty else { continue }
+                if written && !separator.isEmpty {
+                    out.write(separator)
+                    try out.drain(emit)
+                }
+                try set.spools[section].replay(range, emit, into: output)
+                written = true
+            }
+            document.text(after: section, pm, into: &out)
+            try out.drain(emit)
+        }
         return pm
+    }
+
+    /// The spool holding `part`'s share of `section`, and where in it.
+    static func find(_ part: Int, section: Int, in a: PartSet, _ b: PartSet?) throws -> (PartSet, Range<Int>) {
+        if let r = a.ranges[part] { return (a, r[section]) }
+        if let b, let r = b.ranges[part] { return (b, r[section]) }
+        throw TriageError(.config, "Part \(part) of the postmortem was not made.")
     }
 
     /// Renders into memory (small documents, tests, chat).
@@ -104,11 +122,124 @@ public enum PostmortemStream {
     }
 }
 
+/// The next part to render, shared by the threads; stopped when one of them fails.
+final class PartQueue: Sendable {
+    private let state: Mutex<(next: Int, stopped: Bool)>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        state = Mutex((0, false))
+    }
+
+    /// The index of the next part nobody has taken, or nil when there is none left.
+    func take() -> Int? {
+        state.withLock { s -> Int? in
+            guard !s.stopped, s.next < count else { return nil }
+            defer { s.next += 1 }
+            return s.next
+        }
+    }
+
+    func stop() {
+        state.withLock { $0.stopped = true }
+    }
+}
+
+/// What a thread does: takes parts from the queue and renders each into its spools (one per
+/// section), with a fresh copy of the document (every part starts as if it were the first).
+struct PartJob<D: PostmortemDocument>: Sendable {
+    let document: D
+    let parts: [any TimelineEventSource]
+    let queue: PartQueue
+    let deliveries: [String: [String]]
+    let spoolDirectory: String?
+
+    func run() throws -> PartSet {
+        let count = document.sectionCount
+        var set = PartSet(spools: [], ranges: [:])
+        do {
+            for _ in 0..<count { set.spools.append(try Spool(directory: spoolDirectory)) }
+            var buffers = [TextBuffer](repeating: TextBuffer(), count: count)
+            while let index = queue.take() {
+                var doc = document
+                let starts = set.spools.map(\.size)
+                try parts[index].forEachEvent(.all) { e in
+                    doc.event(e.redacted(), deliveries: deliveries, into: &buffers)
+                    for i in 0..<count where buffers[i].count > TextBuffer.flushSize {
+                        try buffers[i].drain { try set.spools[i].append($0) }
+                    }
+                }
+                for i in 0..<count { try buffers[i].drain { try set.spools[i].append($0) } }
+                set.ranges[index] = (0..<count).map { starts[$0]..<set.spools[$0].size }
+            }
+        } catch {
+            queue.stop()
+            set.discard()
+            throw error
+        }
+        return set
+    }
+}
+
+/// The other core's share of a postmortem: parts taken from the queue, spooled.
+final class PartThread: Sendable {
+    private let result = Mutex<Result<PartSet, any Error>?>(nil)
+    private let finished = DispatchSemaphore(value: 0)
+    private let waited = Mutex(false)
+
+    init<D: PostmortemDocument>(_ job: PartJob<D>) {
+        let thread = Thread { [self] in
+            let parts = Result { try job.run() }
+            result.withLock { $0 = parts }
+            finished.signal()
+        }
+        thread.name = "triage-postmortem-parts"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Waits for the thread to finish and hands over its spools (throws its error).
+    func waitForParts() throws -> PartSet {
+        finish()
+        let r = result.withLock { r -> Result<PartSet, any Error>? in
+            defer { r = .success(PartSet(spools: [], ranges: [:])) }   // handed over: not discarded twice
+            return r
+        }
+        guard let r else { throw TriageError(.config, "The postmortem sections were not made.") }
+        return try r.get()
+    }
+
+    /// Waits for the thread (once); the spools it made, if any and not handed over.
+    @discardableResult
+    func finish() -> PartSet? {
+        let first = waited.withLock { w -> Bool in
+            defer { w = true }
+            return !w
+        }
+        if first { finished.wait() }
+        return try? result.withLock { $0 }?.get()
+    }
+}
+
+/// The spools one thread wrote (one per section) and, per part it rendered, the byte range of
+/// each section in them.
+struct PartSet: Sendable {
+    var spools: [Spool]
+    var ranges: [Int: [Range<Int>]]
+
+    func discard() {
+        for s in spools { s.discard() }
+    }
+}
+
 /// One section's bytes: in memory, or in an unlinked-on-discard temporary file.
 struct Spool: Sendable {
     private var memory: [UInt8] = []
     private let path: String?
     private let handle: FileHandle?
+    /// Bytes appended so far.
+    private(set) var size = 0
 
     init(directory: String?) throws {
         guard let directory else {
@@ -127,19 +258,21 @@ struct Spool: Sendable {
     mutating func append(_ bytes: [UInt8]) throws {
         guard !bytes.isEmpty else { return }
         if let handle { try handle.write(contentsOf: bytes) } else { memory += bytes }
+        size += bytes.count
     }
 
-    /// Hands the section back in pieces, or copies it to the end of `output` in the kernel.
-    func replay(_ emit: ([UInt8]) throws -> Void, into output: FileHandle? = nil) throws {
+    /// Hands bytes `range` back in pieces, or copies them to the end of `output` in the kernel.
+    func replay(_ range: Range<Int>, _ emit: ([UInt8]) throws -> Void, into output: FileHandle? = nil) throws {
+        guard !range.isEmpty else { return }
         guard let handle else {
-            if !memory.isEmpty { try emit(memory) }
+            try emit(Array(memory[range]))
             return
         }
+        var offset = off_t(range.lowerBound)
+        let end = off_t(range.upperBound)
         if let output {
-            var offset: off_t = 0
-            let size = lseek(handle.fileDescriptor, 0, SEEK_END)
-            while offset < size {
-                let n = sendfile(output.fileDescriptor, handle.fileDescriptor, &offset, Int(size - offset))
+            while offset < end {
+                let n = sendfile(output.fileDescriptor, handle.fileDescriptor, &offset, Int(end - offset))
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else { throw TriageError(.config, "Cannot copy a temporary file into the postmortem (errno \(errno))") }
             }
@@ -147,134 +280,18 @@ struct Spool: Sendable {
         }
         // Read back through one buffer (no Data, no copy per piece).
         var chunk = [UInt8](repeating: 0, count: TextBuffer.flushSize * 4)
-        var offset: off_t = 0
-        while true {
-            let n = chunk.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, $0.count, offset) }
+        while offset < end {
+            let want = min(chunk.count, Int(end - offset))
+            let n = chunk.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, want, offset) }
             if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw TriageError(.config, "Cannot read a temporary file back (errno \(errno))") }
-            if n == 0 { break }
+            guard n > 0 else { throw TriageError(.config, "Cannot read a temporary file back (errno \(errno))") }
             offset += off_t(n)
-            if n == chunk.count {
-                try emit(chunk)
-            } else {
-                try emit(Array(chunk[..<n]))
-            }
+            try emit(n == chunk.count ? chunk : Array(chunk[..<n]))
         }
     }
 
     func discard() {
         try? handle?.close()
         if let path { unlink(path) }
-    }
-}
-
-/// The other core's share of a postmortem: the second half of section 0, then the later
-/// sections, spooled.
-final class SectionThread: Sendable {
-    private let result = Mutex<Result<SpoolSet, any Error>?>(nil)
-    private let finished = DispatchSemaphore(value: 0)
-    private let waited = Mutex(false)
-
-    /// - Parameter halves: the source in two halves, when it splits: section 0's second half
-    ///   is then this thread's, and it reads the second half once for every section.
-    init<D: PostmortemDocument>(document: D, source: any TimelineEventSource,
-                                halves: (first: any TimelineEventSource, second: any TimelineEventSource)?,
-                                deliveries: [String: [String]], spoolDirectory: String?) {
-        let thread = Thread { [self] in
-            let sections = Result { () throws -> SpoolSet in
-                let count = document.sectionCount
-                var set = SpoolSet(firstSecondHalf: nil, later: [])
-                do {
-                    var buffers = [TextBuffer](repeating: TextBuffer(), count: count)
-                    var later = document
-                    let laterEvents = later.laterSectionEvents
-                    for _ in 1..<max(1, count) { set.later.append(try Spool(directory: spoolDirectory)) }
-                    func drainLater(over limit: Int) throws {
-                        for i in 1..<count where buffers[i].count > limit {
-                            try buffers[i].drain { try set.later[i - 1].append($0) }
-                        }
-                    }
-                    if let halves, count > 0 {
-                        // The later sections' events of the first half…
-                        if count > 1 {
-                            try halves.first.forEachEvent(laterEvents) { e in
-                                later.event(e.redacted(), deliveries: deliveries, into: &buffers, filling: 1..<count)
-                                try drainLater(over: TextBuffer.flushSize)
-                            }
-                        }
-                        // …then one read of the second half for section 0 and the later sections.
-                        var first = document
-                        first.resumeFirstSection()
-                        let firstEvents = first.firstSectionEvents
-                        set.firstSecondHalf = try Spool(directory: spoolDirectory)
-                        try halves.second.forEachEvent(.all) { e in
-                            let r = e.redacted()
-                            if firstEvents.matches(r) {
-                                var e0 = r
-                                // As a source reads them for that filter: an empty output stands for one that is there.
-                                if firstEvents == .withoutOutputs || firstEvents == .summary { e0.output = r.output.map { _ in "" } }
-                                first.event(e0, deliveries: deliveries, into: &buffers, filling: 0..<1)
-                                if buffers[0].count > TextBuffer.flushSize { try buffers[0].drain { try set.firstSecondHalf?.append($0) } }
-                            }
-                            if count > 1, laterEvents.matches(r) {
-                                later.event(r, deliveries: deliveries, into: &buffers, filling: 1..<count)
-                                try drainLater(over: TextBuffer.flushSize)
-                            }
-                        }
-                        try buffers[0].drain { try set.firstSecondHalf?.append($0) }
-                    } else if count > 1 {
-                        try source.forEachEvent(laterEvents) { e in
-                            later.event(e.redacted(), deliveries: deliveries, into: &buffers, filling: 1..<count)
-                            try drainLater(over: TextBuffer.flushSize)
-                        }
-                    }
-                    if count > 1 { try drainLater(over: 0) }
-                } catch {
-                    set.discard()
-                    throw error
-                }
-                return set
-            }
-            result.withLock { $0 = sections }
-            finished.signal()
-        }
-        thread.name = "triage-postmortem-sections"
-        thread.stackSize = 1 << 20
-        thread.start()
-    }
-
-    /// Waits for the thread to finish and hands over its spools (throws its error).
-    func waitForSections() throws -> SpoolSet {
-        finish()
-        let r = result.withLock { r -> Result<SpoolSet, any Error>? in
-            defer { r = .success(SpoolSet(firstSecondHalf: nil, later: [])) }   // handed over: not discarded twice
-            return r
-        }
-        guard let r else { throw TriageError(.config, "The postmortem sections were not made.") }
-        return try r.get()
-    }
-
-    /// Waits for the thread (once); the spools it made, if any and not handed over.
-    @discardableResult
-    func finish() -> SpoolSet? {
-        let first = waited.withLock { w -> Bool in
-            defer { w = true }
-            return !w
-        }
-        if first { finished.wait() }
-        return try? result.withLock { $0 }?.get()
-    }
-}
-
-/// The spools the helper thread made, handed from it to the caller.
-struct SpoolSet: Sendable {
-    /// Section 0's second half, when the source was split.
-    var firstSecondHalf: Spool?
-    /// Sections 1 and after.
-    var later: [Spool]
-
-    func discard() {
-        firstSecondHalf?.discard()
-        for s in later { s.discard() }
     }
 }
