@@ -27,6 +27,13 @@ public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, Muta
     /// Only an edit: when the message to replace was never sent, is gone, or cannot be edited
     /// into this reply, nothing is sent (a short reply of its own says what happened).
     public var editOnly: Bool
+    /// The reply this message was made from, kept in memory (not a column): the outbox sends a
+    /// reply handed over by its commit without decoding the JSON back.
+    var madeFrom: Reply?
+
+    enum CodingKeys: String, CodingKey {
+        case id, platform, room, replyTo, key, reply, createdAt, sentAt, attempts, lastError, replaces, editOnly
+    }
 
     /// - Parameters:
     ///   - replaces: the key of an earlier reply in the room to edit into this one (see ``replaces``).
@@ -42,11 +49,20 @@ public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, Muta
         self.attempts = 0
         self.replaces = replaces
         self.editOnly = editOnly
+        self.madeFrom = reply
     }
 
-    /// The decoded reply.
+    /// The decoded reply (the one it was made from, when this copy was made in this process).
     public func decodedReply() throws -> Reply {
-        try JSONDecoder().decode(Reply.self, from: Data(reply.utf8))
+        if let madeFrom { return madeFrom }
+        return try JSONDecoder().decode(Reply.self, from: Data(reply.utf8))
+    }
+
+    /// Equal when every column is (the in-memory reply is a copy of one of them).
+    public static func == (a: OutboxMessage, b: OutboxMessage) -> Bool {
+        a.id == b.id && a.platform == b.platform && a.room == b.room && a.replyTo == b.replyTo && a.key == b.key
+            && a.reply == b.reply && a.createdAt == b.createdAt && a.sentAt == b.sentAt && a.attempts == b.attempts
+            && a.lastError == b.lastError && a.replaces == b.replaces && a.editOnly == b.editOnly
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

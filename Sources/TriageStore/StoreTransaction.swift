@@ -100,8 +100,9 @@ public struct StoreTransaction {
 
     /// Records that a message was handled; false when it already was (a duplicate delivery).
     public func markProcessed(platform: String, messageID: String, at date: Date = Date()) throws -> Bool {
-        try db.execute(sql: "INSERT OR IGNORE INTO processedMessage(platform, messageID, handledAt) VALUES (?, ?, ?)",
-                       arguments: [platform, messageID, date])
+        // On every command's path: a statement compiled once per connection.
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO processedMessage(platform, messageID, handledAt) VALUES (?, ?, ?)")
+            .execute(arguments: [platform, messageID, date])
         return db.changesCount == 1
     }
 
@@ -128,8 +129,8 @@ public struct StoreTransaction {
     }
 
     public func markSent(outboxID: Int64, at date: Date = Date()) throws {
-        try db.execute(sql: "UPDATE outbox SET sentAt = ?, attempts = attempts + 1, lastError = NULL WHERE id = ?",
-                       arguments: [date, outboxID])
+        try db.cachedStatement(sql: "UPDATE outbox SET sentAt = ?, attempts = attempts + 1, lastError = NULL WHERE id = ?")
+            .execute(arguments: [date, outboxID])
     }
 
     /// Records a failed attempt; `give up` marks it done so it is not retried.
