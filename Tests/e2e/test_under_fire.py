@@ -33,6 +33,21 @@ def reply_to(standin, chat, message_id, timeout=15, contains=None):
                                                         [x["text"][:80] for x in standin.sent(chat)]))
 
 
+def result_of(standin, chat, message_id, contains, timeout=15):
+    """A command's result containing `contains`: a reply to it, or its "running …" notice
+    edited into the result (the edit arrives as an entry of its own, "at" when it was made)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        sent = standin.sent(chat)
+        ours = {x["message_id"] for x in sent if x.get("reply_to") == message_id and not x.get("edited")}
+        for x in sent:
+            if (x.get("reply_to") == message_id or (x.get("edited") and x["message_id"] in ours)) and contains in x["text"]:
+                return x
+        time.sleep(0.05)
+    raise AssertionError("no result of %s in %s containing %s: %s" % (message_id, chat, contains,
+                                                                   [x["text"][:80] for x in standin.sent(chat)]))
+
+
 @pytest.fixture
 def fast_standin():
     s = StandIn("--chat-rate", "1000", "--chat-burst", "1000", "--group-per-minute", "100000")
@@ -144,7 +159,7 @@ def test_a_frozen_database_cannot_freeze_the_bot(tmp_path, fast_standin, frozen_
                 r = reply_to(s, chat, m["message_id"], timeout=5)
                 assert r["at"] - sent_at < 1.0, "/ping waited %.2fs while the database was frozen" % (r["at"] - sent_at)
             time.sleep(0.5)
-        answer = reply_to(s, PRIVATE, stuck["message_id"], timeout=10, contains="did not answer")
+        answer = result_of(s, PRIVATE, stuck["message_id"], "did not answer", timeout=10)
         assert answer["at"] - frozen_at < 8 + 3, "the frozen diagnostic was answered after %.1fs" % (answer["at"] - frozen_at)
         # Still frozen: SIGTERM stops the bot within 10 s, whatever is in flight.
         s.message(PRIVATE, OPERATOR, "/pg connections")
@@ -183,7 +198,7 @@ def test_after_a_freeze_the_running_bot_recovers_without_a_restart(tmp_path, fas
     try:
         pids = freeze(d)
         stuck = s.message(PRIVATE, OPERATOR, "/pg connections")
-        reply_to(s, PRIVATE, stuck["message_id"], timeout=15, contains="did not answer")
+        result_of(s, PRIVATE, stuck["message_id"], "did not answer", timeout=15)
         for pid in pids:
             os.kill(pid, signal.SIGCONT)
         pids = set()

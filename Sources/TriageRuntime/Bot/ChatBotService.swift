@@ -67,7 +67,7 @@ public final class ChatBotService: Service, Sendable {
             do {
                 for message in try await recover() {
                     let ticket = lanes.reserve(room: message.room)
-                    group.addTask { await self.runCommand(message, ticket, slot: nil) }
+                    group.addTask { await self.runCommand(message, ticket, slot: nil, retry: true) }
                 }
             } catch {
                 logger.error("could not read unfinished commands", metadata: ["error": "\(error)"])
@@ -129,10 +129,22 @@ public final class ChatBotService: Service, Sendable {
 
     /// Runs one command in its room's lane: journaled (`slot` nil), or instant with its place
     /// under the cursor watermark.
-    func runCommand(_ message: InboundMessage, _ ticket: RoomLanes.Ticket, slot: CursorWatermark.Slot?) async {
+    ///
+    /// A command retried after a crash counts its second start when it really starts (out of
+    /// its lane), not when it is queued: a kill while it waits is no proof that it kills.
+    func runCommand(_ message: InboundMessage, _ ticket: RoomLanes.Ticket, slot: CursorWatermark.Slot?, retry: Bool = false) async {
         inFlight.enter()
         defer { inFlight.leave() }
         await lanes.run(ticket) {
+            if retry {
+                let name = platform.name
+                do {
+                    try await store.write { tx in try tx.restartJournaled(platform: name, messageID: message.messageID) }
+                } catch {
+                    logger.error("could not record a retry's start; not retried now", metadata: ["chat.message": "\(message.messageID)", "error": "\(error)"])
+                    return
+                }
+            }
             var delivery = Dispatcher.Delivery(enqueue: true, journaled: slot == nil, sink: sink)
             delivery.watermark = slot
             let handled = await dispatcher.handleRecorded(message, delivery: delivery)
@@ -271,7 +283,6 @@ public final class ChatBotService: Service, Sendable {
                 }
             } else {
                 logger.warning("retrying a command interrupted by a crash", metadata: ["chat.platform": "\(name)", "chat.message": "\(message.messageID)"])
-                try await store.write { tx in try tx.restartJournaled(platform: name, messageID: message.messageID) }
                 retry.append(message)
             }
         }
