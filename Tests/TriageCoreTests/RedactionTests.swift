@@ -164,4 +164,17 @@ enum LeakCorpus {
         #expect(Redaction.redactJSON(clean) == clean)
         #expect(Redaction.redactJSON("not json password=Leak_x") == "not json password=***")
     }
+
+    @Test func aJSONKeyNamingASecretHidesItsValue() throws {
+        // The value alone looks like nothing: only the key says it is a secret.
+        let payload = #"{"password": "x7", "sslpassword": 4242, "client_secret": "Leak_k", "user": "app", "nested": {"PGPASSWORD": "p"}}"#
+        let out = Redaction.redactJSON(payload)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        #expect(object["password"] as? String == Redaction.mask)
+        #expect(object["sslpassword"] as? String == Redaction.mask)
+        #expect(object["client_secret"] as? String == Redaction.mask)
+        #expect(object["user"] as? String == "app")
+        #expect((object["nested"] as? [String: Any])?["PGPASSWORD"] as? String == Redaction.mask)
+        #expect(!out.contains("x7") && !out.contains("4242") && !out.contains("Leak_k"))
+    }
 }

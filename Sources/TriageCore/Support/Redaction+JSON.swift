@@ -23,7 +23,13 @@ extension Redaction {
                 for (k, v) in d {
                     let rk = redact(k)
                     if rk != k { changed = true }
-                    out[rk] = walk(v)
+                    // `{"password": "x"}`: the key names the secret, the value alone shows nothing.
+                    if isSecretKey(k), !(v is [Any]), !(v is [String: Any]), !(v is NSNull) {
+                        changed = true
+                        out[rk] = mask
+                    } else {
+                        out[rk] = walk(v)
+                    }
                 }
                 return out
             default:
@@ -36,5 +42,12 @@ extension Redaction {
             return redact(json)
         }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A JSON key that names a secret, by the text rules' words: one ending in `password`,
+    /// `passwd`, `pwd` or `secret` (`password`, `sslpassword`, `client_secret`, `PGPASSWORD`).
+    static func isSecretKey(_ key: String) -> Bool {
+        let k = key.lowercased()
+        return ["password", "passwd", "pwd", "secret"].contains { k.hasSuffix($0) }
     }
 }
