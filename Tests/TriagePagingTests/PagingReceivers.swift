@@ -4,6 +4,8 @@ import TriageCore
 import TriageHTTP
 
 /// The Python provider receivers (Tests/e2e/paging_receivers.py) as a subprocess on 127.0.0.1.
+/// (Unchecked: its fields are set in `init` and only read after; Foundation's `Process` is not
+/// marked `Sendable`.)
 final class PagingReceivers: @unchecked Sendable {
     let process = Process()
     let port: Int

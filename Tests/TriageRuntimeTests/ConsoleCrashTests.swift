@@ -9,6 +9,8 @@ import TriageStore
 @Suite("SIGKILL during a burst of notes", .enabled(if: ProcessInfo.processInfo.environment["TRIAGE_BINARY"] != nil))
 struct ConsoleCrashTests {
     /// What the reader thread saw before the kill.
+    /// (Unchecked: every field is read and written under `condition`, which the test waits on;
+    /// `Mutex` has no condition wait.)
     final class Acks: @unchecked Sendable {
         let condition = NSCondition()
         var eventIDs: [Int64] = []
