@@ -58,6 +58,13 @@ package final class PostgresConnection {
         return PQstatus(handle) == CONNECTION_OK
     }
 
+    /// Whether a transaction is open on this connection (aborted or not).
+    package var inTransaction: Bool {
+        guard let handle else { return false }
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
     /// The server process id of this connection (Triage never terminates it).
     package var backendPID: Int32 { handle.map(PQbackendPID) ?? 0 }
 
@@ -98,6 +105,58 @@ package final class PostgresConnection {
         default:
             throw error(from: result)
         }
+    }
+
+    /// Runs statements in one round trip: libpq's pipeline mode sends them all with one sync
+    /// and then reads their results in order. The first statement that fails is thrown; the
+    /// server skips the ones after it (an explicit transaction is then left aborted: the caller
+    /// rolls it back).
+    package func executePipeline(_ statements: [(sql: String, parameters: [String?])]) throws -> [QueryResult] {
+        guard let handle else { throw PostgresError(.connection, target: target.name, message: "not connected") }
+        func lost() -> PostgresError {
+            PostgresError(.connection, target: target.name, message: Self.firstLine(String(cString: PQerrorMessage(handle))))
+        }
+        guard PQenterPipelineMode(handle) == 1 else { throw lost() }
+        var clean = false
+        defer {
+            // A pipeline left half read cannot be used again: drop the connection.
+            if !clean || PQexitPipelineMode(handle) != 1 { close() }
+        }
+        for s in statements {
+            let sent = Self.withOptionalCStrings(s.parameters) { values in
+                PQsendQueryParams(handle, s.sql, Int32(clamping: s.parameters.count), nil, values, nil, nil, 0)
+            }
+            guard sent == 1 else { throw lost() }
+        }
+        guard PQpipelineSync(handle) == 1 else { throw lost() }
+        var results: [QueryResult] = []
+        results.reserveCapacity(statements.count)
+        var failure: PostgresError?
+        for _ in statements.indices {
+            guard let result = PQgetResult(handle) else { throw lost() }
+            switch PQresultStatus(result) {
+            case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+                results.append(Self.read(result))
+            case PGRES_PIPELINE_ABORTED:
+                break
+            default:
+                if failure == nil { failure = error(from: result) }
+            }
+            PQclear(result)
+            // Each statement's results end with a null one.
+            while let extra = PQgetResult(handle) {
+                if PQresultStatus(extra) == PGRES_PIPELINE_SYNC { PQclear(extra); throw lost() }
+                PQclear(extra)
+            }
+        }
+        guard let sync = PQgetResult(handle) else { throw lost() }
+        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        PQclear(sync)
+        guard synced else { throw failure ?? lost() }
+        clean = true
+        if let failure { throw failure }
+        guard results.count == statements.count else { throw lost() }
+        return results
     }
 
     package func error(from result: OpaquePointer) -> PostgresError {

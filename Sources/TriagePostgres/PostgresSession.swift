@@ -154,19 +154,32 @@ public final class PostgresSession: Sendable {
 
     private func run(_ statements: [SQLStatement], mode: SQLMode, on conn: PostgresConnection, started: inout Bool) throws -> [QueryResult] {
         switch mode {
-        case .readOnly, .readOnlyRolledBack, .readWrite:
-            _ = try conn.execute(mode == .readWrite ? "BEGIN" : "BEGIN TRANSACTION READ ONLY")
+        case .readOnly, .readOnlyRolledBack:
+            // One round trip for the whole read-only transaction (pipelined).
+            var batch: [(sql: String, parameters: [String?])] = [("BEGIN TRANSACTION READ ONLY", [])]
+            for s in statements { batch.append((Self.marker + (try expand(s, on: conn)), s.parameters)) }
+            batch.append((mode == .readOnlyRolledBack ? "ROLLBACK" : "COMMIT", []))
+            started = true
+            do {
+                let results = try conn.executePipeline(batch)
+                return Array(results.dropFirst().dropLast())
+            } catch {
+                if conn.isHealthy && conn.inTransaction { _ = try? conn.execute("ROLLBACK") }
+                throw error
+            }
+        case .readWrite:
+            _ = try conn.execute("BEGIN")
             started = true
             do {
                 // The configured action role, for this transaction only.
-                if mode == .readWrite, let role {
+                if let role {
                     _ = try conn.execute("SELECT set_config('role', $1, true)", [role])
                 }
                 var results: [QueryResult] = []
                 for s in statements {
                     results.append(try conn.execute(Self.marker + (try expand(s, on: conn)), s.parameters))
                 }
-                _ = try conn.execute(mode == .readOnlyRolledBack ? "ROLLBACK" : "COMMIT")
+                _ = try conn.execute("COMMIT")
                 return results
             } catch {
                 if conn.isHealthy { _ = try? conn.execute("ROLLBACK") }
