@@ -114,4 +114,27 @@ import Testing
         #expect(outcome.errors.count == 1)
         #expect(outcome.errors.first?.file.hasSuffix("b.yaml") == true)
     }
+
+    /// Files are parsed on every core; the outcome still follows file-name order, errors
+    /// included, and a duplicate is reported against the later file.
+    @Test func manyFilesParsedAtOnceKeepNameOrder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for i in (0..<24).reversed() {
+            let name = String(format: "%02d.yaml", i)
+            let text = i % 5 == 3
+                ? "section: S\(i)\ncommands: [ {name: \n"
+                : "section: S\(i)\ncommands:\n  - name: pg c\(i)\n    summary: ok\n    steps: [{sql: SELECT 1}]\n"
+                    + (i == 20 ? "  - name: pg c1\n    summary: again\n    steps: [{sql: SELECT 1}]\n" : "")
+            try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        let outcome = RunbookLoader().load(directory: dir.path)
+        let good = (0..<24).filter { $0 % 5 != 3 }
+        #expect(outcome.declarations.map(\.name) == good.flatMap { $0 == 20 ? ["pg c20", "pg c1"] : ["pg c\($0)"] })
+        #expect(outcome.sections.map(\.title) == good.map { "S\($0)" })
+        let files = outcome.errors.map { ($0.file as NSString).lastPathComponent }
+        #expect(files == ["03.yaml", "08.yaml", "13.yaml", "18.yaml", "23.yaml", "20.yaml:6"])   // a duplicate names where it is declared
+        #expect(outcome.errors.last?.message.contains("already declared") == true)
+    }
 }

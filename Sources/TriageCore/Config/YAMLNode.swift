@@ -76,7 +76,11 @@ public struct YAMLNode {
 
     /// The value under `key`, if present.
     public subscript(key: String) -> YAMLNode? {
-        guard let mapping = node.mapping, let child = mapping[key] else { return nil }
+        // By the key's text: Yams' own lookup builds a node and compares resolved tags per key.
+        guard case .mapping(let mapping) = node else { return nil }
+        var found: Node?
+        for pair in mapping where pair.key.scalar?.string == key { found = pair.value }
+        guard let child = found else { return nil }
         if child.null != nil { return nil }
         return YAMLNode(node: child, file: file, path: path.isEmpty ? key : "\(path).\(key)")
     }

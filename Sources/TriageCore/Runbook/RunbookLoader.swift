@@ -1,10 +1,11 @@
 import Foundation
+import Synchronization
 
 /// Reads runbook command declarations from `commands/*.yaml`.
 ///
 /// Every problem is reported as a ``ConfigError`` with file and line; a bad file never
 /// stops the others from loading.
-public struct RunbookLoader {
+public struct RunbookLoader: Sendable {
     public init() {}
 
     /// The result of loading a folder: the good declarations and the errors.
@@ -23,20 +24,20 @@ public struct RunbookLoader {
             outcome.errors.append(ConfigError(file: directory, line: nil, message: "cannot read the commands folder"))
             return outcome
         }
-        for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-            let path = (directory as NSString).appendingPathComponent(name)
-            guard let data = fm.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                outcome.errors.append(ConfigError(file: path, line: nil, message: "cannot read the file as UTF-8"))
-                continue
-            }
-            do {
-                let (section, declarations) = try parse(text, file: path)
+        // The files are parsed on every core (each on its own); the outcome keeps name order.
+        let paths = names.sorted().filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+            .map { (directory as NSString).appendingPathComponent($0) }
+        let parsed = FileOutcomes(count: paths.count)
+        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+            parsed.set(i, loadFile(paths[i]))
+        }
+        for result in parsed.all() {
+            switch result {
+            case .success(let (section, declarations)):
                 outcome.declarations.append(contentsOf: declarations)
                 outcome.sections.append(section)
-            } catch let error as ConfigError {
+            case .failure(let error):
                 outcome.errors.append(error)
-            } catch {
-                outcome.errors.append(ConfigError(file: path, line: nil, message: "\(error)"))
             }
         }
         var seen: [String: String] = [:]
@@ -47,6 +48,20 @@ public struct RunbookLoader {
             seen[d.name] = d.origin ?? ""
         }
         return outcome
+    }
+
+    /// Reads and parses one runbook file.
+    func loadFile(_ path: String) -> Result<(RunbookSection, [CommandDeclaration]), ConfigError> {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            return .failure(ConfigError(file: path, line: nil, message: "cannot read the file as UTF-8"))
+        }
+        do {
+            return .success(try parse(text, file: path))
+        } catch let error as ConfigError {
+            return .failure(error)
+        } catch {
+            return .failure(ConfigError(file: path, line: nil, message: "\(error)"))
+        }
     }
 
     /// Parses one runbook file.
@@ -298,4 +313,21 @@ public struct RunbookSection: Sendable {
     public var summary: String
     public var symptoms: [String]
     public var commands: [String]
+}
+
+/// The outcome of each file, filled from the threads that parse them.
+private final class FileOutcomes: Sendable {
+    private let results: Mutex<[Result<(RunbookSection, [CommandDeclaration]), ConfigError>?]>
+
+    init(count: Int) {
+        results = Mutex(Array(repeating: nil, count: count))
+    }
+
+    func set(_ index: Int, _ result: Result<(RunbookSection, [CommandDeclaration]), ConfigError>) {
+        results.withLock { $0[index] = result }
+    }
+
+    func all() -> [Result<(RunbookSection, [CommandDeclaration]), ConfigError>] {
+        results.withLock { $0.compactMap { $0 } }
+    }
 }
