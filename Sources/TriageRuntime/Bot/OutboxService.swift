@@ -143,13 +143,15 @@ public final class OutboxService: Service, Sendable {
             if !pending.isEmpty { sentSinceTrim = true; idleSince = nil }
             let empty = state.withLock { $0.queue.isEmpty }
             // After a burst, once the outbox has stayed empty for a moment, hand the memory
-            // the burst freed back to the system (a bot idles far longer than it works).
+            // the burst freed back to the system (a bot idles far longer than it works), and
+            // now and then the code and data pages start-up and rare commands left resident.
             if empty && sentSinceTrim {
                 let since = idleSince ?? clock.now
                 idleSince = since
                 let left = Self.trimAfterIdle - clock.now.timeIntervalSince(since)
                 if left <= 0 {
                     MallocTuning.trim()
+                    ColdPages.pageOutIfDue(now: clock.now)
                     sentSinceTrim = false
                     idleSince = nil
                 } else {
