@@ -43,6 +43,8 @@ echo "== start PostgreSQL on 127.0.0.1:$PG_PORT"
 export TRIAGE_TEST_PG_URL=$(scripts/pg.sh up "$WORK/pg" "$PG_PORT")
 export TRIAGE_BINARY=$ROOT/.build/debug/triage
 export TRIAGE_TEST_WORK=$WORK
+# Parsed runbook files are cached between runs (RunbookCache): the tests keep theirs here.
+export TRIAGE_CACHE_DIR=$WORK/cache
 export TRIAGE_TEST_PYTHON=$VENV/bin/python
 
 if [ -x scripts/synapse.sh ]; then

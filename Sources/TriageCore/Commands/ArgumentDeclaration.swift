@@ -1,5 +1,5 @@
 /// The type of a command argument; values are checked before anything runs.
-public enum ArgumentType: Equatable, Sendable {
+public enum ArgumentType: Equatable, Sendable, Codable {
     /// Free text without spaces (or quoted).
     case string
     /// Free text: the rest of the line, spaces included.
@@ -29,7 +29,7 @@ public enum ArgumentType: Equatable, Sendable {
 }
 
 /// One argument a command takes: a positional word or a `--flag`.
-public struct ArgumentDeclaration: Equatable, Sendable {
+public struct ArgumentDeclaration: Equatable, Sendable, Codable {
     public var name: String
     public var type: ArgumentType
     /// `true` for `--name value`, `false` for a positional argument.

@@ -12,7 +12,7 @@ public enum CommandKind: String, Sendable, Codable {
 ///
 /// Runbook commands come from `commands/*.yaml`; built-in commands are declared in Swift.
 /// Help text, usage errors and suggestions are all generated from declarations.
-public struct CommandDeclaration: Sendable {
+public struct CommandDeclaration: Sendable, Codable {
     /// The words that name the command, e.g. `["pg", "connections"]`.
     public var words: [String]
     public var summary: String

@@ -6,7 +6,12 @@ import Synchronization
 /// Every problem is reported as a ``ConfigError`` with file and line; a bad file never
 /// stops the others from loading.
 public struct RunbookLoader: Sendable {
-    public init() {}
+    /// Where parsed files are kept between runs (nil: parse every time).
+    public var cache: RunbookCache?
+
+    public init(cache: RunbookCache? = RunbookCache.standard()) {
+        self.cache = cache
+    }
 
     /// The result of loading a folder: the good declarations and the errors.
     public struct Outcome {
@@ -55,8 +60,12 @@ public struct RunbookLoader: Sendable {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             return .failure(ConfigError(file: path, line: nil, message: "cannot read the file as UTF-8"))
         }
+        let hash = cache == nil ? 0 : data.withUnsafeBytes { RunbookCache.hash($0) }
+        if let cache, let hit = cache.lookup(path: path, length: data.count, hash: hash) { return .success(hit) }
         do {
-            return .success(try parse(text, file: path))
+            let parsed = try parse(text, file: path)
+            cache?.store(path: path, length: data.count, hash: hash, section: parsed.0, declarations: parsed.1)
+            return .success(parsed)
         } catch let error as ConfigError {
             return .failure(error)
         } catch {
@@ -308,7 +317,7 @@ public struct RunbookLoader: Sendable {
 }
 
 /// A runbook section: its title, the symptoms it covers and its commands.
-public struct RunbookSection: Sendable {
+public struct RunbookSection: Sendable, Codable {
     public var title: String
     public var summary: String
     public var symptoms: [String]

@@ -1,5 +1,5 @@
 /// What a runbook command runs, as declared in `commands/*.yaml`.
-public struct RunbookSpec: Sendable {
+public struct RunbookSpec: Sendable, Codable {
     /// Read-only queries whose results make the reply (for an action: the preview).
     public var steps: [RunbookStep]
     /// For actions: what runs after confirmation.
@@ -12,8 +12,8 @@ public struct RunbookSpec: Sendable {
 }
 
 /// One query and how to show its rows.
-public struct RunbookStep: Sendable {
-    public enum Display: String, Sendable {
+public struct RunbookStep: Sendable, Codable {
+    public enum Display: String, Sendable, Codable {
         case table
         /// The first row as `column: value` lines.
         case keyValues = "keyvalues"
@@ -69,8 +69,8 @@ public struct RunbookStep: Sendable {
 }
 
 /// How one result column is shown: title, unit, thresholds.
-public struct ColumnSpec: Sendable, Equatable {
-    public enum Unit: String, Sendable {
+public struct ColumnSpec: Sendable, Equatable, Codable {
+    public enum Unit: String, Sendable, Codable {
         case none, number, bytes, percent, seconds, milliseconds, duration
         /// `t`/`f` as yes/no; a timestamp to the second, in UTC.
         case boolean, timestamp
@@ -110,7 +110,7 @@ public struct ColumnSpec: Sendable, Equatable {
 }
 
 /// What an action runs once confirmed.
-public struct RunbookAction: Sendable {
+public struct RunbookAction: Sendable, Codable {
     /// Statements run in order, parameters by argument name, identifiers by argument name.
     public var statements: [RunbookStatement]
     /// Run outside a transaction (VACUUM, REINDEX CONCURRENTLY).
@@ -156,7 +156,7 @@ public struct RunbookAction: Sendable {
 public let capturedPrefix = "captured."
 
 /// One statement of an action.
-public struct RunbookStatement: Sendable {
+public struct RunbookStatement: Sendable, Codable {
     public var sql: String
     public var parameters: [String]
     /// Argument names substituted for `{{ident:NAME}}`, quoted by libpq.
