@@ -102,4 +102,31 @@ import Testing
             }
         }
     }
+
+    /// A date written again in the same second comes from the buffer's memo: it must be the
+    /// same text in the same form, whatever was drained or written in between.
+    @Test func repeatedDatesAreWrittenAsTheFirstTime() {
+        let a = Date(timeIntervalSince1970: 1_773_478_800.25)   // 2026-03-14 09:00:00
+        let b = Date(timeIntervalSince1970: 1_773_478_801.9)
+        var buffer = TextBuffer()
+        var drained: [UInt8] = []
+        buffer.write(utc: a)
+        buffer.drain { drained += $0 }
+        buffer.write("x|")
+        buffer.write(utc: a.addingTimeInterval(0.5))
+        buffer.write("|")
+        buffer.write(utc: a, iso: true)
+        buffer.write("|")
+        buffer.write(utc: b)
+        buffer.write("|")
+        buffer.write(utc: a)
+        #expect(buffer.string == "x|2026-03-14 09:00:00 UTC|2026-03-14T09:00:00Z|2026-03-14 09:00:01 UTC|2026-03-14 09:00:00 UTC")
+        _ = buffer.take()
+        buffer.write(utc: a)
+        #expect(String(decoding: drained, as: UTF8.self) == "2026-03-14 09:00:00 UTC")
+        #expect(buffer.string == "2026-03-14 09:00:00 UTC")
+        var all = TextBuffer()
+        for d in [a, a, b, b, a] { all.write(utc: d, iso: d == b); all.write(",") }
+        #expect(all.string == "2026-03-14 09:00:00 UTC,2026-03-14 09:00:00 UTC,2026-03-14T09:00:01Z,2026-03-14T09:00:01Z,2026-03-14 09:00:00 UTC,")
+    }
 }

@@ -7,6 +7,11 @@ public struct TextBuffer: Sendable {
     /// The bytes written so far.
     public private(set) var bytes: [UInt8] = []
 
+    /// The last date written (its second and form) and its bytes: a timeline writes the same
+    /// second many times in a row (a million events in four hours: about seventy each).
+    private var lastDate: (second: Int64, iso: Bool)?
+    private var lastDateBytes: [UInt8] = []
+
     public init(capacity: Int = 0) {
         bytes.reserveCapacity(capacity)
     }
@@ -81,6 +86,15 @@ public struct TextBuffer: Sendable {
     /// `2026-11-27T14:03:07Z`, without intermediate strings.
     public mutating func write(utc date: Date, iso: Bool = false) {
         guard let t = UTCTime.seconds(date) else { write(UTCTime.format(date)); return }
+        if let last = lastDate, last.second == t, last.iso == iso {
+            bytes.append(contentsOf: lastDateBytes)
+            return
+        }
+        let begin = bytes.count
+        defer {
+            lastDate = (t, iso)
+            lastDateBytes = Array(bytes[begin...])
+        }
         let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
         let secs = Int(t - days * 86400)
         let (y, m, d) = UTCTime.civil(fromDays: days)
