@@ -53,6 +53,18 @@ import Testing
         try stored.replacingOccurrences(of: "\"first\"", with: "\"FROM-CACHE\"").write(toFile: entry, atomically: true, encoding: .utf8)
         #expect(RunbookLoader(cache: cache).load(directory: dir.path).declarations.map(\.summary) == ["FROM-CACHE"])
 
+        // An entry others could have written is not trusted, nor one in a folder they can write.
+        chmod(entry, 0o666)
+        #expect(RunbookLoader(cache: cache).load(directory: dir.path).declarations.map(\.summary) == ["first"])
+        try stored.replacingOccurrences(of: "\"first\"", with: "\"FROM-CACHE\"").write(toFile: entry, atomically: true, encoding: .utf8)
+        chmod(entry, 0o600)
+        chmod(folder.path, 0o777)
+        #expect(RunbookLoader(cache: cache).load(directory: dir.path).declarations.map(\.summary) == ["first"])
+        chmod(folder.path, 0o700)
+        try stored.replacingOccurrences(of: "\"first\"", with: "\"FROM-CACHE\"").write(toFile: entry, atomically: true, encoding: .utf8)
+        chmod(entry, 0o600)
+        #expect(RunbookLoader(cache: cache).load(directory: dir.path).declarations.map(\.summary) == ["FROM-CACHE"])
+
         let other = RunbookCache(folder: folder.path, binary: "build-2")
         #expect(RunbookLoader(cache: other).load(directory: dir.path).declarations.map(\.summary) == ["first"])
 

@@ -8,7 +8,8 @@ import Foundation
 /// used only when the file's bytes (length and 64-bit FNV-1a hash of the content, not its
 /// time stamps, which are coarse) and the binary that wrote it (size and modification time of
 /// the executable: a new build may parse differently) are the same. A file with an error is
-/// never cached, so its error is reported on every start. The cache is only an accelerator:
+/// never cached, so its error is reported on every start; an entry or folder another user
+/// could write is not read. The cache is only an accelerator:
 /// when it cannot be read or written, files are parsed as if there were none.
 public struct RunbookCache: Sendable {
     /// The folder the entries go in.
@@ -78,9 +79,18 @@ public struct RunbookCache: Sendable {
         return (folder as NSString).appendingPathComponent("\(name.prefix(40))-\(String(key, radix: 16)).json")
     }
 
+    /// Whether `path` is this user's and nobody else may write it: an entry is SQL that runs
+    /// unchecked, so one another user could have planted (a shared `TRIAGE_CACHE_DIR`) is
+    /// parsed again instead.
+    static func isPrivate(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && st.st_uid == geteuid() && st.st_mode & 0o022 == 0
+    }
+
     /// The parsed file, if the cache holds it for exactly these bytes.
     func lookup(path: String, length: Int, hash: UInt64) -> (RunbookSection, [CommandDeclaration])? {
-        guard !binary.isEmpty, let data = FileManager.default.contents(atPath: entryPath(for: path)),
+        let entry = entryPath(for: path)
+        guard !binary.isEmpty, Self.isPrivate(folder), Self.isPrivate(entry), let data = FileManager.default.contents(atPath: entry),
               let e = try? JSONDecoder().decode(Entry.self, from: data),
               e.format == Self.format, e.binary == binary, e.path == path, e.length == length, e.hash == hash else { return nil }
         return (e.section, e.declarations)

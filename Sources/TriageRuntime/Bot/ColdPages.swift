@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TriageCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,7 @@ import Glibc
 /// is resident, and so are the parts of ICU's data tables that start-up read; serving uses
 /// about half of it. `MADV_PAGEOUT` on the file mappings drops the clean pages only this
 /// process maps; what serving needs faults back in on first use (measured: the next command
-/// 10–30 ms slower, once). Pages a write made private (no swap to put them in) stay. Done
+/// 10–35 ms slower, once). Pages a write made private (no swap to put them in) stay. Done
 /// after serving has begun, not at the end of start-up: the first commands touch code all
 /// over the binary (the runtime's first conformance lookups scan every record) and would
 /// make most of it resident again. On kernels without `MADV_PAGEOUT` (before 5.4) it does
@@ -37,12 +38,13 @@ public enum ColdPages {
         }
     }
 
-    /// Pages out unless that was done less than ten minutes before `now`.
-    /// - Returns: whether it paged out.
+    /// Pages out, on a thread of its own (reclaiming tens of MB is synchronous in the kernel:
+    /// not on the cooperative pool), unless that was done less than ten minutes before `now`.
+    /// - Returns: whether a page-out was started.
     @discardableResult
     public static func pageOutIfDue(now: Date) -> Bool {
         guard schedule.withLock({ $0.due(now: now) }) else { return false }
-        pageOut()
+        ThreadExecutor.detach(name: "triage-pageout") { pageOut() }
         return true
     }
 
