@@ -12,6 +12,25 @@ import Testing
         #expect(b1.instant[1].settle() == "1")      // the last one stores the cursor
     }
 
+    /// The next poll (which acknowledges the batch to Telegram) waits for the gate: settling
+    /// happens inside the recording transaction, so the gate opens only on `publish()`, after
+    /// the commit. Opened at `settle()`, a kill between it and the commit lost the command.
+    @Test func theGateOpensOnlyWhenTheLastPartIsPublished() {
+        let w = CursorWatermark()
+        let b1 = w.begin(cursor: "1", instant: 2)
+        #expect(b1.journal.settle() == nil)
+        b1.journal.publish()
+        #expect(b1.instant[0].settle() == nil)
+        #expect(b1.instant[1].settle() == "1")
+        #expect(!b1.recorded.isOpen)                 // settled, not yet committed
+        b1.instant[0].publish()                      // not the part that closed the batch
+        #expect(!b1.recorded.isOpen)
+        b1.instant[1].publish()
+        #expect(b1.recorded.isOpen)
+        b1.instant[1].publish()                      // harmless twice
+        #expect(b1.recorded.isOpen)
+    }
+
     @Test func aLaterBatchNeverOvertakesAnEarlierOpenOne() {
         let w = CursorWatermark()
         let b1 = w.begin(cursor: "1", instant: 1)

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
 import TriageChat
 import TriageCore
@@ -17,14 +18,14 @@ import TriageTesting
 @Suite struct FastPathTests {
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    @Test func instantCommandsSkipTheJournalAndTheirCommitStoresTheCursor() async throws {
+    /// A Triage on `chat` with a store of its own, and a second connection to that file
+    /// whose trigger logs every journal entry (`journalLog`).
+    static func journalLoggedApp(_ chat: MemoryChat, extra: [any FeaturePlugin] = []) async throws -> (TriageApplication, DatabaseQueue) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fast-\(UUID().uuidString).sqlite").path
         var config = TriageConfig.defaults(environment: ["DATABASE_URL": "postgresql://127.0.0.1:1/none"], timeline: path)
         config.sections["memory"] = try YAMLNode.parse("{}", file: "test.yaml")
-        let chat = MemoryChat(access: AccessPolicy(rooms: ["r1"], users: ["u1": .operator]))
-        let plugins = PluginList(features: StandardPlugins.all.features, platforms: [MemoryChatPlugin(chat: chat)])
+        let plugins = PluginList(features: StandardPlugins.all.features + extra, platforms: [MemoryChatPlugin(chat: chat)])
         let app = try TriageApplication(config: config, plugins: plugins, logger: Self.quiet)
-        // Every journal entry and every cursor write is logged by triggers in the same file.
         let probe = try DatabaseQueue(path: path)
         try await probe.write { db in
             try db.execute(sql: """
@@ -32,6 +33,12 @@ import TriageTesting
                 CREATE TRIGGER journalLogged AFTER INSERT ON inboundEvent BEGIN INSERT INTO journalLog VALUES (new.messageID); END;
                 """)
         }
+        return (app, probe)
+    }
+
+    @Test func instantCommandsSkipTheJournalAndTheirCommitStoresTheCursor() async throws {
+        let chat = MemoryChat(access: AccessPolicy(rooms: ["r1"], users: ["u1": .operator]))
+        let (app, probe) = try await Self.journalLoggedApp(chat)
         let group = ServiceGroup(configuration: .init(services: app.botServices().map { .init(service: $0) }, logger: Self.quiet))
         let running = Task { try await group.run() }
         chat.push("/ping", room: "r1", from: "u1")                     // 1: the first batch, journaled whole
@@ -54,6 +61,43 @@ import TriageTesting
         }
         #expect(cursor == "5")
         #expect(processed)
+    }
+
+    /// An instant command that is not recorded within the poller's wait is journaled before
+    /// the next poll acknowledges it (a crash then retries it instead of losing it), and its
+    /// handling commit finishes that entry. Without the late journal the poll would move past
+    /// a command nothing had recorded.
+    @Test func aSlowInstantCommandIsJournaledBeforeThePollMovesPastIt() async throws {
+        let chat = MemoryChat(access: AccessPolicy(rooms: ["r1", "r2"], users: ["u1": .operator]))
+        let release = ReleaseFlag()
+        let (app, probe) = try await Self.journalLoggedApp(chat, extra: [SlowInstantPlugin(release: release)])
+        let group = ServiceGroup(configuration: .init(services: app.botServices().map { .init(service: $0) }, logger: Self.quiet))
+        let running = Task { try await group.run() }
+        chat.push("/ping", room: "r1", from: "u1")                     // 1: the first batch, journaled whole
+        _ = await chat.waitForReplies(1, timeout: 60)
+        chat.push("/slow-instant", room: "r1", from: "u1")             // 2: instant, held
+        try await Task.sleep(nanoseconds: 2_600_000_000)                // past the poller's 2 s wait
+        chat.push("/ping", room: "r2", from: "u1")                     // 3: polled meanwhile
+        let whileHeld = await chat.waitForReplies(2, timeout: 60)
+        let heldJournal = try await probe.read { db in
+            try String.fetchAll(db, sql: "SELECT messageID FROM inboundEvent WHERE status = 'started' ORDER BY rowid")
+        }
+        release.value.store(true, ordering: .releasing)
+        let replies = await chat.waitForReplies(3, timeout: 60)
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        await app.shutdown()
+        #expect(whileHeld.map(\.replyTo) == ["1", "3"])               // the held command did not hold the poll
+        #expect(heldJournal == ["2"])                                  // a crash now would retry it
+        #expect(replies.map(\.replyTo) == ["1", "3", "2"])
+        let (journaled, left) = try await probe.read { db in
+            (try String.fetchAll(db, sql: "SELECT messageID FROM journalLog ORDER BY rowid"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM inboundEvent WHERE status = 'started'") ?? -1)
+        }
+        #expect(journaled == ["1", "2"])
+        #expect(left == 0)                                             // its commit finished the entry
+        let cursor = try await app.store.read { tx in try tx.cursor(platform: "memory") }
+        #expect(cursor == "3")
     }
 
     @Test func aReplyQueuedInARolledBackSavepointIsNeverSent() async throws {
@@ -86,4 +130,32 @@ import TriageTesting
         let sent = try await store.read { tx in try tx.sentMessageIDs(platform: "parts", key: "real") }
         #expect(sent == ["real/0"])
     }
+}
+
+/// `/slow-instant`: declared instant, and held until the test releases it.
+struct SlowInstantPlugin: FeaturePlugin {
+    let release: ReleaseFlag
+    var name: String { "slow-instant" }
+    var sections: [String] { [] }
+
+    func makeFeature(_ context: FeatureContext) throws -> FeatureParts {
+        FeatureParts(handlers: [Handler(release: release)])
+    }
+
+    struct Handler: CommandHandler {
+        let release: ReleaseFlag
+        var declarations: [CommandDeclaration] {
+            var d = CommandDeclaration(words: ["slow-instant"], summary: "Answers once released (tests only).")
+            d.instant = true
+            return [d]
+        }
+        func handle(_ context: CommandContext) async throws -> CommandOutcome {
+            while !release.value.load(ordering: .acquiring) { try await Task.sleep(nanoseconds: 20_000_000) }
+            return CommandOutcome(reply: .text("released"))
+        }
+    }
+}
+
+final class ReleaseFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }

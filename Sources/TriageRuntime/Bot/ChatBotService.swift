@@ -107,8 +107,9 @@ public final class ChatBotService: Service, Sendable {
                     }
                     // The next poll acknowledges this batch (Telegram forgets updates before its
                     // offset): not before its instant commands are recorded. They take a
-                    // millisecond, or a lane's head start behind a long command in their room.
-                    if let recorded { await recorded.wait(atMost: Self.instantWait) }
+                    // millisecond, or a lane's head start behind a long command in their room;
+                    // any still open after that are journaled, so a crash retries them.
+                    if let recorded { await settle(recorded) }
                 } catch {
                     // Nothing was journaled and the cursor did not move: the batch comes again.
                     logger.error("could not journal received commands; polling them again", metadata: ["chat.platform": "\(name)", "error": "\(error)"])
@@ -156,6 +157,39 @@ public final class ChatBotService: Service, Sendable {
         // A path that committed nothing (another bot's command, a duplicate, a store fault)
         // still gives up its place; the cursor is stored if that moved the watermark.
         if let cursor = slot?.settle() { await storeCursor(cursor) }
+        slot?.publish()
+    }
+
+    /// Waits up to ``instantWait`` for a batch's instant commands to be recorded, then
+    /// journals the ones still open in one transaction (each keeps running; its handling
+    /// commit finishes the entry), so polling past them loses none of them in a crash.
+    func settle(_ batch: InstantBatch) async {
+        await batch.recorded.wait(atMost: Self.instantWait)
+        guard !batch.recorded.isOpen else { return }
+        let name = platform.name
+        let open = batch.commands.filter { !$0.slot.isSettled }
+        do {
+            let encoded = try open.map { ($0, String(decoding: try JSONEncoder().encode($0.message), as: UTF8.self)) }
+            let late = try await store.write { tx -> [CursorWatermark.Slot] in
+                var late: [CursorWatermark.Slot] = []
+                for (command, json) in encoded where !command.slot.isSettled {
+                    let m = command.message
+                    _ = try tx.journal(platform: name, messageID: m.messageID, room: m.room, message: json, at: m.receivedAt)
+                    command.slot.markJournaledLate()
+                    late.append(command.slot)
+                }
+                return late
+            }
+            logger.warning("instant commands not recorded in time; journaled so a crash retries them",
+                           metadata: ["chat.platform": "\(name)", "commands.journaled": "\(late.count)"])
+            // Journaled is recorded: their places under the watermark close now.
+            for slot in late {
+                if let cursor = slot.settle() { await storeCursor(cursor) }
+                slot.publish()
+            }
+        } catch {
+            logger.error("could not journal slow instant commands; polling on", metadata: ["chat.platform": "\(name)", "error": "\(error)"])
+        }
     }
 
     func storeCursor(_ cursor: String) async {
@@ -197,7 +231,7 @@ public final class ChatBotService: Service, Sendable {
     /// nothing of it (or before it) is left to record, in one transaction.
     /// - Returns: the commands not handled before, to run now, each instant one with its place
     ///   under the watermark.
-    func journal(_ batch: PollBatch) async throws -> ([(InboundMessage, CursorWatermark.Slot?)], Gate?) {
+    func journal(_ batch: PollBatch) async throws -> ([(InboundMessage, CursorWatermark.Slot?)], InstantBatch?) {
         let name = platform.name
         let cursor = batch.cursor ?? batch.items.compactMap(\.cursor).last
         let refusedIDs = refused.withLock { $0 }
@@ -216,10 +250,12 @@ public final class ChatBotService: Service, Sendable {
         let pending = encoded
         let places = watermark.begin(cursor: cursor, instant: instant.count)
         let run = zip(instant, places.instant).map { ($0, Optional($1)) }
-        let wait = instant.isEmpty ? nil : places.recorded
+        let wait = instant.isEmpty ? nil : InstantBatch(recorded: places.recorded,
+                                                        commands: zip(instant, places.instant).map { InstantBatch.Command(message: $0, slot: $1) })
         if pending.isEmpty {
             // Nothing to journal; a cursor the store cannot take only lags (redeliveries are dropped).
             if let c = places.journal.settle() { await storeCursor(c) }
+            places.journal.publish()
             return (run, wait)
         }
         let fresh: [InboundMessage]
@@ -244,6 +280,7 @@ public final class ChatBotService: Service, Sendable {
             watermark.abandon(places.journal)
             throw error
         }
+        places.journal.publish()
         if whole && !fresh.isEmpty { fastPathOpen.store(true, ordering: .releasing) }
         if !refusedIDs.isEmpty {
             refused.withLock { r in for (m, _) in pending { r.remove(m.messageID) } }
@@ -288,6 +325,17 @@ public final class ChatBotService: Service, Sendable {
         }
         return retry
     }
+}
+
+/// A batch's instant commands, each with its place under the watermark, and the gate that
+/// opens once all of them are recorded.
+struct InstantBatch: Sendable {
+    struct Command: Sendable {
+        let message: InboundMessage
+        let slot: CursorWatermark.Slot
+    }
+    let recorded: Gate
+    let commands: [Command]
 }
 
 /// Counts commands in flight, and lets shutdown wait for them to finish.

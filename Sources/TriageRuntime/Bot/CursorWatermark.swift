@@ -7,6 +7,11 @@ import Synchronization
 /// cursor, inside the same transaction (the slots are settled inside the store's write
 /// closures, which run one at a time). So a crash before leaves the cursor before the command,
 /// and the platform delivers it again (its processed mark drops it if it did commit).
+///
+/// The batch's gate (what the next poll waits for) opens only once the transaction that closed
+/// its last part has committed: ``Slot/publish()``, called after the write returns. Opened
+/// inside the transaction, the poll could acknowledge the batch to the platform before the
+/// commit, and a kill in between would lose the command.
 final class CursorWatermark: Sendable {
     struct Batch {
         let cursor: String?
@@ -27,17 +32,44 @@ final class CursorWatermark: Sendable {
         let watermark: CursorWatermark
         let serial: Int
         private let settled = Atomic<Bool>(false)
+        private let journaledLate = Atomic<Bool>(false)
+        /// The batch's gate, when settling this slot recorded the batch's last part: opened by
+        /// ``publish()``, after the commit.
+        private let recorded = Mutex<Gate?>(nil)
 
         init(watermark: CursorWatermark, serial: Int) {
             self.watermark = watermark
             self.serial = serial
         }
 
+        var isSettled: Bool { settled.load(ordering: .acquiring) }
+
+        /// The command was journaled after all (it took too long to record, and the poll
+        /// must go on): its handling commit also finishes that journal entry. Set inside the
+        /// store transaction that journals it, so a handling commit after it sees it.
+        var wasJournaledLate: Bool { journaledLate.load(ordering: .acquiring) }
+
+        func markJournaledLate() { journaledLate.store(true, ordering: .releasing) }
+
         /// The cursor to store now, if settling this command moves the watermark (nil when it
         /// was settled before, or an earlier batch is still open).
+        /// Call it inside the transaction that records the command; then ``publish()``.
         func settle() -> String? {
             guard !settled.exchange(true, ordering: .acquiringAndReleasing) else { return nil }
-            return watermark.close(serial)
+            let (cursor, done) = watermark.close(serial)
+            if let done { recorded.withLock { $0 = done } }
+            return cursor
+        }
+
+        /// Opens the batch's gate if settling this slot recorded the batch's last part. Call it
+        /// once the transaction that settled it has committed (or failed: the poll must not
+        /// wait for a command that will not be recorded).
+        func publish() {
+            let gate = recorded.withLock { g -> Gate? in
+                defer { g = nil }
+                return g
+            }
+            gate?.open()
         }
     }
 
@@ -65,8 +97,10 @@ final class CursorWatermark: Sendable {
         for g in gates { g.open() }
     }
 
-    func close(_ serial: Int) -> String? {
-        let (cursor, done) = state.withLock { s -> (String?, Gate?) in
+    /// Closes one part of batch `serial`: the cursor to store now (if the watermark moved) and
+    /// the batch's gate when that was its last part (to open after the commit).
+    func close(_ serial: Int) -> (cursor: String?, recorded: Gate?) {
+        state.withLock { s -> (String?, Gate?) in
             var done: Gate?
             if let i = s.batches.firstIndex(where: { $0.serial == serial }) {
                 s.batches[i].batch.open -= 1
@@ -74,8 +108,6 @@ final class CursorWatermark: Sendable {
             }
             return (Self.advance(&s), done)
         }
-        done?.open()
-        return cursor
     }
 
     /// Pops the closed batches at the head; the newest cursor among them, if any.

@@ -73,6 +73,8 @@ final class Gate: Sendable {
         }
     }
 
+    var isOpen: Bool { state.withLock { $0.open } }
+
     /// Returns when the gate opens.
     func wait() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in

@@ -258,6 +258,8 @@ public final class Dispatcher: Sendable {
                 replaces: String? = nil) async throws -> Reply {
         let at = clock.now
         let logger = self.logger
+        // The poll may move past this command once its record is durable, not before.
+        defer { delivery.watermark?.publish() }
         return try await store.write { tx in
             let dedupeHere = delivery.watermark != nil && message.platform != "console"
             if dedupeHere, !(try tx.markProcessed(platform: message.platform, messageID: message.messageID, at: at)) {
@@ -286,7 +288,7 @@ public final class Dispatcher: Sendable {
             if message.platform != "console" && !dedupeHere {
                 _ = try tx.markProcessed(platform: message.platform, messageID: message.messageID, at: at)
             }
-            if delivery.journaled {
+            if delivery.journaled || delivery.watermark?.wasJournaledLate == true {
                 try tx.finishJournaled(platform: message.platform, messageID: message.messageID)
             }
             if let cursor = delivery.watermark?.settle() ?? delivery.cursor {
@@ -302,12 +304,14 @@ public final class Dispatcher: Sendable {
     }
 
     func commitCursorOnly(_ message: InboundMessage, _ delivery: Delivery) async {
-        guard delivery.cursor != nil || delivery.journaled else { return }
+        // An instant command journaled late (see ``CursorWatermark/Slot/wasJournaledLate``).
+        let late = delivery.watermark
+        guard delivery.cursor != nil || delivery.journaled || late?.wasJournaledLate == true else { return }
         let platform = message.platform, id = message.messageID, cursor = delivery.cursor, journaled = delivery.journaled
         do {
             try await store.write { tx in
                 if let cursor { try tx.setCursor(cursor, platform: platform) }
-                if journaled {
+                if journaled || late?.wasJournaledLate == true {
                     _ = try tx.markProcessed(platform: platform, messageID: id)
                     try tx.finishJournaled(platform: platform, messageID: id)
                 }
